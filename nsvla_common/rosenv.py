@@ -23,7 +23,6 @@ def localhost_env(env: Optional[MutableMapping[str, str]] = None,
         'ROS_AUTOMATIC_DISCOVERY_RANGE': 'LOCALHOST',
         'RMW_IMPLEMENTATION': 'rmw_fastrtps_cpp',
         'FASTDDS_DEFAULT_PROFILES_FILE': profile,
-        'FASTRTPS_DEFAULT_PROFILES_FILE': profile,
         'PYTHONUNBUFFERED': '1',
     }
     if not env.get('DISPLAY'):

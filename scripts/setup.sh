@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 VENV=${NSVLA_VENV:-$ROOT/.venv}
 PY=${PYTHON:-python3}
-LOG=$VENV.setup.log
+LOG=$VENV/nsvla-setup.log
 
 if [ ! -x "$VENV/bin/python" ]; then
   echo "[nsvla setup] creating virtual environment $VENV"
