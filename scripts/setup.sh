@@ -41,7 +41,7 @@ else
   "$VPY" -m pip install -q -r requirements/ros-wheels.txt >>"$LOG" 2>&1 \
     || { tail -n 40 "$LOG"; echo "[nsvla setup] ROS 2 wheels failed, see $LOG" >&2; exit 1; }
 fi
-"$VPY" -m pip install -q --no-deps -e . >>"$LOG" 2>&1 \
+"$VPY" -m pip install -q --no-deps -e . --config-settings editable_mode=compat >>"$LOG" 2>&1 \
   || { tail -n 40 "$LOG"; echo "[nsvla setup] installing nsvla failed, see $LOG" >&2; exit 1; }
 "$VPY" -c 'import rclpy, unified_planning, mujoco, torch, nsvla_common' \
   || { echo "[nsvla setup] import check failed" >&2; exit 1; }
