@@ -1,7 +1,8 @@
 # Copyright 2026 nsvla maintainers
 # Licensed under the Apache License, Version 2.0
 
-"""The ``nsvla`` command-line tool: one entry point, one module per subcommand.
+"""
+The ``nsvla`` command-line tool: one entry point, one module per subcommand.
 
 Each subcommand module defines ``add_arguments(parser)`` and ``run(args) -> int`` and is imported
 only when its subcommand is called, so ``nsvla plan`` does not pay for MuJoCo or torch.

@@ -13,7 +13,8 @@ FASTDDS_PROFILE = 'fastdds_localhost.xml'
 
 def localhost_env(env: Optional[MutableMapping[str, str]] = None,
                   force: bool = False) -> MutableMapping[str, str]:
-    """Fill ``env`` (default ``os.environ``) with loopback-only DDS settings and headless MuJoCo.
+    """
+    Fill ``env`` (default ``os.environ``) with loopback-only DDS settings and headless MuJoCo.
 
     Values a user already set are kept unless ``force`` is true.
     """

@@ -1,7 +1,8 @@
 # Copyright 2026 nsvla maintainers
 # Licensed under the Apache License, Version 2.0
 
-"""``nsvla demo``: the README's main command.
+"""
+``nsvla demo``: the README's main command.
 
 Today it starts the planner node as its own process, publishes the start state and the
 instruction over (loopback) DDS, calls ``~/plan`` and prints the plan it answers. Later stages

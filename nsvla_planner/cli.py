@@ -1,7 +1,8 @@
 # Copyright 2026 nsvla maintainers
 # Licensed under the Apache License, Version 2.0
 
-"""``nsvla plan``: plan one Hanoi problem from a state and an instruction, print the plan.
+"""
+``nsvla plan``: plan one Hanoi problem from a state and an instruction, print the plan.
 
 Contract: ``nsvla plan --blocks N [--pegs K] [--instruction TEXT] [--state FILE.json]
 [--engine NAME] --json`` prints one JSON object ``{"status", "plan", "engine", "seconds", ...}``

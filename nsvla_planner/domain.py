@@ -1,7 +1,8 @@
 # Copyright 2026 nsvla maintainers
 # Licensed under the Apache License, Version 2.0
 
-"""The Hanoi domain rules in plain Python: apply actions, replay plans, reference solvers.
+"""
+The Hanoi domain rules in plain Python: apply actions, replay plans, reference solvers.
 
 Two plan forms exist, as in the published domain and its compact variant:
 
@@ -31,7 +32,7 @@ class IllegalActionError(NsvlaError):
 
 
 def smaller(x: str, y: str) -> bool:
-    """Static ``smaller(x, y)``: block x is smaller than block y, or y is a peg."""
+    """Tell whether block x is smaller than y (a larger block, or any peg): static fact."""
     return y.startswith('p') or (y.startswith('b') and block_index(x) < block_index(y))
 
 
@@ -92,7 +93,7 @@ def replay(state: SymbolicState, plan: Sequence[Step]) -> SymbolicState:
 
 
 def count_moves(plan: Sequence[Step]) -> int:
-    """Number of block moves in a plan of either form (a place or a move is one move)."""
+    """Count the block moves in a plan of either form (a place or a move is one move)."""
     return sum(1 for s in plan if s.get('action') in ('place', 'move'))
 
 
@@ -130,7 +131,7 @@ def optimal_tower_moves(num_blocks: int) -> int:
 
 
 def recursive_tower_plan(num_blocks: int, src: int = 1, dst: int = 3, aux: int = 2) -> List[Step]:
-    """The classic recursive solution (move form) for the standard tower; optimal on 3 pegs."""
+    """Solve the standard tower by the classic recursion (move form); optimal on 3 pegs."""
     plan: List[Step] = []
     top: Dict[int, List[int]] = {src: list(range(num_blocks, 0, -1)), dst: [], aux: []}
 
@@ -150,7 +151,8 @@ def recursive_tower_plan(num_blocks: int, src: int = 1, dst: int = 3, aux: int =
 
 
 def recursive_to_tower(state: SymbolicState, dst: int) -> List[Step]:
-    """Optimal plan (move form, three pegs) from any legal hand-empty state to a tower on ``dst``.
+    """
+    Optimal plan (move form, three pegs) from any legal hand-empty state to a tower on ``dst``.
 
     Largest block first: if block k is not on the target peg, everything smaller goes to the
     third peg, then k moves. Optimal for three pegs from any configuration.
@@ -187,7 +189,8 @@ def recursive_to_tower(state: SymbolicState, dst: int) -> List[Step]:
     return plan
 
 
-def bfs_plan(state: SymbolicState, goal: Goal, max_states: int = 2_000_000) -> Optional[List[Step]]:
+def bfs_plan(state: SymbolicState, goal: Goal,
+             max_states: int = 2_000_000) -> Optional[List[Step]]:
     """Breadth-first search in move form: shortest plan or None when unreachable (small n only)."""
     if state.holding is not None:
         raise ValidationError('bfs_plan needs an empty hand')

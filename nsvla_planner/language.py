@@ -1,7 +1,8 @@
 # Copyright 2026 nsvla maintainers
 # Licensed under the Apache License, Version 2.0
 
-"""Instructions in words -> goals, with a small deterministic parser.
+"""
+Instructions in words -> goals, with a small deterministic parser.
 
 Understood (any order of filler words, case-insensitive)::
 
@@ -45,7 +46,7 @@ _OBJ = re.compile(r'^([bp])(\d+)$')
 
 def _tokens(text: str) -> List[str]:
     text = text.lower().replace('-', ' ')
-    return re.findall(r"[a-z]+|\d+", text)
+    return re.findall(r"\b[bp]\d+\b|[a-z]+|\d+", text)
 
 
 def _number(tok: str) -> Optional[int]:
@@ -55,7 +56,8 @@ def _number(tok: str) -> Optional[int]:
 
 
 class InstructionParser:
-    """Parse instructions for a scene of ``num_blocks`` blocks and ``num_pegs`` pegs.
+    """
+    Parse instructions for a scene of ``num_blocks`` blocks and ``num_pegs`` pegs.
 
     ``colours`` maps a colour word to a block name (``{'red': 'b1'}``); multi-word colours are
     not supported (use one word per colour in the scene config).

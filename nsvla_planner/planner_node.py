@@ -1,7 +1,8 @@
 # Copyright 2026 nsvla maintainers
 # Licensed under the Apache License, Version 2.0
 
-"""Planner node: symbolic state + goal (words or JSON) -> validated plan.
+"""
+Planner node: symbolic state + goal (words or JSON) -> validated plan.
 
 Subscribes ``symbolic_state`` and ``goal`` (std_msgs/String), serves ``~/plan``
 (std_srvs/Trigger: the plan JSON in ``message``, or the error) and publishes every planning

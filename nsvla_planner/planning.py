@@ -1,7 +1,8 @@
 # Copyright 2026 nsvla maintainers
 # Licensed under the Apache License, Version 2.0
 
-"""Planning with unified-planning: build the problem, run a named engine, validate the plan.
+"""
+Planning with unified-planning: build the problem, run a named engine, validate the plan.
 
 The engine is always named (never "whatever is installed"); see :data:`ENGINES`. Every engine
 runs under a wall-clock bound: subprocess engines get unified-planning's ``timeout`` and a
@@ -15,7 +16,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Tuple
 
 from nsvla_common.errors import (NsvlaError, PlanningError, PlanningTimeout, UnsolvableError,
                                  ValidationError)
@@ -80,8 +81,8 @@ class PlanResult:
 # ----------------------------------------------------------------------------- problem model
 def build_problem(state: SymbolicState, goal: Goal, form: str = 'pick_place') -> Any:
     """Return the unified-planning Problem for ``state`` -> ``goal`` in the given plan form."""
-    from unified_planning.shortcuts import (And, BoolType, InstantaneousAction, Not, Object,
-                                            Problem, UserType)
+    from unified_planning.shortcuts import (And, BoolType, InstantaneousAction, Object, Problem,
+                                            UserType)
     if form not in domain.FORMS:
         raise ValidationError('plan form must be one of %s, got %r' % (domain.FORMS, form))
     if not state.known:
@@ -120,8 +121,9 @@ def build_problem(state: SymbolicState, goal: Goal, form: str = 'pick_place') ->
     else:
         move = InstantaneousAction('move', x=block_t, f=place_t, t=place_t)
         x, f, t = move.parameters
-        move.add_precondition(And(on(x, f), clear(x), clear(t), smaller(x, t), hand_empty(),
-                                  Not(on(x, t))))
+        # t == f cannot happen: on(x, f) makes f not clear. No negative precondition is
+        # needed, so STRIPS-only engines (pyperplan) accept the move form too.
+        move.add_precondition(And(on(x, f), clear(x), clear(t), smaller(x, t), hand_empty()))
         move.add_effect(on(x, t), True)
         move.add_effect(clear(f), True)
         move.add_effect(on(x, f), False)
@@ -144,13 +146,13 @@ def build_problem(state: SymbolicState, goal: Goal, form: str = 'pick_place') ->
 
 
 def plan_to_steps(up_plan: Any) -> List[Dict[str, Any]]:
-    """unified-planning SequentialPlan -> ``[{"action": ..., "args": [...]}, ...]``."""
+    """Turn a unified-planning SequentialPlan into ``[{"action": ..., "args": [...]}, ...]``."""
     return [{'action': ai.action.name, 'args': [str(p) for p in ai.actual_parameters]}
             for ai in up_plan.actions]
 
 
 def steps_to_plan(problem: Any, steps: List[Dict[str, Any]]) -> Any:
-    """``[{"action", "args"}]`` -> unified-planning SequentialPlan over ``problem``."""
+    """Turn ``[{"action", "args"}]`` into a unified-planning SequentialPlan over ``problem``."""
     from unified_planning.plans import ActionInstance, SequentialPlan
     try:
         return SequentialPlan([ActionInstance(problem.action(s['action']),

@@ -1,7 +1,8 @@
 # Copyright 2026 nsvla maintainers
 # Licensed under the Apache License, Version 2.0
 
-"""Symbolic states and goals of the Towers of Hanoi domain, with strict JSON (de)serialisation.
+"""
+Symbolic states and goals of the Towers of Hanoi domain, with strict JSON (de)serialisation.
 
 Objects are blocks ``b1..bN`` (``b1`` smallest) and pegs ``p1..pK``. A state is a set of facts
 ``on(x, y)``, ``clear(x)``, ``holding(x)`` and ``hand_empty``, each with a confidence in [0, 1].
@@ -159,7 +160,7 @@ class SymbolicState:
     @classmethod
     def tower(cls, num_blocks: int, num_pegs: int = 3, on_peg: int = 1,
               **kwargs: Any) -> 'SymbolicState':
-        """The standard start: all blocks stacked on one peg, largest at the bottom."""
+        """Build the standard start: all blocks stacked on one peg, largest at the bottom."""
         blocks = [block(i) for i in range(num_blocks, 0, -1)]
         return cls.from_stacks({peg(on_peg): blocks}, num_blocks, num_pegs, **kwargs)
 
@@ -176,7 +177,7 @@ class SymbolicState:
     @classmethod
     def random(cls, num_blocks: int, num_pegs: int = 3, rng: Optional[random.Random] = None,
                **kwargs: Any) -> 'SymbolicState':
-        """A uniformly random legal configuration (every legal one is a peg per block)."""
+        """Draw a uniformly random legal configuration (every legal one is a peg per block)."""
         rng = rng or random.Random()
         return cls.from_assignment([rng.randint(1, num_pegs) for _ in range(num_blocks)],
                                    num_pegs, **kwargs)
@@ -184,7 +185,7 @@ class SymbolicState:
     @classmethod
     def unknown(cls, num_blocks: int, num_pegs: int, reason: str,
                 **kwargs: Any) -> 'SymbolicState':
-        """A state a perceiver could not determine, with the reason."""
+        """Build a state a perceiver could not determine, with the reason."""
         return cls(num_blocks, num_pegs, {}, None, status='unknown', reason=reason, **kwargs)
 
     # ----------------------------------------------------------------- queries
@@ -199,7 +200,7 @@ class SymbolicState:
         return [peg(i) for i in range(1, self.num_pegs + 1)]
 
     def above(self, x: str) -> Optional[str]:
-        """The block resting directly on ``x``, if any."""
+        """Return the block resting directly on ``x``, if any."""
         for b, s in self.support.items():
             if s == x:
                 return b
@@ -209,7 +210,7 @@ class SymbolicState:
         return self.above(x) is None and self.holding != x
 
     def peg_of(self, b: str) -> Optional[str]:
-        """The peg whose stack holds block ``b`` (None when held)."""
+        """Return the peg whose stack holds block ``b`` (None when held)."""
         seen = 0
         x = b
         while x in self.support:

@@ -83,7 +83,7 @@ def node_process(tmp_path):
 
 @pytest.fixture
 def ros_node():
-    """An rclpy context and a node in the test process, with a helper to spin until a condition."""
+    """Provide an rclpy node in the test process, with ``node.spin_until(condition)``."""
     rclpy = pytest.importorskip('rclpy', reason='rclpy is not importable here')
     from rclpy.executors import SingleThreadedExecutor
     context = rclpy.Context()
