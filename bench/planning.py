@@ -53,6 +53,7 @@ def main(argv=None) -> int:
     with tqdm(total=len(engines) * len(sizes), desc='planning bench', unit='plan') as bar:
         for engine in engines:
             planner = Planner(engine, args.timeout, args.form)
+            planner.plan(SymbolicState.tower(2), Goal.tower(2, 3))   # warm-up: imports, caches
             for n in sizes:
                 bar.set_postfix_str('%s n=%d' % (engine, n))
                 if engine in given_up:

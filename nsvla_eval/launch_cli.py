@@ -1,0 +1,52 @@
+# Copyright 2026 nsvla maintainers
+# Licensed under the Apache License, Version 2.0
+
+"""``nsvla launch NAME``: start a node graph without launch_ros (same graph as the launch files)."""
+
+import argparse
+import sys
+
+from nsvla_eval.graph import GRAPHS, graph, MOTION_BACKENDS, params_file, PERCEPTION_BACKENDS
+from nsvla_eval.launcher import Launcher, NodeDied
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``nsvla launch`` (the same names as the launch files' arguments)."""
+    parser.add_argument('graph', choices=GRAPHS, help='which node graph to start')
+    parser.add_argument('--params-file', default=None,
+                        help='stack-wide parameters YAML (default config/nsvla_params.yaml)')
+    parser.add_argument('--namespace', default='', help='namespace for every node')
+    parser.add_argument('--log-level', default='info',
+                        choices=['debug', 'info', 'warn', 'error', 'fatal'])
+    parser.add_argument('--use-sim-time', choices=['true', 'false'], default=None,
+                        help='default: true for embedded and gazebo')
+    parser.add_argument('--perception', choices=PERCEPTION_BACKENDS, default='classic',
+                        help='perception backend (ground_truth: the simulator stands in)')
+    parser.add_argument('--motion', choices=MOTION_BACKENDS, default='builtin',
+                        help='motion backend of the executor')
+    parser.add_argument('--duration', type=float, default=None,
+                        help='stop after this many seconds (default: run until Ctrl-C)')
+    parser.add_argument('--log-dir', default=None, help='also write each node\'s output here')
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the graph, wait for Ctrl-C, a dead node or the duration."""
+    sim_time = None if args.use_sim_time is None else args.use_sim_time == 'true'
+    nodes = graph(args.graph, sim_time, args.perception, args.motion)
+    launcher = Launcher(nodes, params_file(args.params_file), args.namespace, args.log_level,
+                        log_dir=args.log_dir)
+    launcher.start()
+    try:
+        launcher.wait(args.duration)
+        code = 0
+    except NodeDied as exc:
+        print('[launch] %s' % exc, file=sys.stderr)
+        code = 1
+    except KeyboardInterrupt:
+        print('[launch] Ctrl-C: stopping every node', file=sys.stderr)
+        code = 0
+    finally:
+        codes = launcher.stop()
+        print('[launch] stopped: %s' % ', '.join('%s=%s' % kv for kv in codes.items()),
+              file=sys.stderr)
+    return code
