@@ -1,7 +1,7 @@
 # Copyright 2026 nsvla maintainers
 # Licensed under the Apache License, Version 2.0
 
-"""Start the ``embedded`` graph: ``ros2 launch nsvla embedded.launch.py`` (arguments as nsvla.launch.py)."""
+"""Start the ``embedded`` graph with ``ros2 launch nsvla embedded.launch.py``."""
 
 import os
 

@@ -1,7 +1,7 @@
 # Copyright 2026 nsvla maintainers
 # Licensed under the Apache License, Version 2.0
 
-"""Start the ``real`` graph: ``ros2 launch nsvla real.launch.py`` (arguments as nsvla.launch.py)."""
+"""Start the ``real`` graph with ``ros2 launch nsvla real.launch.py``."""
 
 import os
 

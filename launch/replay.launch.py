@@ -1,7 +1,7 @@
 # Copyright 2026 nsvla maintainers
 # Licensed under the Apache License, Version 2.0
 
-"""Start the ``replay`` graph: ``ros2 launch nsvla replay.launch.py`` (arguments as nsvla.launch.py)."""
+"""Start the ``replay`` graph with ``ros2 launch nsvla replay.launch.py``."""
 
 import os
 

@@ -46,8 +46,8 @@ class NodeSpec:
         """Command-line ``--ros-args`` for this node (the same the launch files produce)."""
         args = ['--ros-args', '-r', '__node:=%s' % self.name]
         if namespace:
-            args += ['-r', '__ns:=%s' % (namespace if namespace.startswith('/')
-                                        else '/' + namespace)]
+            ns = namespace if namespace.startswith('/') else '/' + namespace
+            args += ['-r', '__ns:=%s' % ns]
         if params_file:
             args += ['--params-file', params_file]
         for key, value in sorted(self.parameters.items()):

@@ -1,7 +1,7 @@
 # Copyright 2026 nsvla maintainers
 # Licensed under the Apache License, Version 2.0
 
-"""``nsvla launch NAME``: start a node graph without launch_ros (same graph as the launch files)."""
+"""``nsvla launch NAME``: start a node graph without launch_ros (the launch files' graph)."""
 
 import argparse
 import sys
