@@ -12,12 +12,13 @@ from nsvla_common.paths import config_path
 
 
 def colours_from_spec(spec: Dict, num_blocks: int) -> Dict[str, str]:
-    """``{colour word: block name}`` from a scene spec (``blocks.colours``: list, b1 first)."""
+    """Return ``{colour word: block name}`` from ``blocks.colour_names`` (b1 first) of a spec."""
     blocks = spec.get('blocks', {}) if isinstance(spec, dict) else {}
-    entries = blocks.get('colours', []) if isinstance(blocks, dict) else []
+    entries = blocks.get('colour_names', []) if isinstance(blocks, dict) else []
+    if not isinstance(entries, list):
+        raise ConfigError('scene blocks.colour_names must be a list of words, got %r' % entries)
     out: Dict[str, str] = {}
-    for i, entry in enumerate(entries[:num_blocks], 1):
-        name = entry.get('name') if isinstance(entry, dict) else entry
+    for i, name in enumerate(entries[:num_blocks], 1):
         if not isinstance(name, str) or not name.isalpha():
             raise ConfigError('scene colour #%d must have a one-word name, got %r' % (i, name))
         if name.lower() in out:
