@@ -1,0 +1,172 @@
+# Copyright 2026 nsvla maintainers
+# Licensed under the Apache License, Version 2.0
+
+"""
+Closed-loop execution of a plan: execute a move, look, compare, replan on a surprise.
+
+:func:`run_episode` is the executor's logic without ROS. It needs a *robot* that can execute
+one block move and observe the symbolic state, and a *planner* function. After every move it
+compares the observed state with the one the domain rules predict; on a mismatch (a dropped
+block, a failed grasp, a block someone moved) it asks the planner for a new plan from what it
+observed, at most ``max_replans`` times. Every event goes to ``status`` as a JSON-ready dict
+(schema ``nsvla/execution_status/1``): ``episode_start``, ``step_start`` (with the expected
+effects), ``step_end`` (result, timings), ``replan`` (why), ``episode_end`` (solved or not and
+why).
+"""
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Protocol, Tuple
+
+from nsvla_common import envelope
+from nsvla_common.errors import NsvlaError
+from nsvla_planner import domain
+from nsvla_planner.planning import PlanResult
+from nsvla_planner.state import Goal, SymbolicState
+from nsvla_control.skills import steps_to_moves
+
+STATUS_SCHEMA = 'execution_status'
+
+
+class Robot(Protocol):
+    """What the episode runner needs from an arm + a way of seeing the blocks."""
+
+    def execute_move(self, state: SymbolicState, block: str, onto: str) -> Tuple[bool, str]:
+        """Move ``block`` onto ``onto``; return (motion finished as commanded, reason)."""
+
+    def observe(self) -> SymbolicState:
+        """Return the current symbolic state (possibly unknown, with a reason)."""
+
+
+PlanFn = Callable[[SymbolicState, Goal], PlanResult]
+StatusFn = Callable[[Dict[str, Any]], None]
+
+
+@dataclass
+class EpisodeConfig:
+    """Bounds of one episode."""
+
+    max_replans: int = 3
+    max_moves: int = 2000
+    observe_retries: int = 3
+
+
+@dataclass
+class EpisodeResult:
+    """Outcome of one episode."""
+
+    episode_id: str
+    solved: bool
+    reason: str
+    moves: int = 0
+    replans: int = 0
+    planned_moves: int = 0
+    optimal_moves: Optional[int] = None
+    wall_s: float = 0.0
+    plan_seconds: float = 0.0
+    steps: List[Dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+
+def _observe(robot: Robot, tries: int) -> SymbolicState:
+    state = robot.observe()
+    for _ in range(tries - 1):
+        if state.known:
+            break
+        state = robot.observe()
+    return state
+
+
+def run_episode(robot: Robot, plan_fn: PlanFn, goal: Goal, episode_id: str = 'episode',
+                status: Optional[StatusFn] = None, config: EpisodeConfig = EpisodeConfig(),
+                initial_plan: Optional[PlanResult] = None,
+                cancelled: Callable[[], bool] = lambda: False) -> EpisodeResult:
+    """Execute ``goal`` closed-loop; never raises for robot, planner or perception failures."""
+    t0 = time.monotonic()
+    emit = status or (lambda _event: None)
+    result = EpisodeResult(episode_id, False, '')
+
+    def event(kind: str, **body: Any) -> None:
+        body.update({'episode_id': episode_id, 'event': kind})
+        emit(envelope.make(STATUS_SCHEMA, body))
+
+    def finish(solved: bool, reason: str) -> EpisodeResult:
+        result.solved, result.reason = solved, reason
+        result.wall_s = time.monotonic() - t0
+        event('episode_end', result='solved' if solved else 'failed', reason=reason,
+              moves=result.moves, replans=result.replans, wall_s=result.wall_s,
+              optimal_moves=result.optimal_moves)
+        return result
+
+    state = _observe(robot, config.observe_retries)
+    event('episode_start', goal=goal.to_dict(), state=state.to_dict())
+    if not state.known:
+        return finish(False, 'cannot see the start state: %s' % state.reason)
+    plan = initial_plan
+    if plan is not None and plan.ok:
+        try:   # a plan made for another state than the one we see is planned again
+            usable = goal.satisfied_by(domain.replay(state, plan.plan))
+        except NsvlaError:
+            usable = False
+        if not usable:
+            plan = None
+    if plan is None or not plan.ok:
+        plan = plan_fn(state, goal)
+        result.plan_seconds += plan.seconds
+    if plan.ok:
+        result.optimal_moves = plan.moves
+    while True:
+        if not plan.ok:
+            return finish(False, 'no plan (%s): %s' % (plan.status, plan.reason))
+        try:
+            moves = steps_to_moves(plan.plan)
+        except NsvlaError as exc:
+            return finish(False, 'unusable plan: %s' % exc)
+        result.planned_moves += len(moves)
+        surprise = ''
+        for block, _src, onto in moves:
+            if cancelled():
+                return finish(False, 'cancelled')
+            if result.moves >= config.max_moves:
+                return finish(False, 'move budget of %d exhausted' % config.max_moves)
+            step = {'action': 'move', 'args': [block, _src, onto]}
+            try:
+                expected = domain.apply(state, step)
+            except NsvlaError as exc:
+                surprise = 'plan step %s does not apply to the observed state: %s' % (
+                    step['args'], exc)
+                break
+            index = result.moves
+            event('step_start', step=index, action=step, expected=expected.stacks())
+            ts = time.monotonic()
+            ok, why = robot.execute_move(state, block, onto)
+            observed = _observe(robot, config.observe_retries)
+            result.moves += 1
+            match = observed.known and observed == expected
+            record = {'step': index, 'action': step, 'motion_ok': ok, 'motion_reason': why,
+                      'expected': expected.stacks(),
+                      'observed': observed.stacks() if observed.known else None,
+                      'result': 'ok' if match else 'mismatch', 'seconds': time.monotonic() - ts}
+            result.steps.append(record)
+            event('step_end', **record)
+            if not observed.known:
+                return finish(False, 'lost sight of the blocks after step %d: %s'
+                              % (index, observed.reason))
+            state = observed
+            if not match:
+                surprise = ('after %s the world is %s, expected %s%s'
+                            % (step['args'], observed.stacks(), expected.stacks(),
+                               '' if ok else ' (motion: %s)' % why))
+                break
+        if not surprise:
+            if goal.satisfied_by(state):
+                return finish(True, 'goal reached')
+            surprise = 'plan finished but the goal does not hold in %s' % state.stacks()
+        if result.replans >= config.max_replans:
+            return finish(False, 'gave up after %d replans: %s' % (result.replans, surprise))
+        result.replans += 1
+        event('replan', replan=result.replans, reason=surprise, state=state.to_dict())
+        plan = plan_fn(state, goal)
+        result.plan_seconds += plan.seconds

@@ -1,0 +1,132 @@
+# Copyright 2026 nsvla maintainers
+# Licensed under the Apache License, Version 2.0
+
+"""
+Skills: plan steps -> Cartesian waypoints of the gripper, from the scene and the symbolic state.
+
+A *move* of block ``x`` from ``f`` to ``t`` (either one ``move`` action or a ``pick`` + ``place``
+pair) becomes::
+
+    above source (open) -> grasp (straight down, close) -> lift (straight up)
+    -> above target -> release (straight down, open) -> retreat (straight up)
+
+Heights come from the scene (block thickness, grasp point above the block centre, peg height)
+and from the state (stack levels). The travel height clears every stack and every peg top with
+the carried block hanging below the fingers. No ROS, no MuJoCo: pure geometry.
+"""
+
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Tuple
+
+from nsvla_common.errors import ValidationError
+from nsvla_planner.state import SymbolicState
+
+Vec3 = Tuple[float, float, float]
+
+
+@dataclass(frozen=True)
+class Waypoint:
+    """One gripper target: TCP position, yaw of the finger axis, and what the gripper does."""
+
+    pos: Vec3
+    yaw: float = 0.0
+    gripper: Optional[str] = None      # 'open' / 'close' after reaching pos, or None
+    straight: bool = False             # reach pos along a straight Cartesian line
+    label: str = ''
+
+
+@dataclass(frozen=True)
+class SkillConfig:
+    """Clearances of the skills (metres)."""
+
+    travel_margin: float = 0.04        # above the highest obstacle when travelling
+    release_clearance: float = 0.002   # release this far above the resting height
+    grasp_yaw: float = 0.0             # finger axis yaw (multiples of 45 deg face the flats)
+
+
+@dataclass(frozen=True)
+class MoveSpec:
+    """A block move in scene terms: which block, from which peg/level to which peg/level."""
+
+    block: str
+    src_peg: int
+    src_level: int
+    dst_peg: int
+    dst_level: int
+
+
+def move_of(state: SymbolicState, block: str, onto: str) -> MoveSpec:
+    """Peg and level of ``block`` now and after it is placed on ``onto`` (block or peg)."""
+    stacks = state.stacks()
+    src_peg = state.peg_of(block)
+    if src_peg is None:
+        raise ValidationError('%s is not on a peg (held or unknown): cannot pick it' % block)
+    column = stacks[src_peg]
+    if column[-1] != block:
+        raise ValidationError('%s is not on top of %s (%s is)' % (block, src_peg, column[-1]))
+    dst_peg = onto if onto.startswith('p') else state.peg_of(onto)
+    if dst_peg is None:
+        raise ValidationError('%s is not on a peg: cannot place on it' % onto)
+    if dst_peg == src_peg:
+        raise ValidationError('%s is already on %s' % (block, src_peg))
+    dst_column = stacks[dst_peg]
+    if onto.startswith('b') and (not dst_column or dst_column[-1] != onto):
+        raise ValidationError('%s is not on top of %s' % (onto, dst_peg))
+    return MoveSpec(block, int(src_peg[1:]), len(column) - 1, int(dst_peg[1:]),
+                    len(dst_column))
+
+
+def steps_to_moves(plan: Sequence[dict]) -> List[Tuple[str, str, str]]:
+    """Group a plan of either form into ``(block, from, to)`` moves."""
+    moves: List[Tuple[str, str, str]] = []
+    pending: Optional[Tuple[str, str]] = None
+    for i, step in enumerate(plan):
+        name, args = step.get('action'), list(step.get('args', []))
+        if name == 'move' and len(args) == 3:
+            moves.append((args[0], args[1], args[2]))
+        elif name == 'pick' and len(args) == 2 and pending is None:
+            pending = (args[0], args[1])
+        elif name == 'place' and len(args) == 2 and pending and pending[0] == args[0]:
+            moves.append((args[0], pending[1], args[1]))
+            pending = None
+        else:
+            raise ValidationError('plan step %d %s%s does not fit a pick/place or move plan'
+                                  % (i, name, tuple(args)))
+    if pending is not None:
+        raise ValidationError('the plan ends holding %s' % pending[0])
+    return moves
+
+
+class Skills:
+    """Waypoints for block moves in one scene (a ``nsvla_sim.scene.SceneSpec``)."""
+
+    def __init__(self, spec: object, config: SkillConfig = SkillConfig()) -> None:
+        self.spec = spec
+        self.config = config
+
+    def travel_z(self, num_blocks: int) -> float:
+        """TCP height that clears a full stack and the peg tops with a block in the fingers."""
+        spec = self.spec
+        tallest = max(spec.block_bottom_z(num_blocks),  # type: ignore[attr-defined]
+                      spec.peg_height)  # type: ignore[attr-defined]
+        # the carried block's bottom hangs (height/2 + grasp offset) below the TCP
+        hang = spec.block_height / 2 + spec.grasp_above_centre  # type: ignore[attr-defined]
+        return tallest + hang + self.config.travel_margin
+
+    def move_waypoints(self, move: MoveSpec, num_blocks: int) -> List[Waypoint]:
+        """Return the six waypoints of one block move (see the module docstring)."""
+        spec, cfg = self.spec, self.config
+        sx, sy = spec.peg_xy(move.src_peg)  # type: ignore[attr-defined]
+        tx, ty = spec.peg_xy(move.dst_peg)  # type: ignore[attr-defined]
+        top = self.travel_z(num_blocks)
+        grasp = spec.grasp_z(move.src_level)  # type: ignore[attr-defined]
+        release = spec.grasp_z(move.dst_level) + cfg.release_clearance  # type: ignore
+        yaw = cfg.grasp_yaw
+        return [
+            Waypoint((sx, sy, top), yaw, 'open', label='above %s' % move.block),
+            Waypoint((sx, sy, grasp), yaw, 'close', straight=True, label='grasp'),
+            Waypoint((sx, sy, top), yaw, None, straight=True, label='lift'),
+            Waypoint((tx, ty, top), yaw, None, label='above target'),
+            Waypoint((tx, ty, release), yaw, 'open', straight=True, label='release'),
+            Waypoint((tx, ty, top), yaw, None, straight=True, label='retreat'),
+        ]

@@ -1,0 +1,95 @@
+# Copyright 2026 nsvla maintainers
+# Licensed under the Apache License, Version 2.0
+
+"""
+Time-parameterise a joint path under per-joint velocity and acceleration limits.
+
+The path is a dense polyline in joint space. Its progress variable ``s`` is measured in seconds
+at full speed: a segment lasts ``max_j |dq_j| / vmax_j``, so moving along ``s`` at unit rate
+keeps every joint at or under its velocity limit. Along ``s`` a trapezoidal (or triangular)
+profile with rate acceleration ``min_j amax_j / vmax_j`` starts and ends at rest. Joint
+velocities at the samples are ``dq/ds * ds/dt``, given to the controller so it interpolates with
+cubic splines. Pure numpy.
+"""
+
+from dataclasses import dataclass
+from typing import List, Sequence
+
+import numpy as np
+
+from nsvla_common.errors import ValidationError
+
+
+@dataclass
+class TimedPath:
+    """Samples of a time-parameterised path: times (s), positions and velocities per sample."""
+
+    times: np.ndarray
+    positions: np.ndarray
+    velocities: np.ndarray
+
+    @property
+    def duration(self) -> float:
+        return float(self.times[-1]) if len(self.times) else 0.0
+
+
+def densify(points: Sequence[Sequence[float]], max_step: float = 0.02) -> np.ndarray:
+    """Insert samples so that no joint moves more than ``max_step`` rad between samples."""
+    pts = np.asarray(points, dtype=float)
+    if pts.ndim != 2 or len(pts) == 0:
+        raise ValidationError('a joint path needs at least one point of joint positions')
+    out: List[np.ndarray] = [pts[0]]
+    for a, b in zip(pts[:-1], pts[1:]):
+        n = max(1, int(np.ceil(np.max(np.abs(b - a)) / max_step)))
+        for k in range(1, n + 1):
+            out.append(a + (b - a) * (k / n))
+    return np.array(out)
+
+
+def _s_of_t_inverse(s: np.ndarray, total: float, accel: float) -> np.ndarray:
+    """Return the times at which a unit-speed trapezoid (rate accel ``accel``) reaches each ``s``."""
+    t_acc = 1.0 / accel
+    s_acc = 0.5 * accel * t_acc ** 2
+    if total >= 2 * s_acc:
+        cruise = total - 2 * s_acc
+        t_total = 2 * t_acc + cruise
+        t = np.where(s <= s_acc, np.sqrt(2 * s / accel),
+                     np.where(s <= s_acc + cruise, t_acc + (s - s_acc),
+                              t_total - np.sqrt(np.maximum(0.0, 2 * (total - s) / accel))))
+    else:
+        peak_t = np.sqrt(total / accel)
+        t_total = 2 * peak_t
+        half = total / 2
+        t = np.where(s <= half, np.sqrt(2 * s / accel),
+                     t_total - np.sqrt(np.maximum(0.0, 2 * (total - s) / accel)))
+    return t
+
+
+def time_parameterise(points: Sequence[Sequence[float]], vmax: Sequence[float],
+                      amax: Sequence[float], max_step: float = 0.02) -> TimedPath:
+    """Return a rest-to-rest timing of the joint path that respects ``vmax`` and ``amax``."""
+    q = densify(points, max_step)
+    vmax_a = np.asarray(vmax, dtype=float)
+    amax_a = np.asarray(amax, dtype=float)
+    if vmax_a.shape != (q.shape[1],) or amax_a.shape != (q.shape[1],):
+        raise ValidationError('need one velocity and one acceleration limit per joint (%d)'
+                              % q.shape[1])
+    if np.any(vmax_a <= 0) or np.any(amax_a <= 0):
+        raise ValidationError('velocity and acceleration limits must be positive')
+    seg = np.max(np.abs(np.diff(q, axis=0)) / vmax_a, axis=1) if len(q) > 1 else np.zeros(0)
+    s = np.concatenate([[0.0], np.cumsum(seg)])
+    total = float(s[-1])
+    if total <= 0.0:
+        return TimedPath(np.zeros(1), q[:1], np.zeros((1, q.shape[1])))
+    accel = float(np.min(amax_a / vmax_a))
+    t = _s_of_t_inverse(s, total, accel)
+    # keep times strictly increasing (samples that coincide in s are dropped)
+    keep = np.concatenate([[True], np.diff(t) > 1e-9])
+    t, q, s = t[keep], q[keep], s[keep]
+    # joint velocity = dq/ds * ds/dt; ds/dt from the profile, dq/ds by central differences
+    sdot = np.gradient(s, t) if len(t) > 1 else np.zeros(1)
+    sdot[0] = sdot[-1] = 0.0
+    dq_ds = np.gradient(q, s, axis=0) if len(s) > 1 else np.zeros_like(q)
+    vel = dq_ds * np.clip(sdot, 0.0, 1.0)[:, None]
+    vel = np.clip(vel, -vmax_a, vmax_a)
+    return TimedPath(t, q, vel)

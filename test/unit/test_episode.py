@@ -1,0 +1,108 @@
+# Copyright 2026 nsvla maintainers
+# Licensed under the Apache License, Version 2.0
+
+"""The closed-loop episode logic against a symbolic robot with injected faults."""
+
+import pytest
+
+from nsvla_control.episode import EpisodeConfig, run_episode
+from nsvla_planner import domain
+from nsvla_planner.planning import Planner
+from nsvla_planner.state import Goal, SymbolicState
+
+
+class SymbolicRobot:
+    """Executes moves on a symbolic state; ``faults`` maps a move index to what goes wrong."""
+
+    def __init__(self, state, faults=None):
+        self.state = state
+        self.faults = dict(faults or {})
+        self.count = 0
+        self.blind = False
+
+    def execute_move(self, state, block, onto):
+        index = self.count
+        self.count += 1
+        fault = self.faults.get(index)
+        src = self.state.support[block]
+        if fault == 'slip':            # the grasp slips: nothing moves
+            return False, 'grasp slipped'
+        step = {'action': 'move', 'args': [block, src, onto]}
+        self.state = domain.apply(self.state, step)
+        if fault == 'drop':            # dropped on the way: lands on the free peg (legally)
+            stacks = self.state.stacks()
+            for p, column in stacks.items():
+                top = column[-1] if column else p
+                if block not in column and domain.smaller(block, top):
+                    self.state = domain.apply(self.state, {'action': 'move', 'args': [
+                        block, self.state.support[block], top]})
+                    break
+        return True, ''
+
+    def observe(self):
+        if self.blind:
+            return SymbolicState.unknown(self.state.num_blocks, 3, 'camera covered')
+        return self.state
+
+
+PLANNER = Planner('fast-downward', form='move')
+
+
+def test_solves_from_the_tower_with_optimal_moves():
+    robot = SymbolicRobot(SymbolicState.tower(3))
+    events = []
+    res = run_episode(robot, PLANNER.plan, Goal.tower(3, 3), 'e1', events.append)
+    assert res.solved and res.moves == 7 and res.replans == 0
+    assert Goal.tower(3, 3).satisfied_by(robot.state)
+    kinds = [e['event'] for e in events]
+    assert kinds[0] == 'episode_start' and kinds[-1] == 'episode_end'
+    assert kinds.count('step_start') == 7 and 'replan' not in kinds
+    assert events[1]['expected'] == {'p1': ['b3', 'b2'], 'p2': [], 'p3': ['b1']}
+    assert all(e['schema'] == 'nsvla/execution_status/1' for e in events)
+
+
+@pytest.mark.parametrize('fault', ['drop', 'slip'])
+def test_a_fault_is_recovered_by_replanning(fault):
+    robot = SymbolicRobot(SymbolicState.tower(3), {2: fault})
+    events = []
+    res = run_episode(robot, PLANNER.plan, Goal.tower(3, 3), 'e2', events.append)
+    assert res.solved, res.reason
+    assert res.replans == 1
+    replans = [e for e in events if e['event'] == 'replan']
+    assert len(replans) == 1 and 'expected' in replans[0]['reason']
+    assert any(s['result'] == 'mismatch' for s in res.steps)
+
+
+def test_gives_up_after_the_replan_budget():
+    robot = SymbolicRobot(SymbolicState.tower(3), {i: 'slip' for i in range(50)})
+    res = run_episode(robot, PLANNER.plan, Goal.tower(3, 3), 'e3',
+                      config=EpisodeConfig(max_replans=2))
+    assert not res.solved and res.replans == 2 and 'gave up after 2 replans' in res.reason
+
+
+def test_unreachable_goal_ends_with_the_planner_reason():
+    robot = SymbolicRobot(SymbolicState.tower(3))
+    goal = Goal([('on', ('b1', 'p1')), ('on', ('b2', 'p1'))])
+    res = run_episode(robot, PLANNER.plan, goal, 'e4')
+    assert not res.solved and 'unsolvable' in res.reason and res.moves == 0
+
+
+def test_unknown_start_state_is_not_guessed():
+    robot = SymbolicRobot(SymbolicState.tower(3))
+    robot.blind = True
+    res = run_episode(robot, PLANNER.plan, Goal.tower(3, 3), 'e5')
+    assert not res.solved and 'camera covered' in res.reason and res.moves == 0
+
+
+def test_a_stale_initial_plan_is_replaced():
+    robot = SymbolicRobot(SymbolicState.tower(3, on_peg=2))
+    stale = PLANNER.plan(SymbolicState.tower(3), Goal.tower(3, 3))
+    res = run_episode(robot, PLANNER.plan, Goal.tower(3, 3), 'e6', initial_plan=stale)
+    assert res.solved and res.moves == 7
+
+
+def test_cancel_stops_before_the_next_move():
+    robot = SymbolicRobot(SymbolicState.tower(3))
+    res = run_episode(robot, PLANNER.plan, Goal.tower(3, 3), 'e7',
+                      cancelled=lambda: robot.count >= 2)
+    assert not res.solved and res.reason == 'cancelled' and res.moves == 2

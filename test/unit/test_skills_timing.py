@@ -1,0 +1,55 @@
+# Copyright 2026 nsvla maintainers
+# Licensed under the Apache License, Version 2.0
+
+"""Skill geometry and trajectory timing (pure)."""
+
+import numpy as np
+import pytest
+
+from nsvla_common.errors import ValidationError
+from nsvla_control.skills import move_of, steps_to_moves
+from nsvla_control.timing import time_parameterise
+from nsvla_planner.state import SymbolicState
+
+VMAX = np.array([2.175, 2.175, 2.175, 2.175, 2.61, 2.61, 2.61]) * 0.5
+AMAX = np.array([15.0, 7.5, 10.0, 12.5, 15.0, 20.0, 20.0]) * 0.3
+
+
+def test_move_of_levels():
+    s = SymbolicState.from_stacks({'p1': ['b4', 'b2', 'b1'], 'p3': ['b3']}, 4, 3)
+    m = move_of(s, 'b1', 'b3')
+    assert (m.src_peg, m.src_level, m.dst_peg, m.dst_level) == (1, 2, 3, 1)
+    with pytest.raises(ValidationError, match='not on top'):
+        move_of(s, 'b2', 'p2')
+
+
+def test_steps_to_moves_both_forms():
+    pp = [{'action': 'pick', 'args': ['b1', 'b2']}, {'action': 'place', 'args': ['b1', 'p3']}]
+    assert steps_to_moves(pp) == [('b1', 'b2', 'p3')]
+    assert steps_to_moves([{'action': 'move', 'args': ['b1', 'b2', 'p3']}]) == [
+        ('b1', 'b2', 'p3')]
+    with pytest.raises(ValidationError, match='ends holding'):
+        steps_to_moves(pp[:1])
+
+
+@pytest.mark.parametrize('span', [0.01, 0.5, 2.0])
+def test_timing_respects_velocity_and_acceleration_limits(span):
+    rng = np.random.default_rng(1)
+    a = rng.uniform(-1, 1, 7)
+    path = [a, a + span * rng.uniform(-1, 1, 7)]
+    timed = time_parameterise(path, VMAX, AMAX)
+    t, q, v = timed.times, timed.positions, timed.velocities
+    assert np.all(np.diff(t) > 0)
+    assert np.allclose(q[0], path[0]) and np.allclose(q[-1], path[1])
+    fd_vel = np.diff(q, axis=0) / np.diff(t)[:, None]
+    assert np.all(np.abs(fd_vel) <= VMAX * 1.001)
+    assert np.all(np.abs(v) <= VMAX + 1e-9)
+    assert np.allclose(v[0], 0) and np.allclose(v[-1], 0)
+    mid_t = (t[:-1] + t[1:]) / 2
+    acc = np.diff(fd_vel, axis=0) / np.diff(mid_t)[:, None]
+    assert np.all(np.abs(acc) <= AMAX * 1.05)
+
+
+def test_timing_rejects_bad_limits():
+    with pytest.raises(ValidationError):
+        time_parameterise([[0.0, 0.0], [1.0, 1.0]], [1.0], [1.0])
