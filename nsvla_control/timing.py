@@ -47,7 +47,7 @@ def densify(points: Sequence[Sequence[float]], max_step: float = 0.02) -> np.nda
 
 
 def _s_of_t_inverse(s: np.ndarray, total: float, accel: float) -> np.ndarray:
-    """Return the times at which a unit-speed trapezoid (rate accel ``accel``) reaches each ``s``."""
+    """Return the times at which a unit-speed trapezoid (rate accel ``accel``) reaches ``s``."""
     t_acc = 1.0 / accel
     s_acc = 0.5 * accel * t_acc ** 2
     if total >= 2 * s_acc:
