@@ -126,7 +126,7 @@ class Skills:
             Waypoint((sx, sy, top), yaw, 'open', label='above %s' % move.block),
             Waypoint((sx, sy, grasp), yaw, 'close', straight=True, label='grasp'),
             Waypoint((sx, sy, top), yaw, None, straight=True, label='lift'),
-            Waypoint((tx, ty, top), yaw, None, label='above target'),
+            Waypoint((tx, ty, top), yaw, None, straight=True, label='above target'),
             Waypoint((tx, ty, release), yaw, 'open', straight=True, label='release'),
             Waypoint((tx, ty, top), yaw, None, straight=True, label='retreat'),
         ]

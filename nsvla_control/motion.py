@@ -1,0 +1,144 @@
+# Copyright 2026 nsvla maintainers
+# Licensed under the Apache License, Version 2.0
+
+"""
+Motion backends: gripper waypoints -> joint trajectories, behind one interface.
+
+:class:`BuiltinMotion` solves inverse kinematics on the Panda model the simulation is built
+from (``nsvla_sim.mjcf``; the same URDF-derived kinematics a real Panda has), walks every
+Cartesian segment in 1 cm steps (straight-line approach and retreat), and time-parameterises
+the joint path under scaled velocity/acceleration limits (:mod:`nsvla_control.timing`).
+:class:`MoveItMotion` (``nsvla_control.moveit_backend``) offers the same ``plan_move`` with
+MoveItPy where it can be imported.
+
+A motion is a list of segments, each either an :class:`ArmSegment` (joint trajectory for the
+arm controller) or a :class:`GripperSegment` (finger target for the gripper controller).
+"""
+
+from dataclasses import dataclass
+from typing import List, Optional, Protocol, Sequence, Tuple, Union
+
+import numpy as np
+
+from nsvla_common.errors import NsvlaError
+from nsvla_control.skills import Waypoint
+from nsvla_control.timing import time_parameterise
+
+# Franka Panda limits (franka_ros / libfranka datasheet).
+PANDA_VMAX = (2.175, 2.175, 2.175, 2.175, 2.61, 2.61, 2.61)
+PANDA_AMAX = (15.0, 7.5, 10.0, 12.5, 15.0, 20.0, 20.0)
+GRIPPER_OPEN = 0.04       # per finger, m
+CART_STEP = 0.01          # m between IK samples on a straight segment
+
+
+class MotionError(NsvlaError):
+    """A waypoint the arm cannot reach (IK failed) or a motion that cannot be planned."""
+
+    status = 'motion_failed'
+
+
+@dataclass
+class ArmSegment:
+    """A joint trajectory for the arm: times from start (s), positions and velocities."""
+
+    joint_names: Tuple[str, ...]
+    times: np.ndarray
+    positions: np.ndarray
+    velocities: np.ndarray
+    label: str = ''
+
+    @property
+    def duration(self) -> float:
+        return float(self.times[-1])
+
+
+@dataclass
+class GripperSegment:
+    """A finger target (m per finger) and how long to give it."""
+
+    opening: float
+    duration: float
+    label: str = ''
+
+
+Segment = Union[ArmSegment, GripperSegment]
+
+
+class MotionBackend(Protocol):
+    """What the executor needs from a motion backend."""
+
+    arm_joints: Tuple[str, ...]
+
+    def plan_move(self, q_start: Sequence[float], waypoints: Sequence[Waypoint],
+                  grasp_opening: float) -> Tuple[List[Segment], np.ndarray]:
+        """Plan the segments through ``waypoints``; return them and the final arm joints."""
+
+
+class BuiltinMotion:
+    """IK + straight-line Cartesian segments + limit-respecting timing, no external planner."""
+
+    def __init__(self, model: object, tcp_site: str, arm_joints: Sequence[str],
+                 velocity_scaling: float = 0.4, acceleration_scaling: float = 0.3,
+                 gripper_seconds: float = 0.8, q_rest: Optional[Sequence[float]] = None) -> None:
+        from nsvla_sim.kinematics import IKSolver
+        if not 0 < velocity_scaling <= 1 or not 0 < acceleration_scaling <= 1:
+            raise MotionError('velocity/acceleration scaling must be in (0, 1]')
+        self.arm_joints = tuple(arm_joints)
+        self.ik = IKSolver(model, tcp_site, self.arm_joints, q_rest=q_rest)
+        self.vmax = np.array(PANDA_VMAX) * velocity_scaling
+        self.amax = np.array(PANDA_AMAX) * acceleration_scaling
+        self.gripper_seconds = gripper_seconds
+
+    @classmethod
+    def for_scene(cls, spec: object, **kwargs: object) -> 'BuiltinMotion':
+        """Build the kinematic model of the scene's Panda (same MJCF as the simulation)."""
+        import mujoco
+        from nsvla_sim import mjcf
+        from nsvla_sim.scene import make_layout
+        xml = mjcf.build_mjcf(spec, make_layout(spec, 1), offscreen=(64, 64))
+        model = mujoco.MjModel.from_xml_string(xml)
+        return cls(model, mjcf.TCP_SITE, mjcf.ARM_JOINTS, q_rest=spec.home,  # type: ignore
+                   **kwargs)
+
+    def _solve(self, pos: Sequence[float], yaw: float, q_init: np.ndarray, label: str
+               ) -> np.ndarray:
+        from nsvla_sim.kinematics import top_down_quat
+        res = self.ik.solve(pos, top_down_quat(yaw), q_init=q_init)
+        if not res.success:
+            raise MotionError('cannot reach %s at %s: %s'
+                              % (label or 'waypoint', np.round(np.asarray(pos), 3).tolist(),
+                                 res.reason))
+        return res.q
+
+    def joint_path(self, q_start: Sequence[float], wp: Waypoint) -> np.ndarray:
+        """Sample joints from ``q_start`` to the waypoint (a straight Cartesian line if asked)."""
+        q0 = np.asarray(q_start, float)
+        if not wp.straight:
+            return np.array([q0, self._solve(wp.pos, wp.yaw, q0, wp.label)])
+        p0, _ = self.ik.forward(q0)
+        p1 = np.asarray(wp.pos, float)
+        n = max(1, int(np.ceil(np.linalg.norm(p1 - p0) / CART_STEP)))
+        path = [q0]
+        q = q0
+        for k in range(1, n + 1):
+            q = self._solve(p0 + (p1 - p0) * (k / n), wp.yaw, q, wp.label)
+            path.append(q)
+        return np.array(path)
+
+    def plan_move(self, q_start: Sequence[float], waypoints: Sequence[Waypoint],
+                  grasp_opening: float) -> Tuple[List[Segment], np.ndarray]:
+        """Plan every waypoint; raise MotionError naming the first unreachable one."""
+        segments: List[Segment] = []
+        q = np.asarray(q_start, float)
+        for wp in waypoints:
+            path = self.joint_path(q, wp)
+            if np.max(np.abs(path[-1] - path[0])) > 1e-6:
+                timed = time_parameterise(path, self.vmax, self.amax)
+                segments.append(ArmSegment(self.arm_joints, timed.times, timed.positions,
+                                           timed.velocities, wp.label))
+            q = path[-1]
+            if wp.gripper == 'open':
+                segments.append(GripperSegment(GRIPPER_OPEN, self.gripper_seconds, 'open'))
+            elif wp.gripper == 'close':
+                segments.append(GripperSegment(grasp_opening, self.gripper_seconds, 'close'))
+        return segments, q
