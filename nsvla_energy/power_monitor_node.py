@@ -1,0 +1,258 @@
+# Copyright 2026 nsvla maintainers
+# Licensed under the Apache License, Version 2.0
+
+"""
+Power monitor node: live energy of the nsvla nodes, per node and per episode.
+
+Publishes ``power`` and ``energy`` (std_msgs/String, ``nsvla/power/1`` and ``nsvla/energy/1``)
+every ``1 / rate_hz`` seconds, ``/diagnostics`` (diagnostic_msgs/DiagnosticArray) every
+``diagnostics_period_s``, and one ``energy/episode`` record (``nsvla/energy_episode/1``) at each
+``episode_end`` seen on ``execution_status``. All the work is done by
+:class:`nsvla_energy.monitor.PowerMonitor`; this module only converts messages.
+
+The meters are read by a sampling thread on the steady clock, not by an rclpy timer: power is a
+wall-clock quantity (under ``use_sim_time`` a ROS timer would follow ``/clock``), and an rclpy
+timer's executor wake-up alone costs ~0.7 % of a core at 10 Hz on these machines, more than the
+whole budget of the monitor (measured in ``bench/energy.py``). The executor serves only the
+``execution_status`` subscription and the 1 Hz diagnostics timer; a lock keeps the two threads
+apart.
+"""
+
+import threading
+import time
+from typing import Any, Dict, Optional
+
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor
+import rclpy
+from rclpy.clock import Clock, ClockType
+from rclpy.exceptions import ParameterException
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from std_msgs.msg import String
+
+from nsvla_common import envelope
+from nsvla_common.errors import ConfigError, NsvlaError, ValidationError
+from nsvla_energy.attribution import ROLES
+from nsvla_energy.meters import (DEFAULT_RAPL_ROOT, DEFAULT_WATTS_PER_CORE, ESTIMATE_MODELS,
+                                 METER_CHOICES)
+from nsvla_energy.monitor import PowerMonitor
+
+NODE_NAME = 'power_monitor'
+
+
+def _descriptor(text: str, low: Optional[float] = None, high: Optional[float] = None,
+                **kwargs: Any) -> ParameterDescriptor:
+    if low is not None:
+        kwargs['floating_point_range'] = [FloatingPointRange(from_value=low, to_value=high)]
+    return ParameterDescriptor(description=text, read_only=True, **kwargs)
+
+
+class PowerMonitorNode(Node):
+    """Thin ROS 2 wrapper around :class:`nsvla_energy.monitor.PowerMonitor`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(NODE_NAME, **kwargs)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._sampler: Optional[threading.Thread] = None
+        self._monitor: Optional[PowerMonitor] = None
+        self.declare_parameter('rate_hz', 10.0, _descriptor(
+            'rate of meter reads and of the power / energy topics, Hz', 0.1, 100.0))
+        self.declare_parameter('diagnostics_period_s', 1.0, _descriptor(
+            'period of /diagnostics messages, seconds', 0.1, 60.0))
+        self.declare_parameter('meter', 'auto', _descriptor(
+            'energy source: %s (auto tries nvml, rapl, estimate in that order)'
+            % ', '.join(METER_CHOICES)))
+        self.declare_parameter('combine', True, _descriptor(
+            'when nvml measures the GPUs, add the CPU meter (rapl, else estimate) to it'))
+        self.declare_parameter('rapl_root', DEFAULT_RAPL_ROOT, _descriptor(
+            'powercap sysfs folder holding the intel-rapl:N zones'))
+        self.declare_parameter('estimate_model', 'cpu_seconds', _descriptor(
+            'estimate model: cpu_seconds (nsvla CPU seconds x watts_per_core) or tdp '
+            '(machine: tdp_watts x (0.1 + 0.9 load^3))'))
+        self.declare_parameter('watts_per_core', DEFAULT_WATTS_PER_CORE, _descriptor(
+            'estimate: watts of one fully busy core', 0.1, 1000.0))
+        self.declare_parameter('tdp_watts', 0.0, _descriptor(
+            'estimate (tdp model): CPU package power at full load, W; 0 = watts_per_core x cores',
+            0.0, 10000.0))
+        self.declare_parameter('rescan_period_s', 2.0, _descriptor(
+            'how often to look for new nsvla processes (reads command lines), seconds',
+            0.1, 60.0))
+        self.declare_parameter('csv_log', '', _descriptor(
+            'CSV log path (one row per read and per execution_status event); empty: no log'))
+        p = {name: self.get_parameter(name).value for name in (
+            'rate_hz', 'diagnostics_period_s', 'meter', 'combine', 'rapl_root', 'estimate_model',
+            'watts_per_core', 'tdp_watts', 'rescan_period_s', 'csv_log')}
+        if p['meter'] not in METER_CHOICES:
+            raise ConfigError('parameter meter is %r, expected one of %s'
+                              % (p['meter'], ', '.join(METER_CHOICES)))
+        if p['estimate_model'] not in ESTIMATE_MODELS:
+            raise ConfigError('parameter estimate_model is %r, expected one of %s'
+                              % (p['estimate_model'], ', '.join(ESTIMATE_MODELS)))
+        self._params = p
+        self._monitor = PowerMonitor.open(
+            meter=p['meter'], combine=p['combine'], csv_path=p['csv_log'] or None,
+            rescan_period=p['rescan_period_s'], rapl_root=p['rapl_root'],
+            estimate_model=p['estimate_model'], watts_per_core=p['watts_per_core'],
+            tdp_watts=p['tdp_watts'])
+        self._tick_error = ''
+        self._cpu_mark = (time.monotonic(), time.process_time())
+        self._cpu_percent = 0.0
+        self._pub_power = self.create_publisher(String, 'power', 10)
+        self._pub_energy = self.create_publisher(String, 'energy', 10)
+        episode_qos = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE,
+                                 durability=DurabilityPolicy.TRANSIENT_LOCAL)
+        self._pub_episode = self.create_publisher(String, 'energy/episode', episode_qos)
+        self._pub_diag = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self.create_subscription(String, 'execution_status', self._on_status, 50)
+        self.create_timer(p['diagnostics_period_s'], self._on_diagnostics,
+                          clock=Clock(clock_type=ClockType.STEADY_TIME))
+        self._sampler = threading.Thread(target=self._sample_loop, args=(1.0 / p['rate_hz'],),
+                                         name='power_sampler', daemon=True)
+        self._sampler.start()
+        self.get_logger().info('energy source %s; %.1f Hz%s' % (
+            self._monitor.meters.describe(), p['rate_hz'],
+            '; CSV log %s' % p['csv_log'] if p['csv_log'] else ''))
+
+    # ------------------------------------------------------------------ callbacks
+    def _publish(self, pub: Any, data: Dict[str, Any]) -> None:
+        pub.publish(String(data=envelope.dumps(data)))
+
+    def _sample_loop(self, period: float) -> None:
+        """Read the meters every ``period`` s of the steady clock until the node stops."""
+        next_t = time.monotonic() + period
+        while not self._stop.wait(max(0.0, next_t - time.monotonic())):
+            next_t += period
+            if next_t < time.monotonic():          # fell behind (suspend, overload): resync
+                next_t = time.monotonic() + period
+            if not self.context.ok():
+                return
+            self.tick()
+
+    def tick(self) -> None:
+        """Read the meters once and publish ``power`` and ``energy``."""
+        try:
+            with self._lock:
+                snap = self._monitor.tick()
+                power = self._monitor.power_message(snap)
+                energy = self._monitor.energy_message(snap)
+        except Exception as exc:  # noqa: BLE001 - a failing meter must not stop the node
+            self._tick_error = '%s: %s' % (type(exc).__name__, exc)
+            self.get_logger().error('meter read failed: %s' % self._tick_error,
+                                    throttle_duration_sec=5.0)
+            return
+        self._tick_error = ''
+        try:
+            self._publish(self._pub_power, power)
+            self._publish(self._pub_energy, energy)
+        except Exception:  # noqa: BLE001 - the context is going down under the sampler
+            if self.context.ok():
+                raise
+
+    def _on_status(self, msg: String) -> None:
+        try:
+            with self._lock:
+                record = self._monitor.on_status(msg.data)
+        except ValidationError as exc:
+            self.get_logger().warning('dropped execution_status message: %s' % exc,
+                                      throttle_duration_sec=1.0)
+            return
+        except Exception as exc:  # noqa: BLE001 - a failing meter must not stop the node
+            self.get_logger().error('execution_status not accounted, meter read failed: %s: %s'
+                                    % (type(exc).__name__, exc), throttle_duration_sec=5.0)
+            return
+        if record is None:
+            return
+        self.get_logger().info(
+            'episode %s: %.2f J in %.2f s (%.2f W), %d steps, success=%s, %s%s' % (
+                record['episode_id'], record['joules'], record['duration_s'],
+                record['watts_avg'], record['steps'], record['success'], record['source'],
+                ' (estimated)' if record['estimated'] else ''))
+        self._publish(self._pub_episode, record)
+
+    def _on_diagnostics(self) -> None:
+        now, cpu = time.monotonic(), time.process_time()
+        t0, c0 = self._cpu_mark
+        if now > t0:
+            self._cpu_percent = 100.0 * (cpu - c0) / (now - t0)
+        self._cpu_mark = (now, cpu)
+        with self._lock:
+            array = self.diagnostics()
+        self._pub_diag.publish(array)
+
+    def diagnostics(self) -> DiagnosticArray:
+        """Return the diagnostics of the monitor: source, why, power, energy, own CPU use."""
+        mon = self._monitor
+        snap = mon.last
+        errors = mon.errors()
+        status = DiagnosticStatus(name='%s: energy' % self.get_name(),
+                                  hardware_id='+'.join(mon.meters.sources))
+        if self._tick_error:
+            status.level = DiagnosticStatus.ERROR
+            status.message = 'meter read failed: %s' % self._tick_error
+        elif errors:
+            status.level = DiagnosticStatus.WARN
+            status.message = 'meter read errors: %s' % '; '.join(errors)
+        else:
+            status.level = DiagnosticStatus.OK
+            status.message = '%s %s: %.2f W, %.2f J' % (
+                '+'.join(mon.meters.sources),
+                'estimated' if snap.estimated else 'measured', snap.watts, snap.joules)
+        values = {
+            'source': snap.source,
+            'sources': ','.join(mon.meters.sources),
+            'estimated': str(snap.estimated).lower(),
+            'why': '; '.join(mon.meters.reasons),
+            'watts': '%.3f' % snap.watts,
+            'joules': '%.3f' % snap.joules,
+            'rate_hz': '%.2f' % self._params['rate_hz'],
+            'reads': str(mon.ticks),
+            'episodes_open': str(len(mon.accountant.open_episodes)),
+            'episodes_finished': str(mon.accountant.finished),
+            'status_dropped': str(mon.malformed),
+            'monitor_cpu_percent': '%.2f' % self._cpu_percent,
+            'nsvla_processes': str(len(mon.tracker.tracked())),
+            'csv_log': self._params['csv_log'],
+        }
+        for role in ROLES:
+            values['joules_%s' % role] = '%.3f' % snap.per_node.get(role, 0.0)
+        status.values = [KeyValue(key=k, value=v) for k, v in values.items()]
+        array = DiagnosticArray(status=[status])
+        array.header.stamp = self.get_clock().now().to_msg()
+        return array
+
+    def destroy_node(self) -> None:
+        """Close the CSV log and the meters, then the node."""
+        self._stop.set()
+        if self._sampler is not None:
+            self._sampler.join(timeout=5.0)
+        if self._monitor is not None:
+            with self._lock:
+                self._monitor.close()
+        super().destroy_node()
+
+
+def main(args: Any = None) -> int:
+    """Run the power monitor until Ctrl-C; exit status 2 when it cannot start."""
+    rclpy.init(args=args)
+    node = None
+    status = 0
+    try:
+        node = PowerMonitorNode()
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except (NsvlaError, ParameterException) as exc:
+        rclpy.logging.get_logger(NODE_NAME).fatal('cannot start: %s' % exc)
+        status = 2
+    finally:
+        if node is not None:
+            node.destroy_node()
+        rclpy.try_shutdown()
+    return status
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())
