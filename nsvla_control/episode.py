@@ -37,6 +37,9 @@ class Robot(Protocol):
     def observe(self) -> SymbolicState:
         """Return the current symbolic state (possibly unknown, with a reason)."""
 
+    # Optional: ``recover(state) -> (ok, reason)`` puts a loose block (fallen off the plan's
+    # places, tilted, off the pegs) back on a legal peg so the state can be seen again.
+
 
 PlanFn = Callable[[SymbolicState, Goal], PlanResult]
 StatusFn = Callable[[Dict[str, Any]], None]
@@ -49,6 +52,7 @@ class EpisodeConfig:
     max_replans: int = 3
     max_moves: int = 2000
     observe_retries: int = 3
+    max_recoveries: int = 3
 
 
 @dataclass
@@ -60,6 +64,7 @@ class EpisodeResult:
     reason: str
     moves: int = 0
     replans: int = 0
+    recoveries: int = 0
     planned_moves: int = 0
     optimal_moves: Optional[int] = None
     wall_s: float = 0.0
@@ -96,7 +101,8 @@ def run_episode(robot: Robot, plan_fn: PlanFn, goal: Goal, episode_id: str = 'ep
         result.solved, result.reason = solved, reason
         result.wall_s = time.monotonic() - t0
         event('episode_end', result='solved' if solved else 'failed', reason=reason,
-              moves=result.moves, replans=result.replans, wall_s=result.wall_s,
+              moves=result.moves, replans=result.replans, recoveries=result.recoveries,
+              wall_s=result.wall_s,
               optimal_moves=result.optimal_moves)
         return result
 
@@ -151,6 +157,14 @@ def run_episode(robot: Robot, plan_fn: PlanFn, goal: Goal, episode_id: str = 'ep
                       'result': 'ok' if match else 'mismatch', 'seconds': time.monotonic() - ts}
             result.steps.append(record)
             event('step_end', **record)
+            while not observed.known and hasattr(robot, 'recover') and \
+                    result.recoveries < config.max_recoveries and not cancelled():
+                result.recoveries += 1
+                rec_ok, rec_why = robot.recover(observed)  # type: ignore[attr-defined]
+                event('recover', step=index, unknown_reason=observed.reason, ok=rec_ok,
+                      reason=rec_why)
+                observed = _observe(robot, config.observe_retries)
+                match = False
             if not observed.known:
                 return finish(False, 'lost sight of the blocks after step %d: %s'
                               % (index, observed.reason))

@@ -15,6 +15,7 @@ and from the state (stack levels). The travel height clears every stack and ever
 the carried block hanging below the fingers. No ROS, no MuJoCo: pure geometry.
 """
 
+import math
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
@@ -41,7 +42,7 @@ class SkillConfig:
 
     travel_margin: float = 0.04        # above the highest obstacle when travelling
     release_clearance: float = 0.002   # release this far above the resting height
-    grasp_yaw: float = 0.0             # finger axis yaw (multiples of 45 deg face the flats)
+    grasp_yaw: float = -math.pi / 2    # TCP yaw: fingers on two flats of the octagonal rings
 
 
 @dataclass(frozen=True)

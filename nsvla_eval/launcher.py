@@ -51,6 +51,8 @@ class Launcher:
         self.log_level = log_level
         self.output = output or sys.stdout
         self.log_dir = log_dir
+        if log_dir:
+            os.makedirs(log_dir, exist_ok=True)
         self.procs: Dict[str, subprocess.Popen] = {}
         self.tails: Dict[str, Deque[str]] = {}
         self._threads: List[threading.Thread] = []

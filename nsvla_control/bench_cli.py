@@ -1,0 +1,125 @@
+# Copyright 2026 nsvla maintainers
+# Licensed under the Apache License, Version 2.0
+
+"""
+``nsvla bench-episodes``: seeded closed-loop episodes in the embedded world, with statistics.
+
+Runs the same skills, motion backend, planner and episode logic as the executor node, in one
+process (no DDS) so that many episodes fit in minutes. Prints one JSON object with ``--json``:
+``{"blocks", "episodes", "success_rate", "plan_completion", "mean_moves", "replans",
+"mean_wall_s", ...}``.
+"""
+
+import argparse
+import json
+import statistics
+import time
+from typing import Any, Callable, Dict, List, Optional
+
+from tqdm import tqdm
+
+from nsvla_common.errors import ValidationError
+from nsvla_control.episode import EpisodeConfig, EpisodeResult, run_episode
+
+PERCEPTION = ('ground_truth', 'classic', 'learned')
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``nsvla bench-episodes``."""
+    parser.add_argument('--blocks', type=int, default=3, help='blocks per episode')
+    parser.add_argument('--episodes', type=int, default=5, help='number of seeded episodes')
+    parser.add_argument('--faults', type=float, default=0.0,
+                        help='probability that a grasp slips mid-transport (0..1)')
+    parser.add_argument('--perception', choices=PERCEPTION, default='ground_truth',
+                        help='how the executor sees the blocks')
+    parser.add_argument('--seed', type=int, default=0, help='seed of the first episode')
+    parser.add_argument('--start', default='tower', help='start: tower, random')
+    parser.add_argument('--goal-peg', type=int, default=3, help='peg the tower must end on')
+    parser.add_argument('--engine', default='fast-downward', help='planning engine')
+    parser.add_argument('--max-replans', type=int, default=10,
+                        help='replans per episode before giving up')
+    parser.add_argument('--json', action='store_true', help='print one JSON object')
+    parser.add_argument('--out', default=None, help='also write per-episode records (JSON)')
+
+
+def make_perceiver(name: str, num_blocks: int, scene: Any) -> Optional[Callable]:
+    """Return image -> SymbolicState for a perception backend (None for ground truth)."""
+    if name == 'ground_truth':
+        return None
+    from nsvla_perception.backend import make_backend
+    backend = make_backend(name, num_blocks=num_blocks, scene=scene)
+    return backend.state_from_image
+
+
+def run_one(blocks: int, seed: int, faults: float, perception: str, start: str,
+            goal_peg: int, engine: str, max_replans: int,
+            status: Optional[Callable[[Dict[str, Any]], None]] = None) -> EpisodeResult:
+    """Build a world for ``seed`` and run one episode in it."""
+    from nsvla_control.sim_robot import SimRobot
+    from nsvla_planner.planning import Planner
+    from nsvla_planner.state import Goal
+    from nsvla_sim.world import HanoiWorld
+    world = HanoiWorld(num_blocks=blocks, seed=seed, start=start,
+                       randomise=perception != 'ground_truth', drop_probability=faults)
+    try:
+        robot = SimRobot(world, perceive=make_perceiver(perception, blocks, world.spec))
+        planner = Planner(engine, 60.0, 'move')
+        result = run_episode(robot, planner.plan, Goal.tower(blocks, goal_peg),
+                             'seed%d' % seed, status, EpisodeConfig(max_replans=max_replans))
+        result.steps = [dict(s, sim_time=world.time) for s in result.steps]
+        return result
+    finally:
+        world.close()
+
+
+def summarise(results: List[EpisodeResult], blocks: int, faults: float,
+              perception: str) -> Dict[str, Any]:
+    """Aggregate episode results into the contract's statistics."""
+    n = len(results)
+    optimal = 2 ** blocks - 1
+    solved = [r for r in results if r.solved]
+
+    def completion(r: EpisodeResult) -> float:
+        if r.solved:
+            return 1.0
+        ok = sum(1 for s in r.steps if s['result'] == 'ok')
+        return min(1.0, ok / optimal)
+
+    return {
+        'blocks': blocks, 'episodes': n, 'faults': faults, 'perception': perception,
+        'success_rate': len(solved) / n if n else 0.0,
+        'plan_completion': statistics.mean(completion(r) for r in results) if n else 0.0,
+        'mean_moves': statistics.mean(r.moves for r in results) if n else 0.0,
+        'optimal_moves': optimal,
+        'replans': sum(r.replans for r in results),
+        'mean_wall_s': statistics.mean(r.wall_s for r in results) if n else 0.0,
+        'failures': [r.reason for r in results if not r.solved],
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the episodes with a progress bar and print the statistics."""
+    if args.blocks < 1 or args.episodes < 1 or not 0.0 <= args.faults <= 1.0:
+        raise ValidationError('need --blocks >= 1, --episodes >= 1 and 0 <= --faults <= 1')
+    results = []
+    t0 = time.monotonic()
+    bar = tqdm(range(args.episodes), desc='%d blocks, faults %.2f, %s'
+               % (args.blocks, args.faults, args.perception), unit='episode',
+               disable=None)
+    for i in bar:
+        res = run_one(args.blocks, args.seed + i, args.faults, args.perception, args.start,
+                      args.goal_peg, args.engine, args.max_replans)
+        results.append(res)
+        bar.set_postfix(solved='%d/%d' % (sum(r.solved for r in results), len(results)))
+    summary = summarise(results, args.blocks, args.faults, args.perception)
+    summary['total_wall_s'] = time.monotonic() - t0
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump({'summary': summary, 'episodes': [r.to_dict() for r in results]}, f,
+                      indent=1, default=str)
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        for key, value in summary.items():
+            print('%-16s %s' % (key, value))
+    return 0
