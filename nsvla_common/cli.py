@@ -10,6 +10,7 @@ only when its subcommand is called, so ``nsvla plan`` does not pay for MuJoCo or
 
 import argparse
 import importlib
+import signal
 import sys
 from typing import List, Optional
 
@@ -39,10 +40,15 @@ def _top_parser() -> argparse.ArgumentParser:
         epilog='subcommands:\n' + '\n'.join(lines) + '\n\n`nsvla SUBCOMMAND --help` for details.')
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """Dispatch ``nsvla SUBCOMMAND ...``; errors of the NsvlaError family exit with status 2."""
     from nsvla_common.rosenv import localhost_env
     localhost_env()
+    signal.signal(signal.SIGTERM, _terminate)   # clean up (stop child nodes) as on Ctrl-C
     argv = list(sys.argv[1:] if argv is None else argv)
     top = _top_parser()
     if not argv or argv[0] in ('-h', '--help'):

@@ -2,27 +2,30 @@
 # Licensed under the Apache License, Version 2.0
 
 """
-``nsvla demo``: the README's main command.
+``nsvla demo``: the README's main command: the whole loop once, in the embedded world.
 
-Today it starts the planner node as its own process, publishes the start state and the
-instruction over (loopback) DDS, calls ``~/plan`` and prints the plan it answers. Later stages
-replace the published start state by the simulation and add execution and energy.
+Starts the ``embedded`` graph (MuJoCo sim, perception, planner, executor, power monitor) as
+separate processes over loopback DDS, sends the instruction, prints progress as the executor
+reports it, and ends with a summary: solved or not, moves against the optimum, replans, time,
+and energy per node with its source (an estimate unless NVML or RAPL is available). The run is
+recorded as a rosbag2 (mcap) and drawn as a GIF of the camera and a PNG of power over time.
 """
 
 import argparse
+import datetime
+import importlib.util
 import json
 import os
-import signal
-import subprocess
 import sys
 import time
-from typing import Any, Dict
+from typing import Any, Dict, List, Optional
 
-from nsvla_common import envelope
-from nsvla_common.errors import NsvlaError, PlanningError
-from nsvla_planner.cli import DEFAULT_INSTRUCTION, format_listing
-from nsvla_planner.planning import PlanResult
-from nsvla_planner.state import SymbolicState
+from nsvla_common.errors import NsvlaError
+from nsvla_control.episode_cli import describe, follow_episode
+from nsvla_eval.graph import graph, params_file
+from nsvla_eval.launcher import Launcher, NodeDied
+
+DEFAULT_INSTRUCTION = 'move the tower to the right peg'
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,90 +33,163 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--blocks', type=int, default=3, help='number of blocks (default 3)')
     parser.add_argument('--instruction', default=DEFAULT_INSTRUCTION,
                         help='what to do, in words (default: %(default)r)')
-    parser.add_argument('--seed', type=int, default=0, help='seed (start state when --random)')
-    parser.add_argument('--random-start', action='store_true',
-                        help='start from a random legal configuration instead of a tower')
-    parser.add_argument('--engine', default='fast-downward', help='planning engine')
-    parser.add_argument('--timeout', type=float, default=60.0, help='seconds to wait overall')
+    parser.add_argument('--seed', type=int, default=0, help='seed of the world')
+    parser.add_argument('--start', default='tower', help='start: tower, tower:K or random')
+    parser.add_argument('--perception', default='classic',
+                        choices=['ground_truth', 'classic', 'learned'],
+                        help='how the blocks are seen (default: classic colour segmentation)')
+    parser.add_argument('--faults', type=float, default=0.0,
+                        help='probability that a grasp slips mid-transport')
+    parser.add_argument('--speed', type=float, default=2.0,
+                        help='simulated seconds per wall-clock second')
+    parser.add_argument('--timeout', type=float, default=900.0, help='seconds for the episode')
+    parser.add_argument('--out', default=None,
+                        help='folder for the bag and pictures (default out/demo-<time>)')
+    parser.add_argument('--no-bag', action='store_true', help='do not record a rosbag')
     parser.add_argument('--json', action='store_true', help='last line printed is JSON')
 
 
-def _plan_through_node(state: SymbolicState, instruction: str, engine: str,
-                       timeout: float) -> Dict[str, Any]:
+def _perception_available() -> bool:
+    return importlib.util.find_spec('nsvla_perception.perception_node') is not None
+
+
+def build_graph(args: argparse.Namespace, out_dir: str) -> List[Any]:
+    """The embedded graph with the demo's world settings."""
+    nodes = graph('embedded', None, args.perception, 'builtin')
+    for node in nodes:
+        if node.name == 'sim':
+            node.parameters.update({'num_blocks': args.blocks, 'seed': args.seed,
+                                    'start': args.start, 'drop_probability': args.faults,
+                                    'real_time_factor': args.speed,
+                                    'randomise': args.perception != 'ground_truth'})
+        elif node.name == 'perception':
+            node.parameters.update({'num_blocks': args.blocks})
+        elif node.name == 'power_monitor':
+            node.parameters.update({'csv_log': os.path.join(out_dir, 'power.csv')})
+    return nodes
+
+
+def _frames_gif(images: List[Any], path: str) -> Optional[str]:
+    if not images:
+        return None
+    from PIL import Image
+    frames = [Image.fromarray(img).resize((320, 240)) for img in images]
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=250, loop=0)
+    return path
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the graph, run one episode, summarise, stop."""
+    import numpy as np
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
+    from sensor_msgs.msg import Image
     from std_msgs.msg import String
-    from std_srvs.srv import Trigger
-    cmd = [sys.executable, '-m', 'nsvla_planner.planner_node', '--ros-args',
-           '-p', 'engine:=%s' % engine, '-p', 'plan_on_goal:=false']
-    planner = subprocess.Popen(cmd, env=os.environ.copy(), start_new_session=True)
+
+    t0 = time.monotonic()
+    if args.perception != 'ground_truth' and not _perception_available():
+        print('[demo] perception nodes are not installed: using the simulator\'s ground truth',
+              flush=True)
+        args.perception = 'ground_truth'
+    stamp = datetime.datetime.now().strftime('%Y%m%d-%H%M%S')
+    out_dir = os.path.abspath(args.out or os.path.join('out', 'demo-' + stamp))
+    os.makedirs(out_dir, exist_ok=True)
+    launcher = Launcher(build_graph(args, out_dir), params_file(), log_dir=out_dir,
+                        output=open(os.path.join(out_dir, 'nodes.log'), 'w'))
+    print('[demo] %d blocks, perception %s, faults %.2f, seed %d; node logs in %s'
+          % (args.blocks, args.perception, args.faults, args.seed, out_dir), flush=True)
     context = rclpy.Context()
     rclpy.init(context=context)
     node = rclpy.create_node('nsvla_demo', context=context)
     executor = SingleThreadedExecutor(context=context)
     executor.add_node(node)
+    frames: List[Any] = []
+    energy: List[Dict[str, Any]] = []
+    recorder = None
+    end: Dict[str, Any] = {}
     try:
-        state_pub = node.create_publisher(String, 'symbolic_state', 10)
-        goal_pub = node.create_publisher(String, 'goal', 10)
-        client = node.create_client(Trigger, 'planner/plan')
-        deadline = time.monotonic() + timeout
-        print('[demo] waiting for the planner node ...', flush=True)
-        while not client.wait_for_service(timeout_sec=0.2):
-            if planner.poll() is not None:
-                raise PlanningError('the planner node exited with status %d' % planner.returncode)
+        launcher.start()
+        if not args.no_bag:
+            from nsvla_eval.recorder import BagRecorder
+            recorder = BagRecorder(node, os.path.join(out_dir, 'bag'),
+                                   every={'camera/image_raw': 10, 'joint_states': 5})
+
+        def on_image(msg: Image) -> None:
+            if len(frames) < 2000 and msg.encoding == 'rgb8' and msg.height and msg.width:
+                frames.append(np.frombuffer(msg.data, np.uint8).reshape(
+                    msg.height, msg.width, 3).copy())
+                del frames[:-400]
+
+        node.create_subscription(Image, 'camera/image_raw', on_image, 2)
+        node.create_subscription(String, 'energy/episode',
+                                 lambda m: energy.append(json.loads(m.data)), 10)
+        ready_topic = 'sim/ground_truth' if args.perception == 'ground_truth' \
+            else 'symbolic_state'
+        seen: List[str] = []
+        node.create_subscription(String, ready_topic, lambda m: seen.append(m.data), 10)
+        print('[demo] waiting for the nodes ...', flush=True)
+        deadline = time.monotonic() + 120.0
+        while not seen:
+            executor.spin_once(timeout_sec=0.1)
+            launcher.check()
             if time.monotonic() > deadline:
-                raise PlanningError('the planner node did not come up within %.0f s' % timeout)
-        while state_pub.get_subscription_count() == 0 or goal_pub.get_subscription_count() == 0:
-            executor.spin_once(timeout_sec=0.05)
-        print('[demo] start state: %r' % state, flush=True)
-        print('[demo] instruction: %r' % instruction, flush=True)
-        while True:
-            state_pub.publish(String(data=state.to_json()))
-            goal_pub.publish(String(data=instruction))
-            future = client.call_async(Trigger.Request())
-            while not future.done():
-                executor.spin_once(timeout_sec=0.1)
-                if time.monotonic() > deadline:
-                    raise PlanningError('no answer from planner/plan within %.0f s' % timeout)
-            data = json.loads(future.result().message)
-            if 'received yet' not in data.get('reason', ''):
-                return data
-            time.sleep(0.1)
+                raise NodeDied('no %s after 120 s' % ready_topic)
+        print('[demo] instruction: %r' % args.instruction, flush=True)
+
+        def show(event: Dict[str, Any]) -> None:
+            line = describe(event)
+            if line:
+                print('[demo] ' + line, flush=True)
+            launcher.check()
+
+        end = follow_episode(node, executor, args.instruction, args.timeout, show)
+        wait_energy = time.monotonic() + 5.0
+        while not energy and time.monotonic() < wait_energy:
+            executor.spin_once(timeout_sec=0.1)
+    except (NsvlaError, KeyboardInterrupt) as exc:
+        end = {'result': 'failed', 'reason': str(exc) or 'interrupted'}
     finally:
+        counts = recorder.close() if recorder else {}
         executor.shutdown()
         node.destroy_node()
         rclpy.try_shutdown(context=context)
-        if planner.poll() is None:
-            os.killpg(planner.pid, signal.SIGINT)
-            try:
-                planner.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(planner.pid, signal.SIGKILL)
-
-
-def run(args: argparse.Namespace) -> int:
-    """Start the planner node, ask it for a plan, print it."""
-    import random
-    t0 = time.monotonic()
-    if args.random_start:
-        state = SymbolicState.random(args.blocks, 3, rng=random.Random(args.seed),
-                                     source='demo')
-    else:
-        state = SymbolicState.tower(args.blocks, 3, source='demo')
-    try:
-        data = envelope.parse(json.dumps(_plan_through_node(state, args.instruction,
-                                                            args.engine, args.timeout)), 'plan')
-    except NsvlaError as exc:
-        data = {'status': exc.status, 'reason': str(exc), 'plan': [], 'engine': args.engine,
-                'seconds': 0.0}
-    result = PlanResult(data['status'], data.get('plan', []), data.get('engine', ''),
-                        data.get('seconds', 0.0), reason=data.get('reason', ''),
-                        optimal=data.get('optimal', False), moves=data.get('moves', 0))
-    print(format_listing(result), flush=True)
-    summary = {'solved': False, 'planned': result.ok, 'moves': result.moves,
-               'optimal_moves': 2 ** args.blocks - 1 if not args.random_start else None,
-               'replans': 0, 'wall_s': round(time.monotonic() - t0, 3),
-               'stage': 'planning only (no execution yet)', 'status': result.status}
+        launcher.stop()
+    record = energy[-1] if energy else {}
+    plots: Dict[str, Optional[str]] = {'gif': _frames_gif(frames[::10] + frames[-1:],
+                                                          os.path.join(out_dir, 'camera.gif'))}
+    csv_path = os.path.join(out_dir, 'power.csv')
+    if os.path.exists(csv_path):
+        try:
+            from nsvla_energy.plot import plot_episode
+            plots['power_png'] = plot_episode(csv_path, os.path.join(out_dir, 'power.png'))
+        except Exception as exc:  # noqa: BLE001 - a plot must not hide the result
+            print('[demo] power plot failed: %s' % exc, file=sys.stderr)
+    solved = end.get('result') == 'solved'
+    summary = {
+        'solved': solved, 'moves': end.get('moves'),
+        'optimal_moves': 2 ** args.blocks - 1 if args.start == 'tower' else None,
+        'replans': end.get('replans'), 'recoveries': end.get('recoveries'),
+        'wall_s': round(time.monotonic() - t0, 2), 'episode_wall_s': end.get('wall_s'),
+        'energy_j': record.get('joules_per_node', {}),
+        'energy_total_j': record.get('joules'),
+        'energy_source': record.get('source'), 'energy_estimated': record.get('estimated'),
+        'perception': args.perception, 'reason': end.get('reason'),
+        'bag': os.path.join(out_dir, 'bag') if counts else None, 'bag_messages': counts,
+        'pictures': plots,
+    }
+    with open(os.path.join(out_dir, 'summary.json'), 'w') as f:
+        json.dump(summary, f, indent=1)
+    print('[demo] %s: %s moves (optimal %s), %s replans, %.1f s; energy %s J (%s%s)'
+          % ('SOLVED' if solved else 'NOT SOLVED', summary['moves'], summary['optimal_moves'],
+             summary['replans'], summary['wall_s'],
+             '%.1f' % summary['energy_total_j'] if summary['energy_total_j'] else '?',
+             summary['energy_source'],
+             ', estimated' if summary['energy_estimated'] else ''), flush=True)
+    if summary['energy_j']:
+        print('[demo] energy per node (J): %s' % ', '.join(
+            '%s %.1f' % kv for kv in sorted(summary['energy_j'].items())), flush=True)
+    if not solved:
+        print('[demo] reason: %s' % end.get('reason'), flush=True)
     if args.json:
         print(json.dumps(summary))
-    return 0 if result.ok else 1
+    return 0 if solved else 1

@@ -104,18 +104,24 @@ class Launcher:
                 return node.name
         return None
 
+    def check(self) -> None:
+        """Raise NodeDied (with the node's last output) when a required node has exited."""
+        name = self.dead()
+        if name:
+            for t in self._threads:
+                t.join(0.5)
+            code = self.procs[name].returncode
+            tail = '\n'.join('    ' + s for s in list(self.tails[name])[-8:])
+            raise NodeDied('node %s exited with status %s; its last output:\n%s'
+                           % (name, code, tail or '    (nothing)'))
+
     def wait(self, timeout: Optional[float] = None, poll_s: float = 0.2) -> None:
         """Block until a required node dies (raise NodeDied) or ``timeout`` passes."""
         end = None if timeout is None else time.monotonic() + timeout
-        while end is None or time.monotonic() < end:
-            name = self.dead()
-            if name:
-                for t in self._threads:
-                    t.join(0.5)
-                code = self.procs[name].returncode
-                tail = '\n'.join('    ' + s for s in list(self.tails[name])[-8:])
-                raise NodeDied('node %s exited with status %s; its last output:\n%s'
-                               % (name, code, tail or '    (nothing)'))
+        while True:
+            self.check()
+            if end is not None and time.monotonic() >= end:
+                return
             time.sleep(poll_s)
 
     def stop(self, grace_s: float = 10.0) -> Dict[str, int]:
