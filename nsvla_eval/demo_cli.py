@@ -54,7 +54,7 @@ def _perception_available() -> bool:
 
 
 def build_graph(args: argparse.Namespace, out_dir: str) -> List[Any]:
-    """The embedded graph with the demo's world settings."""
+    """Return the embedded graph with the demo's world settings."""
     nodes = graph('embedded', None, args.perception, 'builtin')
     for node in nodes:
         if node.name == 'sim':
