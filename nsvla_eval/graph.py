@@ -81,7 +81,8 @@ def graph(name: str, use_sim_time: Optional[bool] = None, perception: str = 'cla
     if use_sim_time is None:
         use_sim_time = name in ('embedded', 'gazebo')
     common = {'use_sim_time': use_sim_time}
-    planner = NodeSpec('planner', 'nsvla_planner.planner_node', 'planner_node', dict(common))
+    # the planner keeps no time: /clock callbacks (100 Hz from the sim) would only cost CPU
+    planner = NodeSpec('planner', 'nsvla_planner.planner_node', 'planner_node', {})
     if name == 'planner':
         return [planner]
     monitor = NodeSpec('power_monitor', 'nsvla_energy.power_monitor_node', 'power_monitor_node',

@@ -23,7 +23,8 @@ def test_graph_descriptions_are_consistent():
         assert len(names) == len(set(names)) and 'planner' in names
     embedded = {n.name: n for n in graph('embedded')}
     assert list(embedded) == ['sim', 'perception', 'planner', 'executor', 'power_monitor']
-    assert embedded['planner'].parameters['use_sim_time'] is True
+    assert embedded['executor'].parameters['use_sim_time'] is True
+    assert 'use_sim_time' not in embedded['planner'].parameters
     assert graph('real')[0].parameters['use_sim_time'] is False
     assert 'sim' not in [n.name for n in graph('real')]
     gt = {n.name: n for n in graph('embedded', perception='ground_truth')}
@@ -44,10 +45,10 @@ def test_bad_graph_choices_are_refused(kwargs, words):
 
 
 def test_ros_args_carry_params_file_namespace_and_remaps():
-    spec = graph('embedded', perception='ground_truth')[1]
+    spec = graph('embedded', perception='ground_truth')[2]
     args = spec.ros_args('/x/params.yaml', 'lab', 'debug')
     text = ' '.join(args)
-    assert args[0] == '--ros-args' and '__node:=planner' in text and '__ns:=/lab' in text
+    assert args[0] == '--ros-args' and '__node:=executor' in text and '__ns:=/lab' in text
     assert '--params-file /x/params.yaml' in text and 'use_sim_time:=true' in text
     assert 'symbolic_state:=sim/ground_truth' in text and '--log-level debug' in text
 
