@@ -81,7 +81,7 @@ class SimRobot:
                 pos, quat = w.block_pose(b)  # type: ignore[attr-defined]
                 up = 1 - 2 * (quat[1] ** 2 + quat[2] ** 2)
                 level = len(seated[k])
-                if up >= min_up and abs(pos[2] - spec.block_centre_z(level)) < 0.4 * \
+                if abs(up) >= min_up and abs(pos[2] - spec.block_centre_z(level)) < 0.4 * \
                         spec.block_height and (not seated[k] or block_index(seated[k][-1])
                                                > block_index(b)):
                     seated[k].append(b)

@@ -8,7 +8,7 @@ import pytest
 
 from nsvla_control.motion import ArmSegment, BuiltinMotion, GripperSegment, MotionError
 from nsvla_control.moveit_backend import moveit_available, MoveItMotion
-from nsvla_control.skills import move_of, Skills, Waypoint
+from nsvla_control.skills import move_of, SkillConfig, Skills, Waypoint
 from nsvla_planner.state import SymbolicState
 from nsvla_sim.kinematics import top_down_quat
 from nsvla_sim.scene import load_scene
@@ -51,7 +51,7 @@ def test_ik_reaches_every_grasp_and_place_pose(scene, motion, n):
         assert np.allclose(arm[-1].positions[-1], q_end)
         pos, quat = motion.ik.forward(q_end)
         assert np.allclose(pos, wps[-1].pos, atol=1e-3)
-        assert abs(abs(np.dot(quat, top_down_quat(0.0))) - 1) < 1e-3
+        assert abs(abs(np.dot(quat, top_down_quat(SkillConfig().grasp_yaw))) - 1) < 1e-3
         for seg in arm:
             assert np.all(seg.positions >= motion.ik.lower - 1e-9)
             assert np.all(seg.positions <= motion.ik.upper + 1e-9)
