@@ -12,6 +12,7 @@ replayed through :mod:`nsvla_planner.domain` before it is returned.
 """
 
 import multiprocessing
+import os
 import queue
 import threading
 import time
@@ -174,6 +175,27 @@ def validate_up(problem: Any, steps: List[Dict[str, Any]]) -> Tuple[bool, str]:
 
 
 # ----------------------------------------------------------------------------- engines
+def _private_sas_file(engine: Any) -> None:
+    """
+    Make Fast Downward-based engines write their ``output.sas`` next to the plan file.
+
+    By default the translator writes ``output.sas`` in the current directory, so two planners
+    started from one folder (two nodes, a node and a benchmark) overwrite each other's task and
+    return plans for the wrong problem. unified-planning puts the plan file in a private
+    temporary folder; the SAS file goes there too.
+    """
+    base = getattr(engine, '_base_cmd', None)
+    if base is None:
+        return
+
+    def base_cmd(plan_filename: str) -> List[str]:
+        cmd = base(plan_filename)
+        sas = os.path.join(os.path.dirname(plan_filename), 'output.sas')
+        return cmd[:2] + ['--sas-file', sas] + cmd[2:]
+
+    engine._base_cmd = base_cmd
+
+
 def _solve_up(problem: Any, spec: EngineSpec, timeout_s: float) -> Tuple[str, List[Dict]]:
     """Run a unified-planning engine; return (status word, steps)."""
     import unified_planning.shortcuts as ups
@@ -181,6 +203,7 @@ def _solve_up(problem: Any, spec: EngineSpec, timeout_s: float) -> Tuple[str, Li
     ups.get_environment().credits_stream = None
     with ups.OneshotPlanner(name=spec.up_name, params=dict(spec.params)) as planner:
         planner.error_on_failed_checks = False
+        _private_sas_file(planner)
         kwargs = {} if spec.in_process else {'timeout': float(timeout_s)}
         res = planner.solve(problem, **kwargs)
     if res.status in (S.SOLVED_SATISFICING, S.SOLVED_OPTIMALLY):

@@ -26,6 +26,7 @@ class DropInjector:
     probability: float = 0.0
     seed: int = 0
     delay: Tuple[float, float] = (0.1, 0.6)
+    forced: Tuple[int, ...] = ()   # 1-based lift numbers that always slip (reproducible tests)
     history: List[Tuple[str, float, Optional[float]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -42,7 +43,7 @@ class DropInjector:
         drop_at = None
         # Draw both numbers every time so one decision does not shift the next ones.
         u, d = self._rng.random(), self._rng.uniform(*self.delay)
-        if u < self.probability:
+        if u < self.probability or len(self.history) + 1 in self.forced:
             drop_at = now + d
         self.history.append((block, now, drop_at))
         return drop_at

@@ -35,7 +35,7 @@ from std_srvs.srv import Trigger
 from trajectory_msgs.msg import JointTrajectory
 
 from nsvla_common import envelope
-from nsvla_common.errors import NsvlaError
+from nsvla_common.errors import NsvlaError, ValidationError
 from nsvla_sim.scene import load_scene, start_spec_from_text
 from nsvla_sim.trajectory import RawPoint
 from nsvla_sim.world import HanoiWorld
@@ -85,6 +85,9 @@ PARAMETERS = {
     'drop_probability': (0.0, _descriptor('Probability that a grasped block slips out '
                                           'mid-transport (fault injection). Applied on '
                                           '~/reset.', D, 0.0, 1.0)),
+    'drop_grasps': ('', _descriptor('Comma-separated lift numbers (1 = the first grasp of an '
+                                    'episode) that always slip: reproducible fault tests. '
+                                    'Applied on ~/reset.', S)),
     'real_time_factor': (1.0, _descriptor('Simulated seconds per wall-clock second; applies '
                                           'at once.', D, 0.01, 50.0)),
     'physics_rate': (100.0, _descriptor('Hz of the physics timer (each tick advances '
@@ -169,11 +172,17 @@ class SimNode(Node):
         scene = str(p('scene').value)
         weld = bool(p('weld_assist').value)
         drop = float(p('drop_probability').value)
+        try:
+            forced = tuple(int(g) for g in str(p('drop_grasps').value).split(',') if g.strip())
+        except ValueError:
+            raise ValidationError('drop_grasps must be comma-separated integers, got %r'
+                                  % p('drop_grasps').value) from None
         if self.world is None or scene != self._scene_name:
             spec = load_scene(scene)
             old = self.world
             # A new scene starts where the old clock stopped: /clock never runs backwards.
             self.world = HanoiWorld(spec, weld_assist=weld, drop_probability=drop,
+                                    drop_grasps=forced,
                                     start_time=old.time if old is not None else 0.0, **args)
             if old is not None:
                 old.close()
@@ -182,6 +191,7 @@ class SimNode(Node):
         else:
             self.world.weld_assist = weld
             self.world.drop_probability = drop
+            self.world.drop_grasps = forced
             self.world.reset(**args)
 
     def _on_set_parameters(self, params: List[Any]) -> SetParametersResult:

@@ -89,10 +89,11 @@ class HanoiWorld:
     def __init__(self, scene: Union[str, SceneSpec] = DEFAULT_SCENE, num_blocks: int = 3,
                  seed: int = 0, start: StartSpec = 'tower', randomise: bool = False,
                  weld_assist: bool = False, drop_probability: float = 0.0,
-                 start_time: float = 0.0) -> None:
+                 start_time: float = 0.0, drop_grasps: Sequence[int] = ()) -> None:
         self.spec = scene if isinstance(scene, SceneSpec) else load_scene(scene)
         self.weld_assist = bool(weld_assist)
         self.drop_probability = float(drop_probability)
+        self.drop_grasps = tuple(int(g) for g in drop_grasps)
         self.model: Optional[mujoco.MjModel] = None
         self.data: Optional[mujoco.MjData] = None
         self.layout: Optional[Layout] = None
@@ -121,7 +122,8 @@ class HanoiWorld:
         start = self._start if start is None else start
         randomise = self._randomise if randomise is None else bool(randomise)
         layout = make_layout(self.spec, n, seed, start, randomise)
-        drops = DropInjector(self.drop_probability, seed)   # validated before anything changes
+        # validated before anything changes
+        drops = DropInjector(self.drop_probability, seed, forced=self.drop_grasps)
         keep_time = self.time if self.data is not None else self._t_offset
         if self.model is None or self.layout is None or self.layout.num_blocks != n:
             self._compile(layout)

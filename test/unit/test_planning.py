@@ -128,3 +128,22 @@ def test_cli_json_contract(tmp_path):
     assert out.returncode != 0
     data = json.loads(out.stdout)
     assert data['status'] == 'illegal_state' and 'larger on smaller' in data['reason']
+
+
+def test_parallel_planners_in_one_folder_do_not_mix_their_tasks(tmp_path, monkeypatch):
+    import threading
+    monkeypatch.chdir(tmp_path)
+    results = {}
+
+    def plan(n):
+        results[n] = Planner('fast-downward', form='move').plan(SymbolicState.tower(n),
+                                                                Goal.tower(n, 3))
+
+    threads = [threading.Thread(target=plan, args=(n,)) for n in (3, 4, 5, 6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for n, res in results.items():
+        assert res.ok and res.moves == 2 ** n - 1, (n, res.reason)
+    assert not (tmp_path / 'output.sas').exists()
