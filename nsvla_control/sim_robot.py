@@ -105,14 +105,21 @@ class SimRobot:
         _z, b = loose[0]
         n = w.num_blocks  # type: ignore[attr-defined]
         pos, _quat = w.block_pose(b)  # type: ignore[attr-defined]
+        spec = w.spec  # type: ignore[attr-defined]
         legal = [k for k, col in seated.items()
                  if not col or block_index(col[-1]) > block_index(b)]
         if not legal:
             return False, 'no peg can take %s' % b
         k = min(legal, key=lambda k: len(seated[k]))
-        spec = w.spec  # type: ignore[attr-defined]
         top = self.skills.travel_z(n) + 0.02
-        yaw = w.grasp_yaw(b)  # type: ignore[attr-defined]
+        # close the fingers across the line to the nearest peg, so neither finger lands on
+        # a neighbouring stack
+        near = min(range(1, w.num_pegs + 1),  # type: ignore[attr-defined]
+                   key=lambda j: math.hypot(pos[0] - spec.peg_xy(j)[0],
+                                            pos[1] - spec.peg_xy(j)[1]))
+        px, py = spec.peg_xy(near)
+        across = math.atan2(float(pos[1]) - py, float(pos[0]) - px) + math.pi / 2
+        yaw = w.grasp_yaw(b, preferred=math.remainder(across, math.pi))  # type: ignore
         grasp_z = float(pos[2]) + spec.grasp_above_centre
         tx, ty = spec.peg_xy(k)
         release = spec.grasp_z(len(seated[k])) + self.skills.config.release_clearance
