@@ -50,8 +50,13 @@ def describe(event: Dict[str, Any]) -> str:
 
 
 def follow_episode(node: Any, executor: Any, instruction: str, timeout: float,
-                   on_event: Any = None, plans: Optional[List[Dict]] = None) -> Dict[str, Any]:
-    """Publish ``instruction`` on ``goal`` and return the episode_end event (or raise)."""
+                   on_event: Any = None, plans: Optional[List[Dict]] = None,
+                   check: Any = None) -> Dict[str, Any]:
+    """
+    Publish ``instruction`` on ``goal`` and return the episode_end event (or raise).
+
+    ``check()`` is called about ten times a second (e.g. to raise when a node died).
+    """
     from std_msgs.msg import String
     events: List[Dict[str, Any]] = []
     plans = plans if plans is not None else []
@@ -71,11 +76,15 @@ def follow_episode(node: Any, executor: Any, instruction: str, timeout: float,
     deadline = time.monotonic() + timeout
     while goal_pub.get_subscription_count() == 0:
         executor.spin_once(timeout_sec=0.1)
+        if check:
+            check()
         if time.monotonic() > deadline:
             raise PlanningError('no planner subscribes to goal: is the graph running?')
     goal_pub.publish(String(data=instruction))
     while time.monotonic() < deadline:
         executor.spin_once(timeout_sec=0.1)
+        if check:
+            check()
         ends = [e for e in events if e.get('event') == 'episode_end']
         if ends:
             ends[-1]['events'] = events

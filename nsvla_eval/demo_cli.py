@@ -140,9 +140,9 @@ def run(args: argparse.Namespace) -> int:
             line = describe(event)
             if line:
                 print('[demo] ' + line, flush=True)
-            launcher.check()
 
-        end = follow_episode(node, executor, args.instruction, args.timeout, show)
+        end = follow_episode(node, executor, args.instruction, args.timeout, show,
+                             check=launcher.check)
         wait_energy = time.monotonic() + 5.0
         while not energy and time.monotonic() < wait_energy:
             executor.spin_once(timeout_sec=0.1)

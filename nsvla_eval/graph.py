@@ -18,6 +18,7 @@ Uses:
 - ``planner``: the planner node alone.
 """
 
+import json
 import os
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
@@ -61,6 +62,9 @@ class NodeSpec:
 def _param_text(value: object) -> str:
     if isinstance(value, bool):
         return 'true' if value else 'false'
+    if isinstance(value, str):
+        # a YAML double-quoted string: '5' stays a string, '' is not a parse error
+        return json.dumps(value)
     return str(value)
 
 

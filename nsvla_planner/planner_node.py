@@ -65,6 +65,7 @@ class PlannerNode(Node):
         self._lock = threading.Lock()
         self._state: Optional[SymbolicState] = None
         self._goal_raw: Optional[str] = None
+        self._pending = False   # a goal waits for the first known state
         self._requests = 0
         io_group = MutuallyExclusiveCallbackGroup()
         work_group = ReentrantCallbackGroup()
@@ -109,6 +110,12 @@ class PlannerNode(Node):
             return
         with self._lock:
             self._state = state
+            pending = self._pending and state.known
+            if pending:
+                self._pending = False
+        if pending:
+            self.get_logger().info('first known symbolic_state: planning for the waiting goal')
+            self._plan_and_publish()
 
     def _on_goal(self, msg: String) -> None:
         with self._lock:
@@ -116,7 +123,10 @@ class PlannerNode(Node):
             state = self._state
         self.get_logger().info('goal received: %s' % msg.data[:200])
         if state is None or not state.known:
-            self.get_logger().info('no known symbolic_state yet: will plan on request')
+            with self._lock:
+                self._pending = bool(self.get_parameter('plan_on_goal').value)
+            self.get_logger().info('no known symbolic_state yet: will plan %s'
+                                   % ('when one arrives' if self._pending else 'on request'))
             return
         try:
             self._parse_goal(msg.data, state)

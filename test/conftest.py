@@ -102,6 +102,7 @@ def ros_node():
         return condition()
 
     node.spin_until = spin_until
+    node.executor = executor
     yield node
     executor.shutdown()
     node.destroy_node()
