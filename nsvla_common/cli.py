@@ -29,6 +29,9 @@ SUBCOMMANDS = {
     'bench-episodes': ('nsvla_control.bench_cli', 'seeded episodes with success statistics'),
     'energy-probe': ('nsvla_energy.cli', 'sample the energy meter for a few seconds'),
     'launch': ('nsvla_eval.launch_cli', 'start a node graph (embedded, real, gazebo, replay)'),
+    'record': ('nsvla_eval.record_cli', 'record the nsvla topics of a running graph to a bag'),
+    'replay-eval': ('nsvla_eval.replay_cli', 'evaluate perception and planning on a bag'),
+    'bench': ('nsvla_eval.bench_cli', 'the benchmark table: blocks x perception x faults'),
 }
 
 

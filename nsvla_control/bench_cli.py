@@ -46,9 +46,9 @@ def make_perceiver(name: str, num_blocks: int, scene: Any) -> Optional[Callable]
     """Return image -> SymbolicState for a perception backend (None for ground truth)."""
     if name == 'ground_truth':
         return None
-    from nsvla_perception.backend import make_backend
-    backend = make_backend(name, num_blocks=num_blocks, scene=scene)
-    return backend.state_from_image
+    from nsvla_perception.backend import make_perceiver
+    perceiver = make_perceiver(name, scene, num_blocks)
+    return lambda rgb: perceiver.perceive(rgb).state
 
 
 def run_one(blocks: int, seed: int, faults: float, perception: str, start: str,
