@@ -118,9 +118,16 @@ class SimRobot:
                    key=lambda j: math.hypot(pos[0] - spec.peg_xy(j)[0],
                                             pos[1] - spec.peg_xy(j)[1]))
         px, py = spec.peg_xy(near)
-        across = math.atan2(float(pos[1]) - py, float(pos[0]) - px) + math.pi / 2
-        yaw = w.grasp_yaw(b, preferred=math.remainder(across, math.pi))  # type: ignore
+        on_peg = math.hypot(float(pos[0]) - px, float(pos[1]) - py) < spec.hole_apothem
         grasp_z = float(pos[2]) + spec.grasp_above_centre
+        if on_peg:
+            # sunk or tilted on a peg: the usual grasp yaw, and no lower than its proper
+            # level, so the pads clear the larger block under it
+            yaw = w.grasp_yaw(b)  # type: ignore[attr-defined]
+            grasp_z = max(grasp_z, spec.grasp_z(len(seated[near])))
+        else:
+            across = math.atan2(float(pos[1]) - py, float(pos[0]) - px) + math.pi / 2
+            yaw = w.grasp_yaw(b, preferred=math.remainder(across, math.pi))  # type: ignore
         tx, ty = spec.peg_xy(k)
         release = spec.grasp_z(len(seated[k])) + self.skills.config.release_clearance
         waypoints = [
