@@ -1,0 +1,105 @@
+# Copyright 2026 nsvla maintainers
+# Licensed under the Apache License, Version 2.0
+
+"""
+The interface both backends share, and :func:`make_perceiver` to build one by name.
+
+A perceiver is built for one scene (camera, pegs, block sizes and colours) and one block count;
+``perceive(rgb)`` returns a :class:`nsvla_perception.symbols.Perception` (a known state with
+per-fact confidence, or unknown with the reason) and ``image_size`` is the (width, height) it
+accepts. Backends: ``classic`` (OpenCV colour segmentation + camera geometry) and ``learned``
+(a small CNN per peg column, ``nsvla_perception.learned``).
+"""
+
+import time
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from nsvla_common.errors import ConfigError
+from nsvla_perception.image import check_rgb
+from nsvla_perception.symbols import BlockReading, decide, Perception
+
+BACKENDS = ('classic', 'learned')
+
+
+class Perceiver:
+    """Base of the backends: subclasses implement :meth:`readings`."""
+
+    backend = 'none'
+
+    def __init__(self, spec, num_blocks: int, min_confidence: float = 0.5) -> None:
+        spec.check_blocks(num_blocks)
+        if not 0.0 <= float(min_confidence) <= 1.0:
+            raise ConfigError('min_confidence must be in [0, 1], got %r' % (min_confidence,))
+        self.spec = spec
+        self.num_blocks = int(num_blocks)
+        self.num_pegs = spec.num_pegs
+        self.min_confidence = float(min_confidence)
+        self.unexpected: List[str] = []
+
+    @property
+    def image_size(self) -> Tuple[int, int]:
+        """(width, height) of the images this perceiver reads: the scene camera's."""
+        return (self.spec.camera.width, self.spec.camera.height)
+
+    def readings(self, rgb: np.ndarray) -> List[BlockReading]:
+        """
+        Return one reading per block b1..bN of an RGB image of ``image_size``.
+
+        A backend that sees a block beyond bN (the block count is set wrong) lists its name in
+        ``self.unexpected``.
+        """
+        raise NotImplementedError
+
+    def perceive(self, rgb: np.ndarray, stamp: Optional[float] = None) -> Perception:
+        """Read an RGB image into a Perception (state, kind, readings, seconds, 3-D positions)."""
+        t0 = time.perf_counter()
+        rgb = check_rgb(rgb, self.image_size)
+        self.unexpected: List[str] = []
+        readings = self.readings(rgb)
+        out = decide(readings, self.num_blocks, self.num_pegs, self.backend,
+                     self.min_confidence, stamp, self.unexpected)
+        out.positions = self.positions(out)
+        out.seconds = time.perf_counter() - t0
+        return out
+
+    def positions(self, perception: Perception) -> Dict[str, Tuple[float, float, float]]:
+        """World centre of each block placed on a peg (from the state when it is known)."""
+        spec = self.spec
+        out: Dict[str, Tuple[float, float, float]] = {}
+        if perception.state.known:
+            for p, column in perception.state.stacks().items():
+                x, y = spec.peg_xy(int(p[1:]))
+                for level, b in enumerate(column):
+                    out[b] = (x, y, spec.block_centre_z(level))
+            return out
+        for r in perception.readings:
+            if r.visible and 1 <= r.peg <= self.num_pegs:
+                x, y = spec.peg_xy(r.peg)
+                level = int(round(max(0.0, r.level if r.level is not None else r.height)))
+                out[r.name] = (x, y, spec.block_centre_z(level))
+        return out
+
+    def describe(self) -> str:
+        """Return a one-line description for logs."""
+        return '%s backend, %d blocks, %d pegs' % (self.backend, self.num_blocks, self.num_pegs)
+
+
+def make_perceiver(backend: str, spec, num_blocks: int, min_confidence: float = 0.5,
+                   model_path: Optional[str] = None, settings=None) -> Perceiver:
+    """Build the named backend (``classic`` or ``learned``); ConfigError when it cannot."""
+    from nsvla_perception.settings import load_settings
+    settings = settings or load_settings()
+    if backend == 'classic':
+        from nsvla_perception.classic import ClassicPerceiver
+        return ClassicPerceiver(spec, num_blocks, settings.classic, min_confidence)
+    if backend == 'learned':
+        from nsvla_perception.learned import DEFAULT_MODEL, LearnedPerceiver
+        return LearnedPerceiver(spec, num_blocks, model_path or DEFAULT_MODEL, min_confidence)
+    raise ConfigError('backend must be one of %s, got %r' % (', '.join(BACKENDS), backend))
+
+
+def block_names(num_blocks: int) -> Sequence[str]:
+    """``['b1', ..., 'bN']``."""
+    return ['b%d' % i for i in range(1, num_blocks + 1)]

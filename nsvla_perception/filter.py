@@ -1,0 +1,138 @@
+# Copyright 2026 nsvla maintainers
+# Licensed under the Apache License, Version 2.0
+
+"""
+Temporal filter: publish a new state only when it is stable; hold through occlusions.
+
+Each frame's :class:`nsvla_perception.symbols.Perception` is a *candidate*, keyed by what it
+says (the block placement of a known state, or the kind of an unknown one). When the last
+``stability_frames`` candidates agree, the candidate becomes the output:
+
+- ``known``: published as is (per-fact confidences of the latest frame), and remembered as
+  the last confident state;
+- ``occluded`` (a block hidden or lifted, e.g. by the arm): the last confident state is
+  published again with ``held: true`` and the reason, for at most ``max_hold_frames`` frames
+  (0: no limit); with no confident state yet, the unknown state is published;
+- ``illegal`` / ``low_confidence``: the unknown state is published and the last confident state
+  is forgotten (the scene changed in a way perception cannot vouch for).
+
+Until a candidate is stable the previous output is repeated (re-stamped); before any output
+exists it is an unknown state "waiting for N stable frames". ``source`` stays the backend's name.
+"""
+
+import copy
+from dataclasses import dataclass
+from typing import Any, Dict, Hashable, Optional
+
+from nsvla_planner.state import SymbolicState
+from nsvla_perception.symbols import ILLEGAL, KNOWN, LOW_CONFIDENCE, OCCLUDED, Perception
+
+
+@dataclass
+class FilterOutput:
+    """What to publish after a frame."""
+
+    state: SymbolicState
+    held: bool = False            # the last confident state, repeated while blocks are hidden
+    held_frames: int = 0          # consecutive frames it has been held
+    stable_frames: int = 0        # consecutive frames agreeing with the latest candidate
+    candidate_kind: str = ''      # kind of the latest frame's perception
+    candidate_reason: str = ''    # its reason (empty for a known candidate)
+    changed: bool = False         # the published content differs from the previous frame's
+
+    def to_dict(self) -> Dict[str, Any]:
+        """Return the ``symbolic_state`` JSON: the state plus the filter's fields."""
+        data = self.state.to_dict()
+        data.update({'held': self.held, 'held_frames': self.held_frames,
+                     'stable_frames': self.stable_frames,
+                     'observation': {'kind': self.candidate_kind,
+                                     'reason': self.candidate_reason}})
+        return data
+
+
+def candidate_key(perception: Perception) -> Hashable:
+    """Return what identifies a candidate across frames: placement when known, else the kind."""
+    if perception.kind == KNOWN:
+        return (KNOWN, tuple(sorted((p, tuple(c))
+                                    for p, c in perception.state.stacks().items())))
+    return (perception.kind,)
+
+
+class TemporalFilter:
+    """Stability + occlusion hold over successive perceptions (see the module docstring)."""
+
+    def __init__(self, stability_frames: int = 3, max_hold_frames: int = 0) -> None:
+        if int(stability_frames) < 1:
+            raise ValueError('stability_frames must be >= 1, got %r' % (stability_frames,))
+        if int(max_hold_frames) < 0:
+            raise ValueError('max_hold_frames must be >= 0, got %r' % (max_hold_frames,))
+        self.stability_frames = int(stability_frames)
+        self.max_hold_frames = int(max_hold_frames)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything (a new episode, a new block count)."""
+        self._key: Optional[Hashable] = None
+        self._streak = 0
+        self._confident: Optional[SymbolicState] = None
+        self._output: Optional[FilterOutput] = None
+        self._held_frames = 0
+
+    @property
+    def last_confident(self) -> Optional[SymbolicState]:
+        """Return the last stable known state (None before one or after an illegal scene)."""
+        return self._confident
+
+    def update(self, perception: Perception) -> FilterOutput:
+        """Feed one frame; return what to publish now."""
+        key = candidate_key(perception)
+        self._streak = self._streak + 1 if key == self._key else 1
+        self._key = key
+        cand = perception.state
+        stamp = cand.stamp
+        previous = self._output
+        if self._streak >= self.stability_frames:
+            out = self._stable_output(perception)
+        elif previous is not None:
+            out = copy.copy(previous)
+            out.state = copy.copy(previous.state)
+            out.state.stamp = stamp
+            if out.held:
+                self._held_frames += 1
+                out.held_frames = self._held_frames
+        else:
+            out = FilterOutput(SymbolicState.unknown(
+                cand.num_blocks, cand.num_pegs, 'waiting for %d stable frames (%d so far)'
+                % (self.stability_frames, self._streak), source=cand.source, stamp=stamp))
+        out.stable_frames = self._streak
+        out.candidate_kind = perception.kind
+        out.candidate_reason = cand.reason if not cand.known else ''
+        out.changed = previous is None or _content(previous) != _content(out)
+        self._output = out
+        return out
+
+    def _stable_output(self, perception: Perception) -> FilterOutput:
+        cand = perception.state
+        if perception.kind == KNOWN:
+            self._confident = cand
+            self._held_frames = 0
+            return FilterOutput(cand)
+        if perception.kind == OCCLUDED and self._confident is not None:
+            self._held_frames += 1
+            if self.max_hold_frames == 0 or self._held_frames <= self.max_hold_frames:
+                held = copy.copy(self._confident)
+                held.stamp = cand.stamp
+                held.reason = 'held: last confident state (%s)' % cand.reason
+                return FilterOutput(held, held=True, held_frames=self._held_frames)
+            reason = 'held for %d frames, giving up: %s' % (self.max_hold_frames, cand.reason)
+            return FilterOutput(SymbolicState.unknown(cand.num_blocks, cand.num_pegs, reason,
+                                                      source=cand.source, stamp=cand.stamp))
+        if perception.kind in (ILLEGAL, LOW_CONFIDENCE):
+            self._confident = None
+        self._held_frames = 0
+        return FilterOutput(cand)
+
+
+def _content(out: FilterOutput) -> Hashable:
+    state = out.state
+    return (state.status, tuple(sorted(state.support.items())), out.held)

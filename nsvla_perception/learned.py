@@ -1,0 +1,289 @@
+# Copyright 2026 nsvla maintainers
+# Licensed under the Apache License, Version 2.0
+
+"""
+Learned backend: a small CNN reads one crop per peg column and says which blocks are in it.
+
+Geometry decides *where* to look, the network decides *what* is there. For each peg the camera
+model gives an image box around the peg's stack column (every level a block can reach, plus a
+margin for camera and placement error); the box is resized to ``crop_width`` x ``crop_height``
+and :class:`ColumnNet` (about 60 k parameters, shared by all pegs) predicts, for every colour
+slot b1..bS, ``absent`` (not in this column, or hidden) or the stack level it sits at.
+
+Per block the column predictions are combined into a posterior over "on peg k" and "not seen":
+``log P(on k) = log(1 - p_k(absent)) + sum_{j != k} log p_j(absent)``, ``log P(not seen) =
+sum_j log p_j(absent)``, normalised. The best peg's probability is the block's confidence and the
+expected level orders the stack (so a seen order breaking the rules stays illegal).
+
+The model file stores the weights and the crop geometry it was trained with, plus a fingerprint
+of the rig (camera, pegs, block sizes and colours); a scene that differs is refused with the
+command that retrains for it.
+"""
+
+import math
+import os
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+
+from nsvla_common.errors import ConfigError
+from nsvla_common.paths import model_path
+from nsvla_perception.backend import Perceiver
+from nsvla_perception.geometry import camera_from_spec, PinholeCamera
+from nsvla_perception.settings import LearnedSettings
+from nsvla_perception.symbols import BlockReading, flag_lifted
+
+DEFAULT_MODEL = 'perception_cnn.pt'
+MODEL_FORMAT = 'nsvla/perception_cnn/1'
+RETRAIN_HINT = 'nsvla train-perception --scene-config SCENE.yaml'
+LIFT_TOLERANCE = 1.0   # levels above its stack at which a block counts as lifted
+
+
+# ---------------------------------------------------------------------- crop geometry
+def column_boxes(spec, camera: PinholeCamera, levels: int, margin: float
+                 ) -> List[Tuple[int, int, int, int]]:
+    """
+    Return one image box ``(x0, y0, x1, y1)`` per peg around its stack column.
+
+    The box holds a cylinder around the peg axis (the largest block's corner radius plus
+    ``margin``) from ``margin`` below the table to ``margin`` above level ``levels``; it is
+    clipped to the image, and a column mostly outside the image raises ConfigError.
+    """
+    radius = spec.apothem_max / math.cos(math.pi / spec.segments) + margin
+    boxes = []
+    for k in range(1, spec.num_pegs + 1):
+        x, y = spec.peg_xy(k)
+        pts = [(x + radius * math.cos(a), y + radius * math.sin(a), z)
+               for a in np.linspace(0.0, 2 * math.pi, 16, endpoint=False)
+               for z in (-margin, levels * spec.block_height + margin)]
+        uv = camera.project(pts)
+        x0, y0 = int(math.floor(uv[:, 0].min())), int(math.floor(uv[:, 1].min()))
+        x1, y1 = int(math.ceil(uv[:, 0].max())) + 1, int(math.ceil(uv[:, 1].max())) + 1
+        inside = ((min(x1, camera.width) - max(x0, 0)) * (min(y1, camera.height) - max(y0, 0))
+                  / float((x1 - x0) * (y1 - y0)))
+        if min(x1, camera.width) <= max(x0, 0) or min(y1, camera.height) <= max(y0, 0) \
+                or inside < 0.8:
+            raise ConfigError('the stack column of p%d is not in the camera view (box %r in '
+                              '%dx%d)' % (k, (x0, y0, x1, y1), camera.width, camera.height))
+        boxes.append((max(x0, 0), max(y0, 0), min(x1, camera.width), min(y1, camera.height)))
+    return boxes
+
+
+def crop_columns(rgb: np.ndarray, boxes: Sequence[Tuple[int, int, int, int]], width: int,
+                 height: int, jitter: Optional[np.ndarray] = None) -> np.ndarray:
+    """
+    Return the column crops (K, height, width, 3) uint8 of an RGB image.
+
+    ``jitter`` (K, 4) adds pixel offsets to each box (training augmentation).
+    """
+    out = np.empty((len(boxes), height, width, 3), np.uint8)
+    h_img, w_img = rgb.shape[:2]
+    for k, box in enumerate(boxes):
+        x0, y0, x1, y1 = box
+        if jitter is not None:
+            x0, y0, x1, y1 = (int(round(a + b)) for a, b in zip(box, jitter[k]))
+            x0, y0 = max(0, x0), max(0, y0)
+            x1, y1 = min(w_img, max(x1, x0 + 4)), min(h_img, max(y1, y0 + 4))
+        out[k] = cv2.resize(rgb[y0:y1, x0:x1], (width, height), interpolation=cv2.INTER_AREA)
+    return out
+
+
+def rig_fingerprint(spec, max_blocks: int) -> Dict[str, Any]:
+    """Return what the network depends on: camera, pegs, block sizes and colours."""
+    cam = spec.camera
+    return {
+        'camera': {'width': cam.width, 'height': cam.height, 'fovy_deg': cam.fovy_deg,
+                   'position': [round(c, 4) for c in cam.position],
+                   'look_at': [round(c, 4) for c in cam.look_at]},
+        'pegs': [[round(c, 4) for c in spec.peg_xy(k)] for k in range(1, spec.num_pegs + 1)],
+        'block_height': round(spec.block_height, 4),
+        'apothems': [round(spec.apothem_min, 4), round(spec.apothem_max, 4),
+                     round(spec.apothem_step_max, 4)],
+        'colours': [[round(c, 3) for c in spec.block_colour(i)]
+                    for i in range(1, max_blocks + 1)],
+    }
+
+
+def fingerprint_difference(a: Dict[str, Any], b: Dict[str, Any]) -> str:
+    """Return the first differing key of two fingerprints, '' when they are equal."""
+    for key in sorted(set(a) | set(b)):
+        if a.get(key) != b.get(key):
+            return '%s: model %r, scene %r' % (key, a.get(key), b.get(key))
+    return ''
+
+
+# ---------------------------------------------------------------------- the network
+def build_network(max_blocks: int, levels: int):
+    """Return the ColumnNet module (imports torch only here)."""
+    import torch
+    from torch import nn
+
+    class ColumnNet(nn.Module):
+        """Conv net: a (3, H, W) column crop -> (S, L + 1) logits (absent, level 0..L-1)."""
+
+        def __init__(self, slots: int, n_levels: int) -> None:
+            super().__init__()
+            self.slots, self.levels = slots, n_levels
+
+            def block(c_in: int, c_out: int) -> nn.Sequential:
+                return nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
+                                     nn.BatchNorm2d(c_out), nn.ReLU(inplace=True),
+                                     nn.MaxPool2d(2))
+
+            self.features = nn.Sequential(block(3, 16), block(16, 32), block(32, 32),
+                                          block(32, 48))
+            self.head = nn.Sequential(nn.AdaptiveAvgPool2d((4, 3)), nn.Flatten(),
+                                      nn.Linear(48 * 12, 48), nn.ReLU(inplace=True),
+                                      nn.Linear(48, slots * (n_levels + 1)))
+
+        def forward(self, x: 'torch.Tensor') -> 'torch.Tensor':
+            return self.head(self.features(x)).view(-1, self.slots, self.levels + 1)
+
+    return ColumnNet(max_blocks, levels)
+
+
+def to_tensor(crops: np.ndarray):
+    """Return float tensor (B, 3, H, W) in [-0.5, 0.5] from uint8 crops (B, H, W, 3)."""
+    import torch
+    x = torch.from_numpy(np.ascontiguousarray(crops)).permute(0, 3, 1, 2).float()
+    return x / 255.0 - 0.5
+
+
+def count_parameters(net) -> int:
+    """Return the number of trainable parameters."""
+    return int(sum(p.numel() for p in net.parameters() if p.requires_grad))
+
+
+# ---------------------------------------------------------------------- combination
+def combine_columns(logits: np.ndarray, num_blocks: int) -> List[Dict[str, Any]]:
+    """
+    Combine column logits (K, S, L + 1) into a per-block posterior (see the module docstring).
+
+    Returns, per block b1..bN: ``probs`` (K + 1: not seen, p1..pK), ``peg`` (0 = not seen),
+    ``confidence`` and ``level`` (expected level on the best peg).
+    """
+    z = logits - logits.max(axis=2, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=2, keepdims=True))        # (K, S, L+1)
+    k = logits.shape[0]
+    out = []
+    for i in range(num_blocks):
+        absent = logp[:, i, 0]                                      # (K,)
+        present = np.log1p(-np.minimum(np.exp(absent), 1.0 - 1e-7))
+        total_absent = float(absent.sum())
+        scores = np.array([total_absent] + [present[p] + total_absent - absent[p]
+                                            for p in range(k)])
+        probs = np.exp(scores - scores.max())
+        probs /= probs.sum()
+        best = int(np.argmax(probs))
+        level = 0.0
+        if best > 0:
+            lp = np.exp(logp[best - 1, i, 1:])
+            level = float((lp / lp.sum()) @ np.arange(lp.size))
+        out.append({'probs': probs, 'peg': best, 'confidence': float(probs[best]),
+                    'level': level})
+    return out
+
+
+# ---------------------------------------------------------------------- the backend
+def load_checkpoint(path: str) -> Dict[str, Any]:
+    """Load a model file; ConfigError naming the problem when it is missing or not ours."""
+    import torch
+    if not os.path.isfile(path):
+        raise ConfigError('perception model %s not found (make it with `nsvla train-perception`)'
+                          % path)
+    try:
+        ckpt = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is a configuration error
+        raise ConfigError('cannot read perception model %s: %s' % (path, exc)) from None
+    if not isinstance(ckpt, dict) or ckpt.get('format') != MODEL_FORMAT:
+        raise ConfigError('%s is not an nsvla perception model (format %r)'
+                          % (path, ckpt.get('format') if isinstance(ckpt, dict) else None))
+    return ckpt
+
+
+class LearnedPerceiver(Perceiver):
+    """The CNN backend (see the module docstring)."""
+
+    backend = 'learned'
+
+    def __init__(self, spec, num_blocks: int, path: str = DEFAULT_MODEL,
+                 min_confidence: float = 0.5, strict_rig: bool = True,
+                 threads: int = 1) -> None:
+        """
+        Load the model at ``path`` (a models/ file or a path) for ``num_blocks`` blocks.
+
+        ``threads`` sets torch's CPU threads for the whole process (0 keeps torch's choice);
+        one thread is as fast for three small crops and leaves the other core to the rest.
+        """
+        import torch
+        super().__init__(spec, num_blocks, min_confidence)
+        if threads:
+            torch.set_num_threads(int(threads))
+        self.path = model_path(path)
+        ckpt = load_checkpoint(self.path)
+        meta = ckpt['meta']
+        self.meta = meta
+        self.settings = LearnedSettings(**meta['settings'])
+        s = self.settings
+        if num_blocks > s.max_blocks:
+            raise ConfigError('the perception model knows %d blocks at most, %d asked; retrain '
+                              'with more (`nsvla train-perception --max-blocks %d`)'
+                              % (s.max_blocks, num_blocks, num_blocks))
+        if meta['num_pegs'] != spec.num_pegs:
+            raise ConfigError('the perception model was trained for %d pegs, the scene has %d'
+                              % (meta['num_pegs'], spec.num_pegs))
+        diff = fingerprint_difference(meta['rig'], rig_fingerprint(spec, s.max_blocks))
+        self.rig_mismatch = diff
+        if diff and strict_rig:
+            raise ConfigError('the perception model %s was trained for another rig (%s); '
+                              'retrain for this scene: %s' % (self.path, diff, RETRAIN_HINT))
+        self.net = build_network(s.max_blocks, meta['levels'])
+        self.net.load_state_dict(ckpt['state_dict'])
+        self.net.eval()
+        self._torch = torch
+        self.camera = camera_from_spec(spec)
+        self.boxes = column_boxes(spec, self.camera, meta['levels'], s.crop_margin)
+
+    def column_logits(self, rgb: np.ndarray) -> np.ndarray:
+        """Return the network's logits (K, S, L + 1) for an RGB image."""
+        s = self.settings
+        crops = crop_columns(rgb, self.boxes, s.crop_width, s.crop_height)
+        with self._torch.inference_mode():
+            return self.net(to_tensor(crops)).numpy().astype(np.float64)
+
+    def readings(self, rgb: np.ndarray) -> List[BlockReading]:
+        """Return one reading per block from the combined column predictions."""
+        logits = self.column_logits(rgb)
+        combined = combine_columns(logits, self.num_blocks)
+        if self.num_blocks < logits.shape[1]:     # a colour slot beyond bN: wrong block count
+            extra = combine_columns(logits, self.num_blocks + 1)[-1]
+            if extra['peg'] > 0 and extra['confidence'] >= 0.9:
+                self.unexpected = ['b%d' % (self.num_blocks + 1)]
+        out = []
+        for i, c in enumerate(combined):
+            name = 'b%d' % (i + 1)
+            if c['peg'] == 0:
+                out.append(BlockReading(name, 0, 0.0, False, note='not seen (p=%.2f)'
+                                        % c['probs'][0]))
+                continue
+            p = c['peg']
+            x, y = self.spec.peg_xy(p)
+            uv = self.camera.project([(x, y, self.spec.block_centre_z(max(0, round(c['level']))))])
+            pixel = (float(uv[0, 0]), float(uv[0, 1]))
+            note = ''
+            if c['confidence'] < 0.99:
+                rest = sorted(((float(v), j) for j, v in enumerate(c['probs']) if j != p),
+                              reverse=True)[0]
+                note = 'else %s %.2f' % ('not seen' if rest[1] == 0 else 'p%d' % rest[1],
+                                         rest[0])
+            out.append(BlockReading(name, p, round(c['confidence'], 4), True, c['level'],
+                                    c['level'], pixel, 0, note))
+        flag_lifted(out, LIFT_TOLERANCE)
+        return out
+
+    def describe(self) -> str:
+        """Return a one-line description for logs."""
+        return '%s (%s, %d parameters, held-out exact accuracy %s)' % (
+            super().describe(), os.path.basename(self.path), count_parameters(self.net),
+            self.meta.get('held_out', {}).get('exact_state_accuracy', '?'))

@@ -1,0 +1,225 @@
+# Copyright 2026 nsvla maintainers
+# Licensed under the Apache License, Version 2.0
+
+"""
+Perception node: ``camera/image_raw`` -> ``symbolic_state`` (JSON), debug overlay, markers.
+
+Subscribes ``camera/image_raw`` (sensor_msgs/Image, rgb8 or bgr8, the scene camera's size) and
+publishes, per processed frame, ``symbolic_state`` (std_msgs/String, ``nsvla/symbolic_state/1``
+plus the temporal filter's ``held``, ``held_frames``, ``stable_frames`` and ``observation``),
+``~/debug_image`` (sensor_msgs/Image rgb8, only while someone subscribes) and ``~/markers``
+(visualization_msgs/MarkerArray, one cylinder per block seen on a peg). A wrong encoding, a wrong
+size or an empty image is logged (throttled) and skipped; the node keeps running.
+"""
+
+from typing import Any, Optional
+
+import rclpy
+from geometry_msgs.msg import Point, Quaternion, Vector3
+from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
+                                ParameterType, SetParametersResult)
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import Image
+from std_msgs.msg import ColorRGBA, Header, String
+from visualization_msgs.msg import Marker, MarkerArray
+
+from nsvla_common import envelope
+from nsvla_common.errors import NsvlaError
+from nsvla_perception.backend import BACKENDS, make_perceiver
+from nsvla_perception.filter import TemporalFilter
+from nsvla_perception.image import image_from_fields
+from nsvla_perception.overlay import draw_overlay
+from nsvla_perception.settings import load_settings
+from nsvla_sim.scene import load_scene
+
+S = ParameterType.PARAMETER_STRING
+I = ParameterType.PARAMETER_INTEGER  # noqa: E741 - the ROS type letter
+D = ParameterType.PARAMETER_DOUBLE
+B = ParameterType.PARAMETER_BOOL
+
+
+def _descriptor(text: str, kind: int, low: Optional[float] = None,
+                high: Optional[float] = None, read_only: bool = False) -> ParameterDescriptor:
+    desc = ParameterDescriptor(description=text, type=kind, read_only=read_only)
+    if kind == I and low is not None:
+        desc.integer_range = [IntegerRange(from_value=int(low), to_value=int(high), step=1)]
+    if kind == D and low is not None:
+        desc.floating_point_range = [FloatingPointRange(from_value=float(low),
+                                                        to_value=float(high))]
+    return desc
+
+
+PARAMETERS = {
+    'backend': ('classic', _descriptor(
+        'Perception backend: %s.' % ' or '.join(BACKENDS), S, read_only=True)),
+    'num_blocks': (3, _descriptor('Blocks in the scene (b1..bN).', I, 1, 16, read_only=True)),
+    'scene_config': ('scene_default.yaml', _descriptor(
+        'Scene YAML (camera, pegs, block sizes and colours): a file in config/ or a path.',
+        S, read_only=True)),
+    'perception_config': ('perception.yaml', _descriptor(
+        'Perception settings YAML (thresholds, crop geometry); empty for the built-in '
+        'defaults.', S, read_only=True)),
+    'model_path': ('perception_cnn.pt', _descriptor(
+        'Weights of the learned backend: a file in models/ or a path.', S, read_only=True)),
+    'stability_frames': (3, _descriptor(
+        'Consecutive agreeing frames before a new state is published.', I, 1, 100)),
+    'min_confidence': (0.5, _descriptor(
+        'A state whose least confident block is below this is published as unknown.',
+        D, 0.0, 1.0)),
+    'max_hold_frames': (0, _descriptor(
+        'Frames the last confident state is held while blocks are hidden; 0 = no limit.',
+        I, 0, 1000000)),
+    'max_rate_hz': (15.0, _descriptor(
+        'Process at most this many frames per second (others are skipped); 0 = every frame.',
+        D, 0.0, 240.0)),
+    'image_qos': ('best_effort', _descriptor(
+        'Reliability of the image subscription: best_effort (matches every publisher) or '
+        'reliable.', S, read_only=True)),
+    'world_frame': ('world', _descriptor('frame_id of the markers (the scene world frame).',
+                                         S, read_only=True)),
+}
+
+
+class PerceptionNode(Node):
+    """Thin ROS wrapper around a perceiver and the temporal filter."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__('perception', **kwargs)
+        for name, (default, desc) in PARAMETERS.items():
+            self.declare_parameter(name, default, desc)
+        p = self.get_parameter
+        qos_name = p('image_qos').value
+        if qos_name not in ('best_effort', 'reliable'):
+            self._refuse('image_qos must be best_effort or reliable, got %r' % qos_name)
+        try:
+            self.spec = load_scene(p('scene_config').value)
+            self.perceiver = make_perceiver(
+                p('backend').value, self.spec, int(p('num_blocks').value),
+                float(p('min_confidence').value), p('model_path').value,
+                load_settings(p('perception_config').value))
+        except NsvlaError as exc:
+            self._refuse(str(exc))
+        self.filter = TemporalFilter(int(p('stability_frames').value),
+                                     int(p('max_hold_frames').value))
+        self._min_period = 0.0
+        self._set_rate(float(p('max_rate_hz').value))
+        self._last_t: Optional[float] = None
+        self._frames = 0
+        self._world_frame = p('world_frame').value
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+        reliability = (ReliabilityPolicy.RELIABLE if qos_name == 'reliable'
+                       else ReliabilityPolicy.BEST_EFFORT)
+        self.pub_state = self.create_publisher(String, 'symbolic_state', 10)
+        self.pub_debug = self.create_publisher(Image, '~/debug_image', 2)
+        self.pub_markers = self.create_publisher(MarkerArray, '~/markers', 2)
+        self.create_subscription(Image, 'camera/image_raw', self._on_image,
+                                 QoSProfile(depth=2, reliability=reliability))
+        self.get_logger().info('perception ready: %s; image %dx%d; %d stable frames'
+                               % (self.perceiver.describe(), *self.perceiver.image_size,
+                                  self.filter.stability_frames))
+
+    def _refuse(self, reason: str) -> None:
+        self.get_logger().fatal('cannot start: %s' % reason)
+        raise SystemExit(2)
+
+    # ----------------------------------------------------------------- parameters
+    def _set_rate(self, hz: float) -> None:
+        self._min_period = 1.0 / hz if hz > 0 else 0.0
+
+    def _on_set_parameters(self, params: Any) -> SetParametersResult:
+        values = {q.name: q.value for q in params}
+        stab = int(values.get('stability_frames', self.filter.stability_frames))
+        hold = int(values.get('max_hold_frames', self.filter.max_hold_frames))
+        if 'stability_frames' in values or 'max_hold_frames' in values:
+            self.filter = TemporalFilter(stab, hold)
+        if 'min_confidence' in values:
+            self.perceiver.min_confidence = float(values['min_confidence'])
+        if 'max_rate_hz' in values:
+            self._set_rate(float(values['max_rate_hz']))
+        return SetParametersResult(successful=True)
+
+    # ----------------------------------------------------------------- frames
+    def _on_image(self, msg: Image) -> None:
+        now = self.get_clock().now().nanoseconds * 1e-9
+        if self._min_period and self._last_t is not None \
+                and 0.0 <= now - self._last_t < self._min_period:
+            return
+        try:
+            rgb = image_from_fields(msg.encoding, msg.width, msg.height, msg.step, msg.data,
+                                    self.perceiver.image_size)
+        except NsvlaError as exc:
+            self.get_logger().warning('skipped camera/image_raw frame: %s' % exc,
+                                      throttle_duration_sec=5.0)
+            return
+        self._last_t = now
+        stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+        try:
+            perception = self.perceiver.perceive(rgb, stamp=stamp if stamp > 0 else None)
+        except Exception as exc:  # noqa: BLE001 - a bad frame must not stop the node
+            self.get_logger().error('perception failed on a frame: %r' % exc,
+                                    throttle_duration_sec=5.0)
+            return
+        out = self.filter.update(perception)
+        self._frames += 1
+        data = out.to_dict()
+        data['frame'] = self._frames
+        data['latency_ms'] = round(perception.seconds * 1000.0, 2)
+        self.pub_state.publish(String(data=envelope.dumps(data)))
+        if out.changed:
+            self.get_logger().info('symbolic_state: %s%s' % (
+                out.state, ' (held)' if out.held else ''))
+        self._publish_markers(msg.header, perception)
+        if self.pub_debug.get_subscription_count() > 0:
+            boxes = getattr(self.perceiver, 'boxes', None)
+            overlay = draw_overlay(rgb, perception, out.held, boxes)
+            self.pub_debug.publish(Image(
+                header=msg.header, height=overlay.shape[0], width=overlay.shape[1],
+                encoding='rgb8', is_bigendian=0, step=overlay.shape[1] * 3,
+                data=overlay.tobytes()))
+
+    def _publish_markers(self, header: Header, perception: Any) -> None:
+        spec = self.perceiver.spec
+        apothems = spec.block_apothems(self.perceiver.num_blocks)
+        markers = MarkerArray()
+        clear = Marker(action=Marker.DELETEALL)
+        clear.header.frame_id = self._world_frame
+        clear.ns = 'blocks'
+        markers.markers.append(clear)
+        for name, pos in sorted(perception.positions.items()):
+            i = int(name[1:])
+            reading = next((r for r in perception.readings if r.name == name), None)
+            colour = spec.block_colour(i)
+            diameter = 2.0 * apothems[i - 1]
+            m = Marker(ns='blocks', id=i, type=Marker.CYLINDER, action=Marker.ADD)
+            m.header.stamp = header.stamp
+            m.header.frame_id = self._world_frame
+            m.pose.position = Point(x=float(pos[0]), y=float(pos[1]), z=float(pos[2]))
+            m.pose.orientation = Quaternion(w=1.0)
+            m.scale = Vector3(x=diameter, y=diameter, z=float(spec.block_height))
+            alpha = 0.4 + 0.6 * float(reading.confidence if reading else 1.0)
+            m.color = ColorRGBA(r=float(colour[0]), g=float(colour[1]), b=float(colour[2]),
+                                a=min(1.0, alpha))
+            m.text = name
+            markers.markers.append(m)
+        self.pub_markers.publish(markers)
+
+
+def main(args: Any = None) -> None:
+    """Run the perception node until Ctrl-C."""
+    rclpy.init(args=args)
+    node = None
+    try:
+        node = PerceptionNode()
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if node is not None:
+            node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == '__main__':
+    main()

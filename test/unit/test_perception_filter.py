@@ -1,0 +1,104 @@
+# Copyright 2026 nsvla maintainers
+# Licensed under the Apache License, Version 2.0
+
+"""Temporal filter: stability before publishing, hold through occlusion, never a guess."""
+
+import json
+
+import pytest
+
+from nsvla_perception.filter import TemporalFilter
+from nsvla_perception.symbols import (decide, ground_truth_readings, ILLEGAL, KNOWN,
+                                      OCCLUDED, Perception)
+from nsvla_planner.state import SymbolicState
+
+A = {'p1': ['b3', 'b2', 'b1'], 'p2': [], 'p3': []}
+B = {'p1': ['b3', 'b2'], 'p2': [], 'p3': ['b1']}
+
+
+def _known(stacks, stamp=0.0):
+    return decide(ground_truth_readings(stacks, 3), 3, 3, 'classic', stamp=stamp)
+
+
+def _unknown(kind, reason='b1 not visible', stamp=0.0):
+    return Perception(SymbolicState.unknown(3, 3, reason, source='classic', stamp=stamp), kind)
+
+
+def test_nothing_known_until_stable():
+    f = TemporalFilter(stability_frames=3)
+    outs = [f.update(_known(A, t)) for t in range(3)]
+    assert [o.state.known for o in outs] == [False, False, True]
+    assert 'waiting for 3 stable frames' in outs[0].state.reason
+    assert outs[2].state == SymbolicState.from_stacks(A, 3, 3)
+    assert outs[2].changed and outs[2].stable_frames == 3
+
+
+def test_new_state_replaces_old_only_when_stable():
+    f = TemporalFilter(stability_frames=3)
+    for t in range(3):
+        f.update(_known(A, t))
+    flicker = [f.update(_known(B, 3)), f.update(_known(A, 4)), f.update(_known(B, 5)),
+               f.update(_known(B, 6))]
+    assert all(o.state == SymbolicState.from_stacks(A, 3, 3) for o in flicker)
+    assert not any(o.changed for o in flicker)
+    assert flicker[-1].state.stamp == 6              # repeated output is re-stamped
+    out = f.update(_known(B, 7))
+    assert out.state == SymbolicState.from_stacks(B, 3, 3) and out.changed
+
+
+def test_occlusion_holds_last_confident_state_and_says_so():
+    f = TemporalFilter(stability_frames=2)
+    for t in range(2):
+        f.update(_known(A, t))
+    outs = [f.update(_unknown(OCCLUDED, 'not visible: b1 (occluded?)', t)) for t in range(2, 6)]
+    assert all(o.state.known for o in outs)
+    assert all(o.state == SymbolicState.from_stacks(A, 3, 3) for o in outs)
+    assert not outs[0].held                      # not yet stable: previous output repeated
+    assert outs[1].held and outs[-1].held
+    assert outs[-1].held_frames > outs[1].held_frames
+    data = outs[-1].to_dict()
+    assert data['held'] is True and data['source'] == 'classic'
+    assert data['status'] == 'known' and 'b1' in data['reason']
+    assert data['observation'] == {'kind': OCCLUDED, 'reason': 'not visible: b1 (occluded?)'}
+    json.dumps(data)
+    back = f.update(_known(A, 6))
+    back = f.update(_known(A, 7))
+    assert back.state.known and not back.held
+
+
+def test_occlusion_without_confident_state_is_unknown():
+    f = TemporalFilter(stability_frames=2)
+    outs = [f.update(_unknown(OCCLUDED, 'not visible: b2', t)) for t in range(3)]
+    assert not outs[-1].state.known and 'b2' in outs[-1].state.reason
+    assert not outs[-1].held
+
+
+def test_hold_limit():
+    f = TemporalFilter(stability_frames=1, max_hold_frames=2)
+    f.update(_known(A))
+    outs = [f.update(_unknown(OCCLUDED)) for _ in range(4)]
+    assert [o.held for o in outs] == [True, True, False, False]
+    assert not outs[-1].state.known and 'giving up' in outs[-1].state.reason
+
+
+def test_illegal_view_is_published_unknown_and_forgets_the_confident_state():
+    f = TemporalFilter(stability_frames=2)
+    for t in range(2):
+        f.update(_known(A, t))
+    outs = [f.update(_unknown(ILLEGAL, 'b3 on b1: larger on smaller')) for _ in range(2)]
+    assert outs[0].state.known                       # one frame is not enough
+    assert not outs[1].state.known and 'larger on smaller' in outs[1].state.reason
+    assert f.last_confident is None
+    outs = [f.update(_unknown(OCCLUDED)) for _ in range(2)]
+    assert not outs[-1].state.known and not outs[-1].held
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError):
+        TemporalFilter(stability_frames=0)
+    with pytest.raises(ValueError):
+        TemporalFilter(max_hold_frames=-1)
+
+
+def test_kinds_exported():
+    assert KNOWN == 'known'
