@@ -80,8 +80,17 @@ def follow_episode(node: Any, executor: Any, instruction: str, timeout: float,
             check()
         if time.monotonic() > deadline:
             raise PlanningError('no planner subscribes to goal: is the graph running?')
+    # our side matched the planner's subscription; give its side a moment to match ours, or
+    # the first message can be dropped. Then publish, and once more if no plan answers it.
+    end_grace = time.monotonic() + 0.5
+    while time.monotonic() < end_grace:
+        executor.spin_once(timeout_sec=0.05)
     goal_pub.publish(String(data=instruction))
+    sent, resent = time.monotonic(), 0
     while time.monotonic() < deadline:
+        if not plans and not events and resent < 3 and time.monotonic() - sent > 5.0:
+            goal_pub.publish(String(data=instruction))
+            sent, resent = time.monotonic(), resent + 1
         executor.spin_once(timeout_sec=0.1)
         if check:
             check()

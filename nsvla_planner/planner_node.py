@@ -169,6 +169,11 @@ class PlannerNode(Node):
         except NsvlaError as exc:
             result = PlanResult(exc.status, [], self._planner.engine, 0.0, reason=str(exc),
                                 form=self._planner.form)
+        except Exception as exc:  # noqa: BLE001 - a planner bug must not take the node down
+            self.get_logger().error('planning raised %s: %s' % (type(exc).__name__, exc))
+            result = PlanResult('error', [], self._planner.engine, 0.0,
+                                reason='internal error: %s: %s' % (type(exc).__name__, exc),
+                                form=self._planner.form)
         return self._publish(result, goal, state)
 
     def _publish(self, result: PlanResult, goal: Optional[Goal],

@@ -25,6 +25,9 @@ from nsvla_planner import domain
 from nsvla_planner.state import Goal, SymbolicState
 
 PLAN_SCHEMA = 'plan'
+# unified-planning's global environment (expression manager, factory) is not thread-safe: two
+# threads building problems at once fail with "Expression has a different environment".
+_UP_LOCK = threading.RLock()
 
 
 @dataclass(frozen=True)
@@ -276,6 +279,10 @@ class Planner:
 
     def plan(self, state: SymbolicState, goal: Goal) -> PlanResult:
         """Plan and validate; never raises for a bad problem, the status says what happened."""
+        with _UP_LOCK:
+            return self._plan(state, goal)
+
+    def _plan(self, state: SymbolicState, goal: Goal) -> PlanResult:
         t0 = time.perf_counter()
         spec = ENGINES[self.engine]
         try:
@@ -317,13 +324,20 @@ class Planner:
 def export_pddl(state: SymbolicState, goal: Goal, form: str = 'pick_place') -> Tuple[str, str]:
     """PDDL domain and problem text for users who run their own planner."""
     from unified_planning.io import PDDLWriter
-    writer = PDDLWriter(build_problem(state, goal, form))
-    return writer.get_domain(), writer.get_problem()
+    with _UP_LOCK:
+        writer = PDDLWriter(build_problem(state, goal, form))
+        return writer.get_domain(), writer.get_problem()
 
 
 def plan_pddl(domain_text: str, problem_text: str, engine: str = DEFAULT_ENGINE,
               timeout_s: float = 30.0) -> PlanResult:
     """Plan from a PDDL domain + problem text pair (any domain the engine supports)."""
+    with _UP_LOCK:
+        return _plan_pddl(domain_text, problem_text, engine, timeout_s)
+
+
+def _plan_pddl(domain_text: str, problem_text: str, engine: str,
+               timeout_s: float) -> PlanResult:
     from unified_planning.io import PDDLReader
     t0 = time.perf_counter()
     if engine not in ENGINES:

@@ -217,7 +217,7 @@ class SimNode(Node):
             self.get_logger().warning(
                 'physics is %.2f s behind real time x %.2f; slowing the clock down'
                 % (lag, self._rtf), throttle_duration_sec=10.0)
-            self._sim0 += lag - max_tick
+            self._sim0 -= lag - max_tick   # drop the backlog: the sim clock falls behind
             lag = max_tick
         if lag > 0:
             self.world.advance(min(lag, max_tick))
