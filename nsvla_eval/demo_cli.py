@@ -46,7 +46,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--out', default=None,
                         help='folder for the bag and pictures (default out/demo-<time>)')
     parser.add_argument('--no-bag', action='store_true', help='do not record a rosbag')
+    parser.add_argument('--domain-id', type=int, default=None,
+                        help='ROS_DOMAIN_ID of the demo graph (default: $ROS_DOMAIN_ID if set, '
+                        'else a free one, so two demos on one machine do not mix)')
     parser.add_argument('--json', action='store_true', help='last line printed is JSON')
+
+
+def _pick_domain(requested: Optional[int]) -> int:
+    """Use the requested or configured domain, else one no other nsvla demo uses now."""
+    if requested is not None:
+        return requested
+    if os.environ.get('ROS_DOMAIN_ID'):
+        return int(os.environ['ROS_DOMAIN_ID'])
+    import random
+    import tempfile
+    for _ in range(50):
+        domain = random.randint(100, 199)   # 100..232 is valid for Fast DDS on loopback
+        lock = os.path.join(tempfile.gettempdir(), 'nsvla-demo-domain-%d' % domain)
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            try:   # a stale lock of a demo that is gone
+                with open(lock) as f:
+                    os.kill(int(f.read() or 0), 0)
+                continue
+            except (OSError, ValueError):
+                os.unlink(lock)
+                fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        os.write(fd, str(os.getpid()).encode())
+        os.close(fd)
+        return domain
+    return random.randint(100, 199)
 
 
 def _perception_available() -> bool:
@@ -87,17 +117,21 @@ def run(args: argparse.Namespace) -> int:
     from std_msgs.msg import String
 
     t0 = time.monotonic()
+    domain = _pick_domain(args.domain_id)
+    os.environ['ROS_DOMAIN_ID'] = str(domain)
     if args.perception != 'ground_truth' and not _perception_available():
         print('[demo] perception nodes are not installed: using the simulator\'s ground truth',
               flush=True)
         args.perception = 'ground_truth'
     stamp = datetime.datetime.now().strftime('%Y%m%d-%H%M%S')
-    out_dir = os.path.abspath(args.out or os.path.join('out', 'demo-' + stamp))
+    default_dir = os.path.join('out', 'demo-%s-%d' % (stamp, os.getpid()))
+    out_dir = os.path.abspath(args.out or default_dir)
     os.makedirs(out_dir, exist_ok=True)
     launcher = Launcher(build_graph(args, out_dir), params_file(), log_dir=out_dir,
                         output=open(os.path.join(out_dir, 'nodes.log'), 'w'))
-    print('[demo] %d blocks, perception %s, faults %.2f, seed %d; node logs in %s'
-          % (args.blocks, args.perception, args.faults, args.seed, out_dir), flush=True)
+    print('[demo] %d blocks, perception %s, faults %.2f, seed %d, ROS_DOMAIN_ID=%d; node logs '
+          'in %s' % (args.blocks, args.perception, args.faults, args.seed, domain, out_dir),
+          flush=True)
     context = rclpy.Context()
     rclpy.init(context=context)
     node = rclpy.create_node('nsvla_demo', context=context)
@@ -173,7 +207,7 @@ def run(args: argparse.Namespace) -> int:
         'energy_j': record.get('joules_per_node', {}),
         'energy_total_j': record.get('joules'),
         'energy_source': record.get('source'), 'energy_estimated': record.get('estimated'),
-        'perception': args.perception, 'reason': end.get('reason'),
+        'perception': args.perception, 'reason': end.get('reason'), 'ros_domain_id': domain,
         'bag': os.path.join(out_dir, 'bag') if counts else None, 'bag_messages': counts,
         'pictures': plots,
     }

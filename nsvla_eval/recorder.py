@@ -9,6 +9,7 @@ the bag is the same a ``ros2 bag record`` would write and readable anywhere. Hig
 can be thinned (``every``: keep one message in N) to keep bags small.
 """
 
+import os
 import threading
 from typing import Any, Dict, Optional, Sequence, Tuple
 
@@ -51,6 +52,8 @@ class BagRecorder:
         if storage not in plugins:
             raise ConfigError('bag storage must be mcap or sqlite3, got %r' % storage)
         self.path = path
+        if os.path.exists(path):
+            raise ConfigError('bag %s exists already: choose another path' % path)
         self._writer = Writer(path, version=9, storage_plugin=plugins[storage])
         self._writer.open()
         self._lock = threading.Lock()
