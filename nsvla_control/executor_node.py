@@ -235,6 +235,12 @@ class ExecutorNode(Node):
             with self._lock:
                 stamp, text = self._state_msg
             if text is not None and stamp >= since:
+                if '"held":true' in text.replace(' ', '') and time.monotonic() < deadline - 1.0:
+                    # perception repeats its last confident state while the view is blocked:
+                    # wait for a fresh look rather than trust what was seen before the move
+                    since = stamp + 1e-6
+                    time.sleep(0.02)
+                    continue
                 try:
                     return SymbolicState.from_json(text)
                 except NsvlaError as exc:
