@@ -15,16 +15,15 @@ The logic lives in :mod:`nsvla_control.episode`; this module only moves messages
 
 import itertools
 import json
+import sys
 import threading
 import time
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
-import rclpy
 from builtin_interfaces.msg import Duration
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
 from sensor_msgs.msg import JointState
 from std_msgs.msg import String
@@ -32,7 +31,8 @@ from std_srvs.srv import Trigger
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
 from nsvla_common import envelope
-from nsvla_common.errors import NsvlaError
+from nsvla_common.errors import ConfigError, NsvlaError
+from nsvla_common.spin import run_node
 from nsvla_control.episode import EpisodeConfig, run_episode
 from nsvla_control.motion import ArmSegment, GripperSegment, MotionError, Segment
 from nsvla_control.skills import move_of, Skills
@@ -107,8 +107,8 @@ class ExecutorNode(Node):
             self.scene = load_scene(p('scene_config').value)
             self.skills = Skills(self.scene)
             self.motion = self._make_motion(p('motion_backend').value)
-        except (NsvlaError, OSError) as exc:
-            raise SystemExit('executor: cannot start: %s' % exc)
+        except OSError as exc:
+            raise ConfigError('cannot read the scene: %s' % exc) from None
         self._lock = threading.Lock()
         self._joints: Dict[str, float] = {}
         self._state_msg: Tuple[float, Optional[str]] = (0.0, None)
@@ -327,22 +327,10 @@ class ExecutorNode(Node):
         self._arm_pub.publish(JointTrajectory(joint_names=list(self.motion.arm_joints)))
 
 
-def main(args: List[str] = None) -> None:
-    """Run the executor node until Ctrl-C."""
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = ExecutorNode()
-        executor = MultiThreadedExecutor(num_threads=4)
-        executor.add_node(node)
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
+def main(args: List[str] = None) -> int:
+    """Run the executor node until Ctrl-C; exit 2 when it cannot start."""
+    return run_node(ExecutorNode, 'executor', args, threads=4)
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

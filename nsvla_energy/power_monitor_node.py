@@ -18,22 +18,22 @@ whole budget of the monitor (measured in ``bench/energy.py``). The executor serv
 apart.
 """
 
+import sys
 import threading
 import time
 from typing import Any, Dict, Optional
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor
-import rclpy
 from rclpy.clock import Clock, ClockType
 from rclpy.exceptions import ParameterException
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import String
 
 from nsvla_common import envelope
-from nsvla_common.errors import ConfigError, NsvlaError, ValidationError
+from nsvla_common.errors import ConfigError, ValidationError
+from nsvla_common.spin import run_node
 from nsvla_energy.attribution import ROLES
 from nsvla_energy.meters import (DEFAULT_RAPL_ROOT, DEFAULT_WATTS_PER_CORE, ESTIMATE_MODELS,
                                  METER_CHOICES)
@@ -236,23 +236,8 @@ class PowerMonitorNode(Node):
 
 def main(args: Any = None) -> int:
     """Run the power monitor until Ctrl-C; exit status 2 when it cannot start."""
-    rclpy.init(args=args)
-    node = None
-    status = 0
-    try:
-        node = PowerMonitorNode()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except (NsvlaError, ParameterException) as exc:
-        rclpy.logging.get_logger(NODE_NAME).fatal('cannot start: %s' % exc)
-        status = 2
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return status
+    return run_node(PowerMonitorNode, NODE_NAME, args, refuse=(ParameterException,))
 
 
 if __name__ == '__main__':
-    raise SystemExit(main())
+    sys.exit(main())

@@ -12,13 +12,12 @@ plus the temporal filter's ``held``, ``held_frames``, ``stable_frames`` and ``ob
 size or an empty image is logged (throttled) and skipped; the node keeps running.
 """
 
+import sys
 from typing import Any, Optional
 
-import rclpy
 from geometry_msgs.msg import Point, Quaternion, Vector3
 from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
                                 ParameterType, SetParametersResult)
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
@@ -27,6 +26,7 @@ from visualization_msgs.msg import Marker, MarkerArray
 
 from nsvla_common import envelope
 from nsvla_common.errors import NsvlaError
+from nsvla_common.spin import run_node
 from nsvla_perception.backend import BACKENDS, make_perceiver
 from nsvla_perception.filter import TemporalFilter
 from nsvla_perception.image import image_from_fields
@@ -206,20 +206,10 @@ class PerceptionNode(Node):
         self.pub_markers.publish(markers)
 
 
-def main(args: Any = None) -> None:
-    """Run the perception node until Ctrl-C."""
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = PerceptionNode()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
+def main(args: Any = None) -> int:
+    """Run the perception node until Ctrl-C; exit 2 when it cannot start."""
+    return run_node(PerceptionNode, 'perception', args)
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

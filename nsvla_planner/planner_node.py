@@ -11,20 +11,20 @@ planning at once when a known state is there (``plan_on_goal``). Bad input is lo
 answered, never fatal.
 """
 
+import sys
 import threading
 from typing import Any, Dict, Optional
 
-import rclpy
 from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
                                 SetParametersResult)
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
 from std_msgs.msg import String
 from std_srvs.srv import Trigger
 
 from nsvla_common import envelope
-from nsvla_common.errors import NsvlaError, ValidationError
+from nsvla_common.errors import ConfigError, NsvlaError, ValidationError
+from nsvla_common.spin import run_node
 from nsvla_planner import domain
 from nsvla_planner.language import parse_instruction
 from nsvla_planner.planning import ENGINES, Planner, PLAN_SCHEMA, PlanResult
@@ -83,7 +83,7 @@ class PlannerNode(Node):
         try:
             return Planner(engine, timeout_s, form)
         except ValidationError as exc:
-            raise SystemExit('planner: bad parameter: %s' % exc)
+            raise ConfigError('bad parameter: %s' % exc) from None
 
     def _on_set_parameters(self, params: Any) -> SetParametersResult:
         values = {p.name: p.value for p in params}
@@ -203,22 +203,10 @@ class PlannerNode(Node):
         return response
 
 
-def main(args: Any = None) -> None:
-    """Run the planner node until Ctrl-C."""
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = PlannerNode()
-        executor = MultiThreadedExecutor(num_threads=3)
-        executor.add_node(node)
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
+def main(args: Any = None) -> int:
+    """Run the planner node until Ctrl-C; exit 2 when its parameters are refused."""
+    return run_node(PlannerNode, 'planner', args, threads=3)
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -21,9 +21,7 @@ import time
 from typing import Any, Dict, List, Optional
 
 from builtin_interfaces.msg import Time
-import rclpy
 from rclpy.clock import Clock as RosClock, ClockType
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
                                 ParameterType, SetParametersResult)
@@ -36,6 +34,7 @@ from trajectory_msgs.msg import JointTrajectory
 
 from nsvla_common import envelope
 from nsvla_common.errors import NsvlaError, ValidationError
+from nsvla_common.spin import run_node
 from nsvla_sim.scene import load_scene, start_spec_from_text
 from nsvla_sim.trajectory import RawPoint
 from nsvla_sim.world import HanoiWorld
@@ -320,23 +319,7 @@ class SimNode(Node):
 
 def main(args: Optional[List[str]] = None) -> int:
     """Run the sim node until Ctrl-C / shutdown; exit 2 when the parameters are refused."""
-    rclpy.init(args=args)
-    node = None
-    status = 0
-    try:
-        node = SimNode()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except NsvlaError as exc:
-        rclpy.logging.get_logger('sim').error('sim node refused to start: %s: %s'
-                                              % (exc.status, exc))
-        status = 2
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return status
+    return run_node(SimNode, 'sim', args)
 
 
 if __name__ == '__main__':
