@@ -25,9 +25,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 QUOTED = 'quoted, not measured'
 PAPER: Dict[str, Any] = {
-    'citation': ('Duggan, Lorang, Lu, Scheutz, "The Price Is Not Right: Neuro-Symbolic Methods '
-                 'Outperform VLAs on Structured Long-Horizon Manipulation Tasks with '
-                 'Significantly Lower Energy Consumption", ICRA 2026, arXiv 2602.19260'),
+    'citation': ('Duggan, Lorang, Lu, Scheutz, "The Price Is Not Right", ICRA 2026, '
+                 'arXiv 2602.19260'),
     'label': QUOTED,
     'setup': ('Towers of Hanoi, Franka Panda in simulation; ground-truth predicates, Metric-FF, '
               'one diffusion policy per skill; energy from W&B power samples'),
@@ -312,7 +311,8 @@ def plot(rows: Sequence[Dict[str, Any]], path: str) -> str:
     ax1.set_title('closed-loop success (measured here; hatched: paper, quoted)', fontsize=10)
     ax1.legend(fontsize=7, loc='upper center', bbox_to_anchor=(0.5, -0.08), ncol=2)
     ax2.set_ylabel('J per episode (estimated)')
-    ax2.set_title('decision energy: perception + planning per episode', fontsize=10)
+    ax2.set_title('decision energy: perception + planning per episode (colours as left)',
+                  fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

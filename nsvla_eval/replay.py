@@ -158,6 +158,7 @@ class BagScan:
     malformed_examples: Dict[str, str] = field(default_factory=dict)
     num_blocks: Optional[int] = None
     num_pegs: Optional[int] = None
+    roles: Dict[str, str] = field(default_factory=dict)    # role -> topic in the bag
 
     def bad(self, topic: str, why: str) -> None:
         """Count a malformed message of ``topic``."""
@@ -199,6 +200,7 @@ def scan_bag(path: str, image_topic: str = CAMERA_TOPIC,
                   'episode': _pick_topic(conns, EPISODE_ENERGY_TOPIC, STRING_TYPE),
                   'state': _pick_topic(conns, STATE_TOPIC, STRING_TYPE)}
         scan.truth_topic = wanted['truth']
+        scan.roles = {role: name for role, name in wanted.items() if name}
         role_of = {name: role for role, name in wanted.items() if name}
         read = [c for c in conns if c.topic in role_of or c.topic == image]
         sizes: Counter = Counter()
@@ -460,7 +462,7 @@ def find_goal(scan: BagScan, num_blocks: int, num_pegs: int,
             goal.num_blocks = goal.num_blocks or num_blocks
             return goal, 'plan topic'
         except NsvlaError as exc:
-            scan.bad('plan', 'goal: %s' % exc)
+            scan.bad(scan.roles.get('plan', PLAN_TOPIC), 'goal: %s' % exc)
     for text in reversed(scan.goal_texts):
         try:
             if text.lstrip().startswith('{'):
@@ -469,7 +471,7 @@ def find_goal(scan: BagScan, num_blocks: int, num_pegs: int,
             goal = parse_instruction(text, num_blocks, num_pegs, colours)
             return goal, 'goal topic: %r' % text
         except NsvlaError as exc:
-            scan.bad('goal', str(exc))
+            scan.bad(scan.roles.get('goal', GOAL_TOPIC), str(exc))
     return (Goal.tower(num_blocks, num_pegs, text='default: the tower on the last peg'),
             'default: tower on p%d' % num_pegs)
 
@@ -602,9 +604,10 @@ def evaluate(scan: BagScan, perceive: PerceiveFn, plan_fn: Optional[PlanFn] = No
             c0, w0 = time.process_time(), time.perf_counter()
             try:
                 state = perceive(rgb).state
-            except NsvlaError as exc:
+            except Exception as exc:  # noqa: BLE001 - one bad frame must not end the replay
                 state = None
-                rec.update(outcome='skipped', reason='perception: %s' % exc)
+                rec.update(outcome='skipped', reason='perception failed: %s: %s'
+                           % (type(exc).__name__, exc))
                 skipped['perception failed'] += 1
             cpu = time.process_time() - c0
             rec.update(cpu_s=round(cpu, 5), wall_s=round(time.perf_counter() - w0, 5),

@@ -1,0 +1,166 @@
+# Copyright 2026 nsvla maintainers
+# Licensed under the Apache License, Version 2.0
+
+"""The benchmark table: aggregation, the paper's figures labelled quoted, and ``nsvla bench``."""
+
+import json
+import os
+
+import pytest
+
+from nsvla_eval import bench_table
+from nsvla_eval.bench_table import QUOTED
+
+
+def _rec(blocks, perception, faults, solved, moves, decision_j, replans=0, completion=None,
+         reason=''):
+    return {'blocks': blocks, 'perception': perception, 'faults': faults, 'seed': 0,
+            'solved': solved, 'moves': moves, 'replans': replans, 'wall_s': 2.0,
+            'plan_completion': (1.0 if solved else 0.5) if completion is None else completion,
+            'perception_cpu_s': 0.05, 'planning_cpu_s': decision_j / 10.0 - 0.05,
+            'decision_j': decision_j, 'reason': reason or ('goal reached' if solved else 'x')}
+
+
+RECORDS = [
+    _rec(3, 'ground_truth', 0.0, True, 7, 1.0),
+    _rec(3, 'ground_truth', 0.0, True, 7, 3.0),
+    _rec(3, 'classic', 0.0, True, 7, 2.0),
+    _rec(3, 'classic', 0.0, False, 4, 4.0, replans=10, completion=0.25,
+         reason='gave up after 10 replans'),
+    _rec(4, 'classic', 0.2, True, 17, 6.0, replans=1),
+    _rec(4, 'classic', 0.2, True, 15, 2.0),
+]
+
+
+def test_aggregate_builds_one_row_per_setting_with_the_right_statistics():
+    rows = bench_table.aggregate(RECORDS)
+    assert [(r['blocks'], r['perception'], r['faults']) for r in rows] == [
+        (3, 'ground_truth', 0.0), (3, 'classic', 0.0), (4, 'classic', 0.2)]
+    gt, classic, four = rows
+    assert gt['success_rate'] == 1.0 and gt['decision_j_per_episode'] == pytest.approx(2.0)
+    assert gt['decision_j_per_solved'] == pytest.approx(2.0)
+    # one of two solved: the failed attempt's energy is charged to the solved task
+    assert classic['success_rate'] == 0.5 and classic['solved'] == 1
+    assert classic['decision_j_per_episode'] == pytest.approx(3.0)
+    assert classic['decision_j_per_solved'] == pytest.approx(6.0)
+    assert classic['plan_completion'] == pytest.approx(0.625)
+    assert classic['replans'] == 10 and classic['failures'] == ['gave up after 10 replans']
+    assert classic['mean_moves_solved'] == 7 and classic['moves_over_optimal'] == 1.0
+    assert four['optimal_moves'] == 15 and four['mean_moves'] == pytest.approx(16.0)
+    assert four['moves_over_optimal'] == pytest.approx(16.0 / 15.0)
+
+
+def test_no_solved_task_gives_no_energy_per_solved_task_and_bad_records_are_refused():
+    rows = bench_table.aggregate([_rec(5, 'learned', 0.0, False, 3, 5.0)])
+    assert rows[0]['success_rate'] == 0.0 and rows[0]['decision_j_per_solved'] is None
+    assert rows[0]['moves_over_optimal'] is None
+    with pytest.raises(ValueError, match='solved'):
+        bench_table.aggregate([{'blocks': 3, 'perception': 'classic', 'faults': 0.0,
+                                'moves': 7}])
+
+
+def test_comparison_labels_every_paper_figure_as_quoted_and_ours_as_measured():
+    rows = bench_table.aggregate(RECORDS)
+    training = {'joules': 2112.0, 'estimated': True, 'method': 'cpu', 'wall_s': 182.0,
+                'source': 'models/README.md'}
+    comp = bench_table.comparison(rows, training)
+    header = comp['header']
+    assert header[1:3] == ['nsvla, ground_truth perception (measured here)',
+                           'nsvla, classic perception (measured here)']
+    assert all(QUOTED in h for h in header[3:]) and len(header) == 5
+    table = {row[0]: row[1:] for row in comp['rows']}
+    assert table['success, 3 blocks'][:2] == ['100 % (2/2)', '50 % (1/2)']
+    assert table['success, 3 blocks'][2:] == ['95 %% (%s)' % QUOTED, '34 %% (%s)' % QUOTED]
+    assert table['success, 4 blocks (paper: unseen)'][2:] == ['78 %% (%s)' % QUOTED,
+                                                              '0 %% (%s)' % QUOTED]
+    # 4 blocks was run with faults only: the no-fault comparison says so
+    assert table['success, 4 blocks (paper: unseen)'][1] == 'not run'
+    assert table['training energy'][2:] == ['0.85 MJ (%s)' % QUOTED, '68.50 MJ (%s)' % QUOTED]
+    assert table['training energy'][:2] == ['0 J (nothing trained)'] * 2
+    for row in comp['rows']:
+        assert all(cell.endswith('(%s)' % QUOTED) for cell in row[3:]), row
+        assert not any(QUOTED in cell for cell in row[1:3]), row
+    energy = table['execution energy, 3 blocks']
+    assert energy[0].startswith('2.0 J per episode') and 'estimated' in energy[0]
+    assert '5 %' in energy[2]
+
+
+def test_learned_training_energy_is_shown_with_its_label_and_source():
+    rows = bench_table.aggregate([_rec(3, 'learned', 0.0, True, 7, 2.0)])
+    training = {'joules': 2112.0, 'estimated': True, 'method': 'cpu', 'wall_s': 182.0,
+                'source': 'models/README.md'}
+    table = {r[0]: r[1:] for r in bench_table.comparison(rows, training)['rows']}
+    assert table['training energy'][0] == '2.11 kJ = 0.0021 MJ (estimated, models/README.md)'
+    assert table['training time'][0] == '182 s'
+    unknown = {r[0]: r[1:] for r in bench_table.comparison(rows, None)['rows']}
+    assert unknown['training energy'][0].startswith('unknown')
+
+
+def test_training_energy_is_read_from_the_models_readme_and_from_metadata():
+    text = ('| training time | 182 s wall on the shared 2-core machine |\n'
+            '| training energy | **2112 J = 0.59 Wh, estimated**: 211 CPU seconds x 10 W |\n')
+    found = bench_table.training_from_readme(text)
+    assert found['joules'] == 2112.0 and found['estimated'] is True
+    assert found['wall_s'] == 182.0 and found['source'] == 'models/README.md'
+    measured = bench_table.training_from_readme('| training energy | 0.5 kWh from RAPL |\n')
+    assert measured['joules'] == pytest.approx(1.8e6) and measured['estimated'] is False
+    assert bench_table.training_from_readme('no table here') is None
+    meta = {'energy': {'joules': 2112.1, 'estimated': True, 'method': 'psutil'},
+            'seconds': {'total': 182.0}}
+    got = bench_table.training_from_meta(meta, 'weights')
+    assert got == {'joules': 2112.1, 'estimated': True, 'method': 'psutil', 'wall_s': 182.0,
+                   'source': 'weights'}
+    assert bench_table.training_from_meta({'energy': {}}, 'weights') is None
+
+
+def test_the_repository_models_readme_gives_the_learned_training_energy():
+    from nsvla_eval.bench_cli import training_energy
+    found = training_energy()
+    assert found is not None and found['joules'] > 0
+    assert found['estimated'] is True
+    assert found['source'].endswith(('README.md', '.json', '(meta)'))
+
+
+def test_write_report_writes_markdown_json_and_png(tmp_path):
+    rows = bench_table.aggregate(RECORDS)
+    meta = {'episodes': 2, 'seed': 0, 'machine': 'test', 'training': None,
+            'energy': {'estimated': True, 'method': 'CPU seconds x 10 W'}}
+    paths = bench_table.write_report(str(tmp_path), rows, meta, RECORDS)
+    md = open(paths['markdown']).read()
+    assert '| 3 | classic | 0.00 | 2 | 50 % (1/2) | 62 % |' in md
+    assert 'Beside the paper (its figures are %s)' % QUOTED in md
+    assert 'gave up after 10 replans' in md and 'decision J / episode (estimated)' in md
+    data = json.load(open(paths['json']))
+    assert data['paper']['label'] == QUOTED and len(data['rows']) == 3
+    assert len(data['episodes']) == len(RECORDS)
+    assert os.path.getsize(paths['png']) > 5000
+
+
+@pytest.mark.timeout(120)
+def test_nsvla_bench_with_one_short_episode_writes_the_table(tmp_path, capsys):
+    from nsvla_common.cli import main
+    out = tmp_path / 'bench'
+    rc = main(['bench', '--blocks', '3', '--perception', 'ground_truth', '--faults', '0',
+               '--episodes', '1', '--out', str(out), '--json'])
+    assert rc == 0
+    last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    (row,) = last['rows']
+    assert (row['blocks'], row['perception'], row['episodes']) == (3, 'ground_truth', 1)
+    assert row['success_rate'] == 1.0 and row['mean_moves'] == 7 and row['optimal_moves'] == 7
+    # the planner ran at least once: its CPU time became (estimated) decision energy
+    assert row['decision_j_per_episode'] > 0 and last['energy_estimated'] is True
+    assert last['paper'] == QUOTED
+    data = json.load(open(out / 'bench.json'))
+    (episode,) = data['episodes']
+    assert episode['planning_calls'] >= 1 and episode['perception_calls'] == 0
+    assert episode['planning_cpu_s'] > 0
+    md = (out / 'bench.md').read_text()
+    assert '| 3 | ground_truth | 0.00 | 1 | 100 % (1/1) | 100 % | 7.0 (7) |' in md
+    assert (out / 'bench.png').stat().st_size > 5000
+
+
+def test_nsvla_bench_refuses_an_unknown_perception(capsys):
+    from nsvla_common.cli import main
+    rc = main(['bench', '--perception', 'oracle', '--episodes', '1'])
+    assert rc == 2
+    assert 'unknown perception oracle' in capsys.readouterr().err
