@@ -17,7 +17,7 @@ from nsvla_common.rosenv import localhost_env
 # Every test process and every node it starts keeps DDS on this machine.
 localhost_env()
 # A domain id per test session so parallel runs on one host do not see each other's topics.
-os.environ.setdefault('ROS_DOMAIN_ID', str(10 + (os.getpid() % 200)))
+os.environ.setdefault('ROS_DOMAIN_ID', str(10 + (os.getpid() % 90)))   # demos use 100..199
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
