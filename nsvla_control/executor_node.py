@@ -114,6 +114,7 @@ class ExecutorNode(Node):
         self._state_msg: Tuple[float, Optional[str]] = (0.0, None)
         self._running = False
         self._cancel = threading.Event()
+        self._shutting_down = False
         self._episodes = itertools.count(1)
         io = MutuallyExclusiveCallbackGroup()
         work = ReentrantCallbackGroup()
@@ -209,7 +210,15 @@ class ExecutorNode(Node):
                result.replans, result.reason))
 
     def _publish_status(self, event: Dict[str, Any]) -> None:
+        if self._shutting_down:
+            return
         self._status_pub.publish(String(data=envelope.dumps(event)))
+
+    def destroy_node(self) -> None:
+        """Stop a running episode (it checks the cancel flag) before the node goes away."""
+        self._shutting_down = True
+        self._cancel.set()
+        super().destroy_node()
 
     # Robot protocol (called from the episode thread) -------------------------------
     def execute_move(self, state: SymbolicState, block: str, onto: str) -> Tuple[bool, str]:
@@ -300,7 +309,7 @@ class ExecutorNode(Node):
         tol = self.get_parameter('goal_tolerance').value
         margin = self.get_parameter('trajectory_timeout_margin_s').value
         for seg in segments:
-            if self._cancel.is_set():
+            if self._cancel.is_set() or self._shutting_down:
                 return False, 'cancelled'
             if isinstance(seg, GripperSegment):
                 self._grip_pub.publish(gripper_trajectory_msg(seg))
