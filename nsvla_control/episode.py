@@ -149,6 +149,10 @@ def run_episode(robot: Robot, plan_fn: PlanFn, goal: Goal, episode_id: str = 'ep
             ts = time.monotonic()
             ok, why = robot.execute_move(state, block, onto)
             observed = _observe(robot, config.observe_retries)
+            if observed.known and observed != expected:
+                # one more look before calling it a surprise: a block still settling (or
+                # still between the opening fingers) is not a reason to replan
+                observed = _observe(robot, config.observe_retries)
             result.moves += 1
             match = observed.known and observed == expected
             record = {'step': index, 'action': step, 'motion_ok': ok, 'motion_reason': why,

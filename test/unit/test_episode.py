@@ -106,3 +106,20 @@ def test_cancel_stops_before_the_next_move():
     res = run_episode(robot, PLANNER.plan, Goal.tower(3, 3), 'e7',
                       cancelled=lambda: robot.count >= 2)
     assert not res.solved and res.reason == 'cancelled' and res.moves == 2
+
+
+def test_a_transient_look_is_checked_again_before_replanning():
+    robot = SymbolicRobot(SymbolicState.tower(3))
+    real_observe = robot.observe
+    stale = {'left': 1}
+
+    def observe():
+        state = real_observe()
+        if robot.count == 3 and stale['left']:    # right after the third move, once
+            stale['left'] -= 1
+            return SymbolicState.tower(3)
+        return state
+
+    robot.observe = observe
+    res = run_episode(robot, PLANNER.plan, Goal.tower(3, 3), 'e8')
+    assert res.solved and res.replans == 0 and res.moves == 7 and stale['left'] == 0
