@@ -64,6 +64,16 @@ class GripperSegment:
 Segment = Union[ArmSegment, GripperSegment]
 
 
+def gripper_segment(wp: Waypoint, grasp_opening: float,
+                    seconds: float) -> Optional[GripperSegment]:
+    """Return the gripper command a waypoint ends with (open, or close on the block), if any."""
+    if wp.gripper == 'open':
+        return GripperSegment(GRIPPER_OPEN, seconds, 'open')
+    if wp.gripper == 'close':
+        return GripperSegment(grasp_opening, seconds, 'close')
+    return None
+
+
 class MotionBackend(Protocol):
     """What the executor needs from a motion backend."""
 
@@ -137,8 +147,7 @@ class BuiltinMotion:
                 segments.append(ArmSegment(self.arm_joints, timed.times, timed.positions,
                                            timed.velocities, wp.label))
             q = path[-1]
-            if wp.gripper == 'open':
-                segments.append(GripperSegment(GRIPPER_OPEN, self.gripper_seconds, 'open'))
-            elif wp.gripper == 'close':
-                segments.append(GripperSegment(grasp_opening, self.gripper_seconds, 'close'))
+            grip = gripper_segment(wp, grasp_opening, self.gripper_seconds)
+            if grip:
+                segments.append(grip)
         return segments, q

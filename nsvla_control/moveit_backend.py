@@ -16,8 +16,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from nsvla_control.motion import (ArmSegment, GRIPPER_OPEN, GripperSegment, MotionError,
-                                  Segment)
+from nsvla_control.motion import ArmSegment, gripper_segment, MotionError, Segment
 from nsvla_control.skills import Waypoint
 
 
@@ -97,8 +96,7 @@ class MoveItMotion:
                             for p in msg.points])
             segments.append(ArmSegment(self.arm_joints, times, pos, vel, wp.label))
             q = pos[-1]
-            if wp.gripper == 'open':
-                segments.append(GripperSegment(GRIPPER_OPEN, self.gripper_seconds, 'open'))
-            elif wp.gripper == 'close':
-                segments.append(GripperSegment(grasp_opening, self.gripper_seconds, 'close'))
+            grip = gripper_segment(wp, grasp_opening, self.gripper_seconds)
+            if grip:
+                segments.append(grip)
         return segments, q
