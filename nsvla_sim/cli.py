@@ -15,8 +15,8 @@ import os
 from nsvla_common.errors import ValidationError
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the ``sim-render`` options."""
+def add_world_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options that choose a world: blocks, seed, start, randomisation, scene."""
     parser.add_argument('--blocks', type=int, default=3, help='number of blocks (default 3)')
     parser.add_argument('--seed', type=int, default=0, help='seed (default 0)')
     parser.add_argument('--start', default='tower',
@@ -24,6 +24,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--randomise', action='store_true',
                         help='apply the seeded domain randomisation of the scene')
     parser.add_argument('--scene', default='scene_default.yaml', help='scene specification')
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``sim-render`` options."""
+    add_world_arguments(parser)
     parser.add_argument('--width', type=int, default=0, help='image width (default: scene)')
     parser.add_argument('--height', type=int, default=0, help='image height (default: scene)')
     parser.add_argument('--camera', default='', help='camera name: the scene camera (default) '

@@ -13,16 +13,12 @@ the start state unless ``--from`` / ``--to`` name the pegs.
 import argparse
 import json
 
+from nsvla_sim.cli import add_world_arguments
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``sim-check`` options."""
-    parser.add_argument('--blocks', type=int, default=3, help='number of blocks (default 3)')
-    parser.add_argument('--seed', type=int, default=0, help='seed (default 0)')
-    parser.add_argument('--start', default='tower',
-                        help='tower, tower:K, random or JSON stacks (default tower)')
-    parser.add_argument('--randomise', action='store_true',
-                        help='apply the seeded domain randomisation of the scene')
-    parser.add_argument('--scene', default='scene_default.yaml', help='scene specification')
+    add_world_arguments(parser)
     parser.add_argument('--from', dest='source', default=None, help='source peg, e.g. p1')
     parser.add_argument('--to', dest='target', default=None, help='target peg, e.g. p3')
     parser.add_argument('--weld-assist', action='store_true',
