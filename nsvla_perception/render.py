@@ -20,23 +20,15 @@ import numpy as np
 from nsvla_common.errors import ConfigError
 
 
-def _quat_from_rotation(rot: np.ndarray) -> np.ndarray:
-    import mujoco
-    quat = np.zeros(4)
-    mujoco.mju_mat2Quat(quat, np.asarray(rot, float).flatten())
-    return quat
-
-
 class SceneRenderer:
     """Render layouts of one scene spec with a fixed number of blocks (one compiled model)."""
 
     def __init__(self, spec, num_blocks: int, width: Optional[int] = None,
                  height: Optional[int] = None) -> None:
         import mujoco
-        from nsvla_sim.mjcf import build_mjcf, look_at_axes, yaw_quat
+        from nsvla_sim.mjcf import build_mjcf, yaw_quat
         from nsvla_sim.scene import make_layout
         self._mj = mujoco
-        self._look_at_axes = look_at_axes
         self._yaw_quat = yaw_quat
         self.spec = spec
         self.num_blocks = int(num_blocks)
@@ -51,10 +43,8 @@ class SceneRenderer:
         self.data = mujoco.MjData(self.model)
         m = self.model
         self._cam = int(m.camera(spec.camera.name).id)
-        self._light = int(m.light('sun').id)
         names = ['b%d' % i for i in range(1, self.num_blocks + 1)]
         self._qpos = {b: int(m.joint('%s_joint' % b).qposadr[0]) for b in names}
-        self._mat = {b: int(m.material('%s_material' % b).id) for b in names}
         self._arm_qpos = [int(m.joint('panda_joint%d' % j).qposadr[0]) for j in range(1, 8)]
         self._finger_qpos = [int(m.joint(j).qposadr[0])
                              for j in ('panda_finger_joint1', 'panda_finger_joint2')]
@@ -85,16 +75,8 @@ class SceneRenderer:
         block_poses = block_poses or {}
         # Model fields first: MuJoCo 4 computes the poses of world-fixed cameras and lights when
         # the data is reset, not in mj_forward, so reset after changing them.
-        for b in layout.blocks:
-            m.mat_rgba[self._mat[b.name]] = tuple(b.colour) + (1.0,)
-        direction = np.asarray(layout.light_direction, float)
-        m.light_dir[self._light] = direction / max(np.linalg.norm(direction), 1e-9)
-        m.light_diffuse[self._light] = [layout.light_diffuse] * 3
-        m.vis.headlight.ambient[:] = [layout.light_ambient] * 3
-        x_axis, y_axis = self._look_at_axes(layout.camera_position, layout.camera_look_at)
-        rot = np.column_stack([x_axis, y_axis, np.cross(x_axis, y_axis)])
-        m.cam_pos[self._cam] = layout.camera_position
-        m.cam_quat[self._cam] = _quat_from_rotation(rot)
+        from nsvla_sim.world import apply_layout_appearance
+        apply_layout_appearance(m, layout, spec.camera.name)
         self._mj.mj_resetData(m, d)
         for b in layout.blocks:
             adr = self._qpos[b.name]

@@ -83,6 +83,28 @@ def _mat_to_quat(mat: Sequence[float]) -> np.ndarray:
     return quat
 
 
+def apply_layout_appearance(model: mujoco.MjModel, layout: Layout, camera: str) -> None:
+    """
+    Set the block colours, light and camera pose of ``layout`` in a compiled Hanoi model.
+
+    Model fields only: MuJoCo computes the poses of world-fixed cameras and lights when the data
+    is reset, so call ``mj_resetData`` afterwards. Shared by the world and perception's renderer.
+    """
+    m = model
+    for b in layout.blocks:
+        m.mat_rgba[m.material('%s_material' % b.name).id] = tuple(b.colour) + (1.0,)
+    light = m.light('sun').id
+    direction = np.asarray(layout.light_direction, float)
+    m.light_dir[light] = direction / max(np.linalg.norm(direction), 1e-9)
+    m.light_diffuse[light] = [layout.light_diffuse] * 3
+    m.vis.headlight.ambient[:] = [layout.light_ambient] * 3
+    x_axis, y_axis = mjcf.look_at_axes(layout.camera_position, layout.camera_look_at)
+    rot = np.column_stack([x_axis, y_axis, np.cross(x_axis, y_axis)])
+    cam = m.camera(camera).id
+    m.cam_pos[cam] = layout.camera_position
+    m.cam_quat[cam] = _mat_to_quat(rot)
+
+
 class HanoiWorld:
     """A Franka Panda, pegs, ring blocks and a camera in MuJoCo (see the module docstring)."""
 
@@ -194,7 +216,6 @@ class HanoiWorld:
         self._block_body = {b: int(m.body(b).id) for b in self.block_names}
         self._body_block = {v: k for k, v in self._block_body.items()}
         self._block_qpos = {b: int(m.joint('%s_joint' % b).qposadr[0]) for b in self.block_names}
-        self._block_mat = {b: int(m.material('%s_material' % b).id) for b in self.block_names}
         self._pad_geoms = [int(m.geom(g).id) for g in mjcf.FINGER_PAD_GEOMS]
         self._block_index = np.full(m.nbody, -1, int)
         for i, b in enumerate(self.block_names):
@@ -205,7 +226,6 @@ class HanoiWorld:
         self._hand_body = int(m.body(mjcf.HAND_BODY).id)
         self._weld_eq = {b: int(m.equality('assist_%s' % b).id) for b in self.block_names}
         self._cam_id = int(m.camera(self.spec.camera.name).id)
-        self._light_id = int(m.light('sun').id)
         self._tcp_id = int(m.site(self.tcp_site).id)
 
     def _place_blocks(self, layout: Layout) -> None:
@@ -220,17 +240,7 @@ class HanoiWorld:
 
     def _apply_model_layout(self, layout: Layout) -> None:
         """Set the colours, light and camera of ``layout`` in the compiled model."""
-        m = self.model
-        for b in layout.blocks:
-            m.mat_rgba[self._block_mat[b.name]] = tuple(b.colour) + (1.0,)
-        m.light_dir[self._light_id] = np.asarray(layout.light_direction) / np.linalg.norm(
-            layout.light_direction)
-        m.light_diffuse[self._light_id] = [layout.light_diffuse] * 3
-        m.vis.headlight.ambient[:] = [layout.light_ambient] * 3
-        x_axis, y_axis = mjcf.look_at_axes(layout.camera_position, layout.camera_look_at)
-        rot = np.column_stack([x_axis, y_axis, np.cross(x_axis, y_axis)])
-        m.cam_pos[self._cam_id] = layout.camera_position
-        m.cam_quat[self._cam_id] = _mat_to_quat(rot)
+        apply_layout_appearance(self.model, layout, self.spec.camera.name)
 
     def close(self) -> None:
         """Free the render contexts (the world stays usable; renderers are made again)."""
