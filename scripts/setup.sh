@@ -22,8 +22,13 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 VPY="$VENV/bin/python"
 STAMP="$VENV/.nsvla-setup-stamp"
-WANT=$(cat requirements/*.txt setup.py package.xml | sha256sum | cut -d' ' -f1)
-if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT" ] && "$VPY" -c 'import rclpy, nsvla_common' 2>/dev/null; then
+# the interface sources are part of the stamp: a changed .msg rebuilds nsvla_interfaces
+WANT=$(cat requirements/*.txt setup.py package.xml scripts/build_interfaces.sh \
+       scripts/wheel_include_fix.cmake nsvla_interfaces/CMakeLists.txt nsvla_interfaces/package.xml \
+       nsvla_interfaces/msg/* nsvla_interfaces/srv/* nsvla_interfaces/action/* \
+       | sha256sum | cut -d' ' -f1)
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT" ] \
+    && "$VPY" -c 'import rclpy, nsvla_common, nsvla_interfaces.action' 2>/dev/null; then
   echo "[nsvla setup] up to date ($VENV)"
   exit 0
 fi
@@ -41,9 +46,21 @@ else
   "$VPY" -m pip install -q -r requirements/ros-wheels.txt >>"$LOG" 2>&1 \
     || { tail -n 40 "$LOG"; echo "[nsvla setup] ROS 2 wheels failed, see $LOG" >&2; exit 1; }
 fi
+# nsvla_interfaces: colcon builds it on a full ROS 2 install; here the set-up builds it into the
+# venv. The ament/rosidl build wheels are installed only when the ROS 2 wheels were (a full
+# install brings its own ament_cmake and rosidl generators through AMENT_PREFIX_PATH).
+if "$VPY" -m pip show -q ros-rclpy >/dev/null 2>&1; then
+  "$VPY" -m pip install -q -r requirements/ros-build.txt >>"$LOG" 2>&1 \
+    || { tail -n 40 "$LOG"; echo "[nsvla setup] ROS 2 build wheels failed, see $LOG" >&2; exit 1; }
+fi
+echo "[nsvla setup] building nsvla_interfaces (msg/srv/action) into $VENV"
+T0=$(date +%s)
+scripts/build_interfaces.sh "$VENV" "$VPY" \
+  || { echo "[nsvla setup] building nsvla_interfaces failed" >&2; exit 1; }
+echo "[nsvla setup] nsvla_interfaces built in $(( $(date +%s) - T0 )) s"
 "$VPY" -m pip install -q --no-deps -e . --config-settings editable_mode=compat >>"$LOG" 2>&1 \
   || { tail -n 40 "$LOG"; echo "[nsvla setup] installing nsvla failed, see $LOG" >&2; exit 1; }
-"$VPY" -c 'import rclpy, unified_planning, mujoco, torch, nsvla_common' \
+"$VPY" -c 'import rclpy, unified_planning, mujoco, torch, nsvla_common, nsvla_interfaces.action' \
   || { echo "[nsvla setup] import check failed" >&2; exit 1; }
 echo "$WANT" > "$STAMP"
 echo "[nsvla setup] ready: $VENV (torch $("$VPY" -c 'import torch; print(torch.__version__)'))"
