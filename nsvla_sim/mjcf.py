@@ -35,6 +35,13 @@ GRIPPER_ACTUATOR = 'actuator_gripper'
 ARM_KP = (4500.0, 4500.0, 3500.0, 3500.0, 2000.0, 2000.0, 2000.0)
 ARM_KV = (450.0, 450.0, 350.0, 350.0, 200.0, 200.0, 200.0)
 ARM_EFFORT = (87.0, 87.0, 87.0, 87.0, 12.0, 12.0, 12.0)
+# Joint velocity (rad/s) and acceleration (rad/s^2) limits of the arm, Franka datasheet; the
+# sim refuses arm trajectories beyond them (nsvla_sim.trajectory.check_motion_limits).
+ARM_MOTION_LIMITS = {
+    'panda_joint1': (2.175, 15.0), 'panda_joint2': (2.175, 7.5), 'panda_joint3': (2.175, 10.0),
+    'panda_joint4': (2.175, 12.5), 'panda_joint5': (2.61, 15.0), 'panda_joint6': (2.61, 20.0),
+    'panda_joint7': (2.61, 20.0),
+}
 GRIPPER_KP = 1000.0   # N per metre of finger opening error
 GRIPPER_KV = 100.0
 GRIPPER_FORCE = 100.0

@@ -14,7 +14,9 @@ of how to turn peg/stack geometry from :class:`~nsvla_sim.world.HanoiWorld` into
 
 Straight lines are sampled every ``CARTESIAN_STEP`` and solved with the DLS IK of
 ``nsvla_sim.kinematics`` (each solve seeded with the previous one), giving multi-point joint
-trajectories that the world follows like joint_trajectory_controller.
+trajectories that the world follows like joint_trajectory_controller. The TCP starts and stops
+each line at rest (a trapezoidal speed profile, ``TCP_ACCELERATION``), so the trajectories keep
+within the Panda's joint velocity and acceleration limits, which the world enforces.
 """
 
 import math
@@ -35,6 +37,7 @@ TRAVEL_CLEARANCE = 0.04    # m between the bottom of a carried block and the tal
 GRASPED_BELOW_TCP = 0.015  # m from the TCP down to the bottom of a grasped block (and margin)
 CRUISE_SPEED = 0.25        # m/s of the TCP on travel moves
 APPROACH_SPEED = 0.08      # m/s on the last centimetres down to a grasp or a release
+TCP_ACCELERATION = 0.5     # m/s^2 of the TCP speeding up and slowing down on each line
 
 
 @dataclass
@@ -106,16 +109,23 @@ class PickPlaceScript:
             out.append(q)
         return out
 
-    def _points(self, q_list: List[np.ndarray], p_list: List[np.ndarray],
-                speeds: List[float]) -> List[RawPoint]:
-        """Time-stamp joint waypoints from the TCP distance between them and a speed each."""
-        pts, t = [], 0.0
-        prev = p_list[0]
-        for q, p, v in zip(q_list, p_list[1:], speeds):
-            t += max(float(np.linalg.norm(p - prev)) / v, 0.02)
-            pts.append(RawPoint(t, [float(x) for x in q]))
-            prev = p
-        return pts
+    @staticmethod
+    def _line_times(length: float, n: int, speed: float) -> np.ndarray:
+        """
+        Return when the TCP reaches the ``n`` samples of a straight line of ``length`` m.
+
+        Rest to rest: it speeds up at ``TCP_ACCELERATION`` to ``speed`` (or as far as the line
+        allows), cruises, and slows down again; the samples are evenly spaced along the line.
+        """
+        s = length * np.arange(1, n + 1) / n
+        accel = TCP_ACCELERATION
+        peak = min(speed, math.sqrt(accel * length))        # triangular on short lines
+        t_acc = peak / accel
+        s_acc = 0.5 * accel * t_acc ** 2
+        total = 2 * t_acc + (length - 2 * s_acc) / peak
+        return np.where(s <= s_acc, np.sqrt(2 * s / accel),
+                        np.where(s <= length - s_acc, t_acc + (s - s_acc) / peak,
+                                 total - np.sqrt(np.maximum(0.0, 2 * (length - s) / accel))))
 
     def _move(self, waypoints: Sequence[np.ndarray], speeds: Sequence[float],
               quat: np.ndarray, timeout: float = 30.0) -> None:
@@ -123,20 +133,20 @@ class PickPlaceScript:
         world = self.world
         q = world.arm.sample(world.data.time)[0]
         pos, _ = self.ik.forward(q)
-        qs: List[np.ndarray] = []
-        ps: List[np.ndarray] = [pos]
-        sp: List[float] = []
+        points: List[RawPoint] = []
+        t = 0.0
         start = pos
         for wp, v in zip(waypoints, speeds):
             wp = np.asarray(wp, float)
             line = self._line(q, start, wp, quat, v)
-            n = len(line)
-            for i, qi in enumerate(line):
-                qs.append(qi)
-                ps.append(start + (wp - start) * (i + 1) / n)
-                sp.append(v)
+            length = float(np.linalg.norm(wp - start))
+            if length > 1e-6:
+                times = t + self._line_times(length, len(line), v)
+                points += [RawPoint(float(tk), [float(x) for x in qk])
+                           for tk, qk in zip(times, line)]
+                t = float(times[-1])
             q, start = line[-1], wp
-        world.set_trajectory('arm', world.arm_joint_names, self._points(qs, ps, sp))
+        world.set_trajectory('arm', world.arm_joint_names, points)
         world.run_until_idle(timeout, settle=0.2)
 
     def _grip(self, opening: float, duration: float = 0.6) -> None:

@@ -5,22 +5,26 @@
 ROS 2 node ``sim``: the embedded MuJoCo world behind the interfaces of a ros2_control arm.
 
 Publishes ``camera/image_raw`` (rgb8) + ``camera/camera_info`` at ``camera_rate``,
-``joint_states``, ``clock`` (sim time), ``~/ground_truth`` (``nsvla/symbolic_state/1`` JSON) and
-``~/events`` (``nsvla/sim_event/1`` JSON: accepted / rejected trajectories, lifts, drops,
-resets); subscribes ``arm_controller/joint_trajectory`` and
-``gripper_controller/joint_trajectory`` (trajectory_msgs/JointTrajectory, followed as
-joint_trajectory_controller does); serves ``~/reset`` (std_srvs/Trigger; ``message`` holds the
-new ground truth JSON). All world logic lives in :mod:`nsvla_sim.world`; this module only
-converts messages. Physics runs in a timer, a few milliseconds per tick, paced against the wall
-clock by ``real_time_factor``; stamps are sim time (run other nodes with ``use_sim_time``).
+``joint_states``, ``clock`` (sim time), ``~/ground_truth`` (nsvla_interfaces/SymbolicState,
+frame ``world``, stamped with the sim time it was read at) and ``~/events``
+(nsvla_interfaces/SimEvent: trajectory_accepted / trajectory_rejected (with the reason) /
+stopped, lift, release, drop_injected, weld_on / weld_off, reset); subscribes
+``arm_controller/joint_trajectory`` and ``gripper_controller/joint_trajectory``
+(trajectory_msgs/JointTrajectory, followed as joint_trajectory_controller does; arm trajectories
+over the Panda's velocity or acceleration limits are refused and stop the arm); serves
+``~/reset`` (std_srvs/Trigger; ``message`` holds the new ground truth as JSON, for people).
+
+All world logic lives in :mod:`nsvla_sim.world`; this module only converts messages. Whatever
+arrives malformed is a logged, counted rejection (``rejections``), never a dead node. Physics
+runs in a timer, a few milliseconds per tick, paced against the wall clock by
+``real_time_factor``; stamps are sim time (run other nodes with ``use_sim_time``).
 """
 
-import math
 import sys
 import time
 from typing import Any, Dict, List, Optional
 
-from builtin_interfaces.msg import Time
+from nsvla_interfaces.msg import SimEvent, SymbolicState as SymbolicStateMsg
 from rclpy.clock import Clock as RosClock, ClockType
 from rclpy.node import Node
 from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
@@ -28,25 +32,39 @@ from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescr
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import CameraInfo, Image, JointState
-from std_msgs.msg import String
 from std_srvs.srv import Trigger
 from trajectory_msgs.msg import JointTrajectory
 
-from nsvla_common import envelope
 from nsvla_common.errors import NsvlaError, ValidationError
 from nsvla_common.spin import run_node
+from nsvla_planner.messages import stamp_to_time, state_to_msg, WORLD_FRAME
 from nsvla_sim.scene import load_scene, start_spec_from_text
 from nsvla_sim.trajectory import RawPoint
 from nsvla_sim.world import HanoiWorld
 
 MAX_TICK_SIM = 0.05      # s of sim time a tick may advance at least (keeps callbacks short)
 MAX_LAG = 0.5            # s of sim time the physics may fall behind before it stops catching up
-EVENT_SCHEMA = 'sim_event'
+REJECT_LOG_PERIOD = 1.0  # s between warnings about rejected input (each one is still counted)
 
 
-def _stamp(t: float) -> Time:
-    sec = int(math.floor(t))
-    return Time(sec=sec, nanosec=min(int(round((t - sec) * 1e9)), 999999999))
+def sim_event_msg(body: Dict[str, Any], sim_time: float) -> SimEvent:
+    """
+    Build a SimEvent from an event dict of the world or the node (``event``, ``controller``...).
+
+    Keys without a field of their own (a lift's ``drop_at``, a reset's ``seed`` and
+    ``num_blocks``) are written into ``reason`` as ``key=value`` when it is empty.
+    """
+    t = float(body.get('time', sim_time))
+    msg = SimEvent(event=str(body.get('event', '')), controller=str(body.get('controller', '')),
+                   block=str(body.get('block') or ''), reason=str(body.get('reason', '')),
+                   points=int(body.get('points', 0)), duration=float(body.get('duration', 0.0)),
+                   sim_time=t)
+    msg.header.stamp = stamp_to_time(t)
+    extra = ['%s=%s' % (k, v) for k, v in sorted(body.items()) if v is not None and k not in
+             ('time', 'event', 'controller', 'block', 'reason', 'points', 'duration')]
+    if extra and not msg.reason:
+        msg.reason = ' '.join(extra)
+    return msg
 
 
 def _descriptor(description: str, kind: int, low: Optional[float] = None,
@@ -116,6 +134,7 @@ class SimNode(Node):
         self._physics_rate = float(self.get_parameter('physics_rate').value)
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self.world = None
+        self.rejections = 0   # malformed or refused inputs so far (trajectories, resets)
         self._scene_name = ''
         self._build_world()
         p = self.get_parameter
@@ -130,8 +149,8 @@ class SimNode(Node):
         self.pub_info = self.create_publisher(CameraInfo, 'camera/camera_info', reliable2)
         self.pub_joints = self.create_publisher(JointState, 'joint_states', 10)
         self.pub_clock = self.create_publisher(Clock, 'clock', QoSProfile(depth=1))
-        self.pub_truth = self.create_publisher(String, '~/ground_truth', 10)
-        self.pub_events = self.create_publisher(String, '~/events', 50)
+        self.pub_truth = self.create_publisher(SymbolicStateMsg, '~/ground_truth', 10)
+        self.pub_events = self.create_publisher(SimEvent, '~/events', 50)
         self.create_subscription(JointTrajectory, 'arm_controller/joint_trajectory',
                                  lambda msg: self._on_trajectory('arm', msg), 10)
         self.create_subscription(JointTrajectory, 'gripper_controller/joint_trajectory',
@@ -204,6 +223,9 @@ class SimNode(Node):
                     start_spec_from_text(str(prm.value))
                 except NsvlaError as exc:
                     return SetParametersResult(successful=False, reason=str(exc))
+                except Exception as exc:  # noqa: BLE001 - outside input: refuse, stay up
+                    return SetParametersResult(successful=False, reason='%s: %s'
+                                               % (type(exc).__name__, exc))
         return SetParametersResult(successful=True)
 
     # ------------------------------------------------------------------ callbacks
@@ -220,7 +242,7 @@ class SimNode(Node):
             lag = max_tick
         if lag > 0:
             self.world.advance(min(lag, max_tick))
-        self.pub_clock.publish(Clock(clock=_stamp(self.world.time)))
+        self.pub_clock.publish(Clock(clock=stamp_to_time(self.world.time)))
         self._forward_world_events()
 
     def _forward_world_events(self) -> None:
@@ -232,8 +254,18 @@ class SimNode(Node):
                                        % ev['block'])
 
     def _publish_event(self, body: Dict[str, Any]) -> None:
-        body.setdefault('time', round(self.world.time, 4))
-        self.pub_events.publish(String(data=envelope.dumps(envelope.make(EVENT_SCHEMA, body))))
+        self.pub_events.publish(sim_event_msg(body, self.world.time))
+
+    def _reject(self, what: str, reason: str) -> None:
+        """Count and log (throttled) one refused input."""
+        self.rejections += 1
+        self.get_logger().warning('%s (%d so far): %s' % (what, self.rejections, reason),
+                                  throttle_duration_sec=REJECT_LOG_PERIOD)
+
+    def _reject_trajectory(self, name: str, msg: JointTrajectory, reason: str) -> None:
+        self._reject('%s: rejected trajectory' % name, reason)
+        self._publish_event({'event': 'trajectory_rejected', 'controller': name,
+                             'reason': reason, 'points': len(msg.points)})
 
     def _on_trajectory(self, controller: str, msg: JointTrajectory) -> None:
         name = '%s_controller' % controller
@@ -241,10 +273,12 @@ class SimNode(Node):
             points = [RawPoint(p.time_from_start.sec + p.time_from_start.nanosec * 1e-9,
                                list(p.positions), list(p.velocities)) for p in msg.points]
             traj = self.world.set_trajectory(controller, list(msg.joint_names), points)
-        except NsvlaError as exc:
-            self.get_logger().warning('%s: rejected trajectory: %s' % (name, exc))
-            self._publish_event({'event': 'trajectory_rejected', 'controller': name,
-                                 'reason': str(exc)})
+        except NsvlaError as exc:   # malformed, or beyond what the arm can do (it stops)
+            self._reject_trajectory(name, msg, str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001 - outside input: any failure is a rejection
+            self._reject_trajectory(name, msg, '%s: malformed trajectory: %s: %s'
+                                    % (name, type(exc).__name__, exc))
             return
         self.get_logger().debug('%s: following %d points over %.2f s'
                                 % (name, len(traj.points), traj.duration))
@@ -253,12 +287,17 @@ class SimNode(Node):
                              'duration': round(traj.duration, 4)})
 
     def _on_reset(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+        refused: Optional[str] = None
         try:
             self._build_world()
         except NsvlaError as exc:
+            refused = str(exc)
+        except Exception as exc:  # noqa: BLE001 - parameters are outside input: refuse, stay up
+            refused = '%s: %s' % (type(exc).__name__, exc)
+        if refused is not None:
             response.success = False
-            response.message = 'reset refused: %s' % exc
-            self.get_logger().error(response.message)
+            response.message = 'reset refused: %s' % refused
+            self._reject('reset', response.message)
             return response
         self._wall0 = time.monotonic()
         self._sim0 = self.world.time
@@ -275,7 +314,7 @@ class SimNode(Node):
     def _publish_joints(self) -> None:
         names, pos, vel, eff = self.world.joint_state()
         msg = JointState()
-        msg.header.stamp = _stamp(self.world.time)
+        msg.header.stamp = stamp_to_time(self.world.time)
         msg.name = names
         msg.position = [float(v) for v in pos]
         msg.velocity = [float(v) for v in vel]
@@ -285,7 +324,7 @@ class SimNode(Node):
     def _publish_camera(self) -> None:
         w, h = self._image_size
         rgb = self.world.render(w, h)
-        stamp = _stamp(self.world.time)
+        stamp = stamp_to_time(self.world.time)
         frame = self.world.spec.camera.frame_id
         img = Image()
         img.header.stamp = stamp
@@ -309,7 +348,8 @@ class SimNode(Node):
         self.pub_info.publish(cam)
 
     def _publish_ground_truth(self) -> None:
-        self.pub_truth.publish(String(data=self.world.ground_truth().to_json()))
+        # the state's stamp is the sim time it was read at: the header stamp
+        self.pub_truth.publish(state_to_msg(self.world.ground_truth(), frame_id=WORLD_FRAME))
 
     def destroy_node(self) -> None:
         if getattr(self, 'world', None) is not None:

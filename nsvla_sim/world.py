@@ -19,7 +19,8 @@ Public API (all lengths in metres, angles in radians, the world frame has z up w
 table top and the robot base at the origin):
 
 - construction and life cycle: ``HanoiWorld(scene='scene_default.yaml', num_blocks=3, seed=0,
-  start='tower', randomise=False, weld_assist=False, drop_probability=0.0, start_time=0.0)``,
+  start='tower', randomise=False, weld_assist=False, drop_probability=0.0, start_time=0.0,
+  limit_tolerance=0.05)``,
   ``reset(seed=None, num_blocks=None, start=None, randomise=None) -> SymbolicState``,
   ``close()``. ``spec`` (the ``SceneSpec``), ``layout`` (the ``Layout`` of the last reset),
   ``block_names``. The sim clock (``time``) starts at ``start_time`` and never runs backwards,
@@ -28,12 +29,17 @@ table top and the robot base at the origin):
 - control (like joint_trajectory_controller, see ``nsvla_sim.trajectory``):
   ``set_trajectory(controller, joint_names, points)`` with ``controller`` ``'arm'`` or
   ``'gripper'``; raises ``TrajectoryError`` (a ``ValidationError``) with the reason and changes
-  nothing when it is rejected. ``hold()`` stops both controllers where they are;
+  nothing when it is malformed. Arm trajectories must also keep within the Panda's joint
+  velocity and acceleration limits (``nsvla_sim.mjcf.ARM_MOTION_LIMITS``, ``limit_tolerance``
+  over them accepted; ``check_motion_limits``): one that does not raises ``MotionLimitError``
+  and, like the Franka controller's reflex, stops the arm where its set-point is.
+  ``hold()`` stops both controllers where they are;
   ``busy()`` is true while a trajectory is running; ``arm`` / ``gripper`` are the
   set-point generators (``TrajectoryFollower``: ``sample(t)`` gives the commanded position).
 - joints: ``arm_joint_names`` (7), ``gripper_joint_names`` (2 coupled fingers, opening of one
   finger 0..0.04), ``joint_names``, ``joint_limits() -> {name: (low, high)}``,
-  ``controllers`` (``{'arm': ControllerSpec, 'gripper': ControllerSpec}``), ``home``,
+  ``controllers`` (``{'arm': ControllerSpec, 'gripper': ControllerSpec}``),
+  ``motion_limits() -> {arm joint: (max velocity, max acceleration)}``, ``home``,
   ``arm_positions()``, ``gripper_opening()``, ``joint_state() -> (names, pos, vel, effort)``.
 - for inverse kinematics: ``model`` / ``data`` (``mujoco.MjModel`` / ``MjData``; treat ``data``
   as read-only), ``tcp_site`` (site between the finger pads), ``ik_solver()`` (an
@@ -68,7 +74,8 @@ from nsvla_sim.faults import DropInjector
 from nsvla_sim.ground_truth import BlockObservation, symbolic_from_observations
 from nsvla_sim.kinematics import IKSolver
 from nsvla_sim.scene import DEFAULT_SCENE, Layout, load_scene, make_layout, SceneSpec, StartSpec
-from nsvla_sim.trajectory import (ControllerSpec, RawPoint, Trajectory, TrajectoryError,
+from nsvla_sim.trajectory import (check_motion_limits, ControllerSpec, LIMIT_TOLERANCE,
+                                  MotionLimitError, RawPoint, Trajectory, TrajectoryError,
                                   TrajectoryFollower, validate_trajectory)
 
 MONITOR_EVERY = 10          # physics steps between grasp / fault checks (20 ms at 2 ms steps)
@@ -111,8 +118,12 @@ class HanoiWorld:
     def __init__(self, scene: Union[str, SceneSpec] = DEFAULT_SCENE, num_blocks: int = 3,
                  seed: int = 0, start: StartSpec = 'tower', randomise: bool = False,
                  weld_assist: bool = False, drop_probability: float = 0.0,
-                 start_time: float = 0.0, drop_grasps: Sequence[int] = ()) -> None:
+                 start_time: float = 0.0, drop_grasps: Sequence[int] = (),
+                 limit_tolerance: float = LIMIT_TOLERANCE) -> None:
         self.spec = scene if isinstance(scene, SceneSpec) else load_scene(scene)
+        if not 0.0 <= float(limit_tolerance) <= 1.0:
+            raise ValidationError('limit_tolerance must be in [0, 1], got %r' % limit_tolerance)
+        self.limit_tolerance = float(limit_tolerance)
         self.weld_assist = bool(weld_assist)
         self.drop_probability = float(drop_probability)
         self.drop_grasps = tuple(int(g) for g in drop_grasps)
@@ -206,7 +217,11 @@ class HanoiWorld:
         arm_hi = tuple(self._limits[j][1] for j in self.arm_joint_names)
         g_lo, g_hi = self._limits[self.gripper_joint_names[0]]
         self.controllers = {
-            'arm': ControllerSpec('arm_controller', self.arm_joint_names, arm_lo, arm_hi),
+            'arm': ControllerSpec(
+                'arm_controller', self.arm_joint_names, arm_lo, arm_hi,
+                max_velocity=tuple(mjcf.ARM_MOTION_LIMITS[j][0] for j in self.arm_joint_names),
+                max_acceleration=tuple(mjcf.ARM_MOTION_LIMITS[j][1]
+                                       for j in self.arm_joint_names)),
             'gripper': ControllerSpec('gripper_controller', self.gripper_joint_names[:1],
                                       (g_lo,), (g_hi,),
                                       mimic=((self.gripper_joint_names[1],
@@ -311,12 +326,26 @@ class HanoiWorld:
     # ================================================================ control
     def set_trajectory(self, controller: str, joint_names: Sequence[str],
                        points: Sequence[RawPoint]) -> Trajectory:
-        """Validate and start a trajectory on ``'arm'`` or ``'gripper'``; raise TrajectoryError."""
+        """
+        Validate and start a trajectory on ``'arm'`` or ``'gripper'``; raise TrajectoryError.
+
+        A malformed trajectory changes nothing; one over the motion limits (MotionLimitError)
+        stops the controller where its set-point is now.
+        """
         if controller not in self.controllers:
             raise TrajectoryError('unknown controller %r (arm or gripper)' % (controller,))
-        traj = validate_trajectory(self.controllers[controller], joint_names, points)
+        spec = self.controllers[controller]
+        traj = validate_trajectory(spec, joint_names, points)
         follower = self.arm if controller == 'arm' else self.gripper
-        follower.set_trajectory(traj, self.data.time)
+        now = self.data.time
+        q, v = follower.sample(now)
+        try:
+            check_motion_limits(spec, traj, q, v, self.limit_tolerance,
+                                actual=self.arm_positions() if controller == 'arm' else None)
+        except MotionLimitError:
+            follower.hold(q)
+            raise
+        follower.set_trajectory(traj, now)
         return traj
 
     def hold(self) -> None:
@@ -336,6 +365,11 @@ class HanoiWorld:
     def joint_limits(self) -> Dict[str, Tuple[float, float]]:
         """``{joint: (low, high)}`` of the 7 arm joints and the 2 finger joints."""
         return dict(self._limits)
+
+    def motion_limits(self) -> Dict[str, Tuple[float, float]]:
+        """``{arm joint: (max velocity rad/s, max acceleration rad/s^2)}`` the arm keeps to."""
+        return {j: (float(mjcf.ARM_MOTION_LIMITS[j][0]), float(mjcf.ARM_MOTION_LIMITS[j][1]))
+                for j in self.arm_joint_names}
 
     def arm_positions(self) -> np.ndarray:
         return self.data.qpos[self._arm_qpos].copy()

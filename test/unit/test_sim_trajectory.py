@@ -26,6 +26,7 @@ def test_accepts_and_reorders_joints():
     (['j1', 'j2', 'jX'], [RawPoint(1.0, [0, 0, 0])], "unknown joint name(s) 'jX'"),
     (['j1', 'j2'], [RawPoint(1.0, [0, 0])], 'joint(s) j3 missing'),
     (['j1', 'j1', 'j2'], [RawPoint(1.0, [0, 0, 0])], 'repeated: j1'),
+    (['j1', '', 'j3'], [RawPoint(1.0, [0, 0, 0])], "empty joint name in ['j1', '', 'j3']"),
     (['j1', 'j2', 'j3'], [RawPoint(1.0, [0, math.nan, 0])], 'NaN'),
     (['j1', 'j2', 'j3'], [RawPoint(1.0, [0, math.inf, 0])], 'NaN or infinity'),
     (['j1', 'j2', 'j3'], [RawPoint(1.0, [0, 0, 0]), RawPoint(1.0, [0, 0, 0])],
