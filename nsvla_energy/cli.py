@@ -10,8 +10,11 @@
 - ``nsvla energy-probe --plot LOG.csv [--episode ID] [--out episode.png]``: PNG of power over an
   episode with its steps marked, from the power monitor's CSV log.
 - ``nsvla energy-probe --summary LOG.csv|RECORDS.jsonl [--json]``: tasks solved per kJ and success
-  rate per average watt over the episodes of a log (or of ``energy/episode`` records, one JSON
-  object a line).
+  rate per average watt over the episodes of a log (or of ``nsvla/energy_episode/1`` records, one
+  JSON object a line: what :func:`nsvla_energy.messages.record_from_msg` makes of each
+  ``energy/episode`` message).
+
+It reads no topic: the meters directly, or the files the monitor (or a client) wrote.
 """
 
 import argparse

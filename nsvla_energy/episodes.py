@@ -4,12 +4,15 @@
 """
 Per-episode energy accounting from ``execution_status`` events (pure, no rclpy).
 
-The executor publishes ``nsvla/execution_status/1`` objects with ``episode_id``, ``event``
-(``episode_start``, ``step_start``, ``step_end``, ``replan``, ``episode_end``), ``step``,
-``result`` and ``stamp``. :func:`parse_status` validates one; :class:`EpisodeAccountant` turns the
-events, each paired with the energy :class:`EnergySnapshot` taken when it arrived, into one
-``nsvla/energy_episode/1`` record per finished episode: joules in total, per node and per
-source, duration, steps (with the energy of each step), replans, success.
+The executor publishes episode events (``nsvla_interfaces/EpisodeEvent``; the node turns each
+into the ``nsvla/execution_status/1`` dict with :func:`nsvla_planner.messages.event_from_msg`)
+with ``episode_id``, ``event`` (``episode_start``, ``step_start``, ``step_end``, ``replan``,
+``recover``, ``episode_end``), ``step``, ``result`` and ``stamp``. :func:`parse_status`
+validates one; :class:`EpisodeAccountant` turns the events, each paired with the energy
+:class:`EnergySnapshot` taken when it arrived, into one ``nsvla/energy_episode/1`` record per
+finished episode: joules in total, per node and per source, duration, steps (with the energy of
+each step), replans, success. :mod:`nsvla_energy.messages` turns a record into the
+``nsvla_interfaces/EpisodeEnergy`` message and back.
 """
 
 from collections import OrderedDict
@@ -19,10 +22,11 @@ from typing import Any, Dict, List, Optional
 
 from nsvla_common import envelope
 from nsvla_common.errors import ValidationError
+from nsvla_planner.messages import EPISODE_EVENTS
 
 STATUS_NAME = 'execution_status'
 RECORD_NAME = 'energy_episode'
-EVENTS = ('episode_start', 'step_start', 'step_end', 'replan', 'episode_end')
+EVENTS = EPISODE_EVENTS        # ``recover`` is accepted and costs nothing to account
 _TRUE_WORDS = {'success', 'succeeded', 'ok', 'done', 'solved', 'goal_reached', 'true'}
 _FALSE_WORDS = {'failure', 'failed', 'fail', 'aborted', 'abort', 'cancelled', 'canceled',
                 'timeout', 'timed_out', 'error', 'unsolvable', 'false'}

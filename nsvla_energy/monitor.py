@@ -8,7 +8,8 @@ The power monitor's logic without ROS: read meters, attribute to nodes, account 
 benchmark all run. ``tick()`` reads every meter once, splits each meter's new joules between the
 node roles (GPU by process where NVML says, otherwise by CPU share) and returns a cumulative
 :class:`~nsvla_energy.episodes.EnergySnapshot`; ``on_status()`` takes one ``execution_status``
-message, reads the meters at that instant and returns the episode record at an episode end.
+event, reads the meters at that instant and returns the episode record at an episode end. The
+dicts it returns are turned into messages by :mod:`nsvla_energy.messages`.
 """
 
 import time
@@ -131,20 +132,34 @@ class PowerMonitor:
             self.csv.write(self.last, event)
         return self.last
 
-    def on_status(self, text: Any) -> Optional[Dict[str, Any]]:
+    def on_status(self, message: Any,
+                  convert: Optional[Callable[[Any], Any]] = None) -> Optional[Dict[str, Any]]:
         """
-        Account one ``execution_status`` message; return the record at ``episode_end``.
+        Account one ``execution_status`` event; return the record at ``episode_end``.
 
-        Raise ValidationError (and count it in ``malformed``) for a message that does not fit;
-        the caller logs it and goes on.
+        ``message`` is the event dict (or its JSON text); ``convert``, when given, first turns
+        a typed message into that dict (the node passes
+        :func:`nsvla_planner.messages.event_from_msg`). Whatever goes wrong with the input, in
+        the conversion, the validation or the accounting (an end without a start), is counted
+        in ``malformed`` and raised as ValidationError: the caller logs it and goes on. A meter
+        that fails to read raises its own error, not counted.
         """
         try:
-            status = parse_status(text)
-            snap = self.tick(event=status)
+            status = parse_status(convert(message) if convert is not None else message)
+        except Exception as exc:  # noqa: BLE001 - outside input: any failure is a rejection
+            raise self._rejected(exc) from None
+        snap = self.tick(event=status)
+        try:
             return self.accountant.handle(status, snap)
-        except ValidationError:
-            self.malformed += 1
-            raise
+        except Exception as exc:  # noqa: BLE001 - an event that does not fit its episode
+            raise self._rejected(exc) from None
+
+    def _rejected(self, exc: Exception) -> ValidationError:
+        """Count one rejected event; return the ValidationError that names why."""
+        self.malformed += 1
+        if isinstance(exc, ValidationError):
+            return exc
+        return ValidationError('%s: %s' % (type(exc).__name__, exc))
 
     # ------------------------------------------------------------------ messages
     def power_message(self, snap: Optional[EnergySnapshot] = None) -> Dict[str, Any]:

@@ -4,11 +4,14 @@
 """
 Power monitor node: live energy of the nsvla nodes, per node and per episode.
 
-Publishes ``power`` and ``energy`` (std_msgs/String, ``nsvla/power/1`` and ``nsvla/energy/1``)
-every ``1 / rate_hz`` seconds, ``/diagnostics`` (diagnostic_msgs/DiagnosticArray) every
-``diagnostics_period_s``, and one ``energy/episode`` record (``nsvla/energy_episode/1``) at each
-``episode_end`` seen on ``execution_status``. All the work is done by
-:class:`nsvla_energy.monitor.PowerMonitor`; this module only converts messages.
+Publishes ``power`` (nsvla_interfaces/PowerReading) and ``energy`` (EnergyReading) every
+``1 / rate_hz`` seconds, ``/diagnostics`` (diagnostic_msgs/DiagnosticArray) every
+``diagnostics_period_s``, and one ``energy/episode`` record (EpisodeEnergy, reliable and
+transient local) at each ``episode_end`` seen on ``execution_status`` (EpisodeEvent). All the
+work is done by :class:`nsvla_energy.monitor.PowerMonitor` on dicts; this module only converts
+messages (:func:`nsvla_planner.messages.event_from_msg` in, :mod:`nsvla_energy.messages` out).
+An event that cannot be read or does not fit its episode is logged (throttled) and counted in
+the ``status_dropped`` diagnostic; the node goes on.
 
 The meters are read by a sampling thread on the steady clock, not by an rclpy timer: power is a
 wall-clock quantity (under ``use_sim_time`` a ROS timer would follow ``/clock``), and an rclpy
@@ -21,7 +24,7 @@ apart.
 import sys
 import threading
 import time
-from typing import Any, Dict, Optional
+from typing import Any, Optional
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor
@@ -29,15 +32,16 @@ from rclpy.clock import Clock, ClockType
 from rclpy.exceptions import ParameterException
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
-from std_msgs.msg import String
 
-from nsvla_common import envelope
 from nsvla_common.errors import ConfigError, ValidationError
 from nsvla_common.spin import run_node
 from nsvla_energy.attribution import ROLES
+from nsvla_energy.messages import energy_to_msg, power_to_msg, record_to_msg
 from nsvla_energy.meters import (DEFAULT_RAPL_ROOT, DEFAULT_WATTS_PER_CORE, ESTIMATE_MODELS,
                                  METER_CHOICES)
 from nsvla_energy.monitor import PowerMonitor
+from nsvla_interfaces.msg import EnergyReading, EpisodeEnergy, EpisodeEvent, PowerReading
+from nsvla_planner.messages import event_from_msg
 
 NODE_NAME = 'power_monitor'
 
@@ -100,13 +104,13 @@ class PowerMonitorNode(Node):
         self._tick_error = ''
         self._cpu_mark = (time.monotonic(), time.process_time())
         self._cpu_percent = 0.0
-        self._pub_power = self.create_publisher(String, 'power', 10)
-        self._pub_energy = self.create_publisher(String, 'energy', 10)
+        self._pub_power = self.create_publisher(PowerReading, 'power', 10)
+        self._pub_energy = self.create_publisher(EnergyReading, 'energy', 10)
         episode_qos = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE,
                                  durability=DurabilityPolicy.TRANSIENT_LOCAL)
-        self._pub_episode = self.create_publisher(String, 'energy/episode', episode_qos)
+        self._pub_episode = self.create_publisher(EpisodeEnergy, 'energy/episode', episode_qos)
         self._pub_diag = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
-        self.create_subscription(String, 'execution_status', self._on_status, 50)
+        self.create_subscription(EpisodeEvent, 'execution_status', self._on_status, 50)
         self.create_timer(p['diagnostics_period_s'], self._on_diagnostics,
                           clock=Clock(clock_type=ClockType.STEADY_TIME))
         self._sampler = threading.Thread(target=self._sample_loop, args=(1.0 / p['rate_hz'],),
@@ -117,9 +121,6 @@ class PowerMonitorNode(Node):
             '; CSV log %s' % p['csv_log'] if p['csv_log'] else ''))
 
     # ------------------------------------------------------------------ callbacks
-    def _publish(self, pub: Any, data: Dict[str, Any]) -> None:
-        pub.publish(String(data=envelope.dumps(data)))
-
     def _sample_loop(self, period: float) -> None:
         """Read the meters every ``period`` s of the steady clock until the node stops."""
         next_t = time.monotonic() + period
@@ -138,23 +139,28 @@ class PowerMonitorNode(Node):
                 snap = self._monitor.tick()
                 power = self._monitor.power_message(snap)
                 energy = self._monitor.energy_message(snap)
+            power_msg = power_to_msg(power, snap.source_joules())
+            energy_msg = energy_to_msg(energy)
         except Exception as exc:  # noqa: BLE001 - a failing meter must not stop the node
-            self._tick_error = '%s: %s' % (type(exc).__name__, exc)
-            self.get_logger().error('meter read failed: %s' % self._tick_error,
-                                    throttle_duration_sec=5.0)
+            self._tick_error = 'meter read failed: %s: %s' % (type(exc).__name__, exc)
+            self.get_logger().error(self._tick_error, throttle_duration_sec=5.0)
+            return
+        try:
+            self._pub_power.publish(power_msg)
+            self._pub_energy.publish(energy_msg)
+        except Exception as exc:  # noqa: BLE001 - the sampler thread must not die
+            if not self.context.ok():        # the context is going down under the sampler
+                return
+            self._tick_error = 'publish failed: %s: %s' % (type(exc).__name__, exc)
+            self.get_logger().error(self._tick_error, throttle_duration_sec=5.0)
             return
         self._tick_error = ''
-        try:
-            self._publish(self._pub_power, power)
-            self._publish(self._pub_energy, energy)
-        except Exception:  # noqa: BLE001 - the context is going down under the sampler
-            if self.context.ok():
-                raise
 
-    def _on_status(self, msg: String) -> None:
+    def _on_status(self, msg: EpisodeEvent) -> None:
+        """Account one episode event; publish the episode's record at its end."""
         try:
-            with self._lock:
-                record = self._monitor.on_status(msg.data)
+            with self._lock:       # any input error: counted by the monitor, ValidationError
+                record = self._monitor.on_status(msg, convert=event_from_msg)
         except ValidationError as exc:
             self.get_logger().warning('dropped execution_status message: %s' % exc,
                                       throttle_duration_sec=1.0)
@@ -165,12 +171,18 @@ class PowerMonitorNode(Node):
             return
         if record is None:
             return
+        try:
+            out = record_to_msg(record)
+            self._pub_episode.publish(out)
+        except Exception as exc:  # noqa: BLE001 - the record is lost, the node goes on
+            self.get_logger().error('episode %s: record not published: %s: %s'
+                                    % (record.get('episode_id'), type(exc).__name__, exc))
+            return
         self.get_logger().info(
             'episode %s: %.2f J in %.2f s (%.2f W), %d steps, success=%s, %s%s' % (
                 record['episode_id'], record['joules'], record['duration_s'],
                 record['watts_avg'], record['steps'], record['success'], record['source'],
                 ' (estimated)' if record['estimated'] else ''))
-        self._publish(self._pub_episode, record)
 
     def _on_diagnostics(self) -> None:
         now, cpu = time.monotonic(), time.process_time()
@@ -191,7 +203,7 @@ class PowerMonitorNode(Node):
                                   hardware_id='+'.join(mon.meters.sources))
         if self._tick_error:
             status.level = DiagnosticStatus.ERROR
-            status.message = 'meter read failed: %s' % self._tick_error
+            status.message = self._tick_error
         elif errors:
             status.level = DiagnosticStatus.WARN
             status.message = 'meter read errors: %s' % '; '.join(errors)

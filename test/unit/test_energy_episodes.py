@@ -226,3 +226,43 @@ def test_intelligence_per_watt():
     empty = intelligence_per_watt([])
     assert empty['tasks_per_kj'] is None and empty['success_rate'] is None
     assert 'n/a' in format_summary(empty)
+
+
+def test_monitor_accounts_typed_events_and_counts_every_bad_one(scripted):
+    """Typed events through event_from_msg; any failure of the input is one counted drop."""
+    pytest.importorskip('nsvla_interfaces.msg', reason='nsvla_interfaces is not built here')
+    from nsvla_planner.messages import event_from_msg, event_to_msg
+    monitor, meter, clock, path = scripted
+
+    def send(event, episode='ep1', **fields):
+        return monitor.on_status(event_to_msg(status(event, episode, **fields)),
+                                 convert=event_from_msg)
+
+    bad = [('explode', 'ep1', 'event is'), ('episode_start', '', 'episode_id'),
+           ('episode_end', 'never-started', 'unknown episode')]
+    for count, (event, episode, why) in enumerate(bad, 1):
+        with pytest.raises(ValidationError, match=why):
+            send(event, episode)
+        assert monitor.malformed == count
+
+    def broken(msg):
+        raise KeyError('header')
+    with pytest.raises(ValidationError, match='KeyError'):      # not only ValidationError
+        monitor.on_status(object(), convert=broken)
+    assert monitor.malformed == 4
+
+    assert send('episode_start') is None
+    clock.t += 0.5
+    meter.joules += 50.0
+    assert send('step_start', step=0) is None
+    assert send('recover', step=0, reason='block off the pegs') is None   # accepted, no cost
+    clock.t += 0.5
+    meter.joules += 50.0
+    send('step_end', step=0, result='ok', expected={'p1': [], 'p2': ['b1']},
+         observed={'p1': [], 'p2': ['b1']}, seconds=0.5)
+    record = send('episode_end', result='solved', moves=1, wall_s=1.0)
+    assert monitor.malformed == 4
+    assert record['episode_id'] == 'ep1' and record['success'] is True
+    assert record['joules'] == pytest.approx(100.0) and record['steps'] == 1
+    assert record['per_step'][0]['result'] == 'ok'
+    assert record['per_step'][0]['joules'] == pytest.approx(50.0)
