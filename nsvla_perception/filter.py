@@ -11,18 +11,22 @@ says (the block placement of a known state, or the kind of an unknown one). When
 - ``known``: published as is (per-fact confidences of the latest frame), and remembered as
   the last confident state;
 - ``occluded`` (a block hidden or lifted, e.g. by the arm): the last confident state is
-  published again with ``held: true`` and the reason, for at most ``max_hold_frames`` frames
-  (0: no limit); with no confident state yet, the unknown state is published;
+  published again, ``held`` and ``remembered``, its reason saying so, for at most
+  ``max_hold_frames`` frames (0: no limit); with no confident state yet, the unknown state is
+  published;
 - ``illegal`` / ``low_confidence``: the unknown state is published and the last confident state
   is forgotten (the scene changed in a way perception cannot vouch for).
 
-Until a candidate is stable the previous output is repeated (re-stamped); before any output
-exists it is an unknown state "waiting for N stable frames". ``source`` stays the backend's name.
+Until a candidate is stable the previous stable output is repeated (re-stamped); when the
+latest frame does not show what it says, the repeat is ``remembered`` and its reason says so.
+Before any stable output exists it is an unknown state "waiting for N stable frames".
+``remembered`` is thus true exactly when the output was not read from the latest frame, and a
+publisher must pass it on. ``source`` stays the backend's name.
 """
 
 import copy
 from dataclasses import dataclass
-from typing import Any, Dict, Hashable, Optional
+from typing import Hashable, Optional
 
 from nsvla_planner.state import SymbolicState
 from nsvla_perception.symbols import ILLEGAL, KNOWN, LOW_CONFIDENCE, OCCLUDED, Perception
@@ -35,19 +39,11 @@ class FilterOutput:
     state: SymbolicState
     held: bool = False            # the last confident state, repeated while blocks are hidden
     held_frames: int = 0          # consecutive frames it has been held
+    remembered: bool = False      # not read from the latest frame (held, or an unstable repeat)
     stable_frames: int = 0        # consecutive frames agreeing with the latest candidate
     candidate_kind: str = ''      # kind of the latest frame's perception
     candidate_reason: str = ''    # its reason (empty for a known candidate)
     changed: bool = False         # the published content differs from the previous frame's
-
-    def to_dict(self) -> Dict[str, Any]:
-        """Return the ``symbolic_state`` JSON: the state plus the filter's fields."""
-        data = self.state.to_dict()
-        data.update({'held': self.held, 'held_frames': self.held_frames,
-                     'stable_frames': self.stable_frames,
-                     'observation': {'kind': self.candidate_kind,
-                                     'reason': self.candidate_reason}})
-        return data
 
 
 def candidate_key(perception: Perception) -> Hashable:
@@ -76,6 +72,8 @@ class TemporalFilter:
         self._streak = 0
         self._confident: Optional[SymbolicState] = None
         self._output: Optional[FilterOutput] = None
+        self._stable: Optional[FilterOutput] = None   # the last stable output, as made
+        self._stable_key: Optional[Hashable] = None   # the candidate it was made from
         self._held_frames = 0
 
     @property
@@ -89,26 +87,40 @@ class TemporalFilter:
         self._streak = self._streak + 1 if key == self._key else 1
         self._key = key
         cand = perception.state
-        stamp = cand.stamp
         previous = self._output
         if self._streak >= self.stability_frames:
             out = self._stable_output(perception)
-        elif previous is not None:
-            out = copy.copy(previous)
-            out.state = copy.copy(previous.state)
-            out.state.stamp = stamp
-            if out.held:
-                self._held_frames += 1
-                out.held_frames = self._held_frames
+            self._stable, self._stable_key = out, key
+            out = copy.copy(out)
+        elif self._stable is not None:
+            out = self._repeat(self._stable, perception, key != self._stable_key)
         else:
             out = FilterOutput(SymbolicState.unknown(
                 cand.num_blocks, cand.num_pegs, 'waiting for %d stable frames (%d so far)'
-                % (self.stability_frames, self._streak), source=cand.source, stamp=stamp))
+                % (self.stability_frames, self._streak), source=cand.source, stamp=cand.stamp))
         out.stable_frames = self._streak
         out.candidate_kind = perception.kind
         out.candidate_reason = cand.reason if not cand.known else ''
         out.changed = previous is None or _content(previous) != _content(out)
         self._output = out
+        return out
+
+    def _repeat(self, last: FilterOutput, perception: Perception,
+                disagrees: bool) -> FilterOutput:
+        """Repeat the last stable output, re-stamped; remembered when this frame disagrees."""
+        out = copy.copy(last)
+        out.state = copy.copy(last.state)
+        out.state.stamp = perception.state.stamp
+        if out.held:
+            self._held_frames += 1
+            out.held_frames = self._held_frames
+        elif disagrees:
+            out.remembered = True
+            seen = perception.state.reason or 'another placement'
+            out.state.reason = ('repeated: %s; the latest frame (%s) is not stable yet '
+                                '(%d of %d frames)' % (last.state.reason or 'last stable state',
+                                                       seen, self._streak,
+                                                       self.stability_frames))
         return out
 
     def _stable_output(self, perception: Perception) -> FilterOutput:
@@ -123,7 +135,8 @@ class TemporalFilter:
                 held = copy.copy(self._confident)
                 held.stamp = cand.stamp
                 held.reason = 'held: last confident state (%s)' % cand.reason
-                return FilterOutput(held, held=True, held_frames=self._held_frames)
+                return FilterOutput(held, held=True, held_frames=self._held_frames,
+                                    remembered=True)
             reason = 'held for %d frames, giving up: %s' % (self.max_hold_frames, cand.reason)
             return FilterOutput(SymbolicState.unknown(cand.num_blocks, cand.num_pegs, reason,
                                                       source=cand.source, stamp=cand.stamp))

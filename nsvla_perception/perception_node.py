@@ -2,14 +2,19 @@
 # Licensed under the Apache License, Version 2.0
 
 """
-Perception node: ``camera/image_raw`` -> ``symbolic_state`` (JSON), debug overlay, markers.
+Perception node: ``camera/image_raw`` -> ``symbolic_state``, debug overlay, markers.
 
 Subscribes ``camera/image_raw`` (sensor_msgs/Image, rgb8 or bgr8, the scene camera's size) and
-publishes, per processed frame, ``symbolic_state`` (std_msgs/String, ``nsvla/symbolic_state/1``
-plus the temporal filter's ``held``, ``held_frames``, ``stable_frames`` and ``observation``),
-``~/debug_image`` (sensor_msgs/Image rgb8, only while someone subscribes) and ``~/markers``
-(visualization_msgs/MarkerArray, one cylinder per block seen on a peg). A wrong encoding, a wrong
-size or an empty image is logged (throttled) and skipped; the node keeps running.
+publishes, per processed frame, ``symbolic_state`` (nsvla_interfaces/SymbolicState: the temporal
+filter's output, ``header.stamp`` the image's stamp, or the node clock's time when the image has
+none, ``header.frame_id`` the ``world_frame`` parameter, ``remembered`` true whenever the state
+is repeated from earlier frames rather than read from this one, e.g. held while blocks are
+hidden), ``~/debug_image`` (sensor_msgs/Image rgb8, only while someone subscribes) and
+``~/markers`` (visualization_msgs/MarkerArray, one cylinder per block seen on a peg). The filter's
+per-frame figures (stable and held frames, latency) go to a throttled debug log.
+
+Any failure on a frame (a wrong encoding, a wrong size, empty or truncated data, a perceiver
+exception) is logged (throttled) and counted as a skipped frame; the node keeps running.
 """
 
 import sys
@@ -21,17 +26,18 @@ from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescr
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
-from std_msgs.msg import ColorRGBA, Header, String
+from std_msgs.msg import ColorRGBA
 from visualization_msgs.msg import Marker, MarkerArray
 
-from nsvla_common import envelope
 from nsvla_common.errors import NsvlaError
 from nsvla_common.spin import run_node
+from nsvla_interfaces.msg import SymbolicState as SymbolicStateMsg
 from nsvla_perception.backend import BACKENDS, make_perceiver
 from nsvla_perception.filter import TemporalFilter
 from nsvla_perception.image import image_from_fields
 from nsvla_perception.overlay import draw_overlay
 from nsvla_perception.settings import load_settings
+from nsvla_planner.messages import state_to_msg, time_to_stamp
 from nsvla_sim.scene import load_scene
 
 S = ParameterType.PARAMETER_STRING
@@ -77,8 +83,9 @@ PARAMETERS = {
     'image_qos': ('best_effort', _descriptor(
         'Reliability of the image subscription: best_effort (matches every publisher) or '
         'reliable.', S, read_only=True)),
-    'world_frame': ('world', _descriptor('frame_id of the markers (the scene world frame).',
-                                         S, read_only=True)),
+    'world_frame': ('world', _descriptor(
+        'frame_id of symbolic_state and the markers (the scene world frame).', S,
+        read_only=True)),
 }
 
 
@@ -107,11 +114,12 @@ class PerceptionNode(Node):
         self._set_rate(float(p('max_rate_hz').value))
         self._last_t: Optional[float] = None
         self._frames = 0
+        self._skipped = 0
         self._world_frame = p('world_frame').value
         self.add_on_set_parameters_callback(self._on_set_parameters)
         reliability = (ReliabilityPolicy.RELIABLE if qos_name == 'reliable'
                        else ReliabilityPolicy.BEST_EFFORT)
-        self.pub_state = self.create_publisher(String, 'symbolic_state', 10)
+        self.pub_state = self.create_publisher(SymbolicStateMsg, 'symbolic_state', 10)
         self.pub_debug = self.create_publisher(Image, '~/debug_image', 2)
         self.pub_markers = self.create_publisher(MarkerArray, '~/markers', 2)
         self.create_subscription(Image, 'camera/image_raw', self._on_image,
@@ -142,44 +150,57 @@ class PerceptionNode(Node):
 
     # ----------------------------------------------------------------- frames
     def _on_image(self, msg: Image) -> None:
-        now = self.get_clock().now().nanoseconds * 1e-9
-        if self._min_period and self._last_t is not None \
-                and 0.0 <= now - self._last_t < self._min_period:
-            return
+        """Process one camera frame; any failure on it is a logged, counted skip."""
         try:
-            rgb = image_from_fields(msg.encoding, msg.width, msg.height, msg.step, msg.data,
-                                    self.perceiver.image_size)
-        except NsvlaError as exc:
-            self.get_logger().warning('skipped camera/image_raw frame: %s' % exc,
-                                      throttle_duration_sec=5.0)
-            return
-        self._last_t = now
-        stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
-        try:
-            perception = self.perceiver.perceive(rgb, stamp=stamp if stamp > 0 else None)
-        except Exception as exc:  # noqa: BLE001 - a bad frame must not stop the node
-            self.get_logger().error('perception failed on a frame: %r' % exc,
+            self._process(msg)
+        except NsvlaError as exc:   # a bad image (encoding, size, data), named by the check
+            self._skipped += 1
+            self.get_logger().warning('skipped camera/image_raw frame: %s (%d skipped so far)'
+                                      % (exc, self._skipped), throttle_duration_sec=5.0)
+        except Exception as exc:  # noqa: BLE001 - outside input: a bad frame must not stop us
+            self._skipped += 1
+            self.get_logger().error('skipped camera/image_raw frame, perception failed: %s: %s '
+                                    '(%d skipped so far)' % (type(exc).__name__, exc,
+                                                             self._skipped),
                                     throttle_duration_sec=5.0)
+
+    def _process(self, msg: Image) -> None:
+        now = self.get_clock().now()
+        t = now.nanoseconds * 1e-9
+        if self._min_period and self._last_t is not None \
+                and 0.0 <= t - self._last_t < self._min_period:
             return
+        rgb = image_from_fields(msg.encoding, msg.width, msg.height, msg.step, msg.data,
+                                self.perceiver.image_size)
+        self._last_t = t
+        stamp = msg.header.stamp
+        if stamp.sec == 0 and stamp.nanosec == 0:
+            stamp = now.to_msg()   # an unstamped image: the time it arrived
+        perception = self.perceiver.perceive(rgb, stamp=time_to_stamp(stamp))
         out = self.filter.update(perception)
         self._frames += 1
-        data = out.to_dict()
-        data['frame'] = self._frames
-        data['latency_ms'] = round(perception.seconds * 1000.0, 2)
-        self.pub_state.publish(String(data=envelope.dumps(data)))
+        state_msg = state_to_msg(out.state, self._world_frame, remembered=out.remembered)
+        state_msg.header.stamp = stamp   # exactly the image's, not a float round trip
+        self.pub_state.publish(state_msg)
         if out.changed:
             self.get_logger().info('symbolic_state: %s%s' % (
                 out.state, ' (held)' if out.held else ''))
-        self._publish_markers(msg.header, perception)
+        self.get_logger().debug(
+            'frame %d: %s%s; latest frame %s%s, %d stable, held %d frames; %.1f ms; %d skipped'
+            % (self._frames, out.state.status, ' (remembered)' if out.remembered else '',
+               out.candidate_kind, ' (%s)' % out.candidate_reason if out.candidate_reason
+               else '', out.stable_frames, out.held_frames, perception.seconds * 1000.0,
+               self._skipped), throttle_duration_sec=2.0)
+        self._publish_markers(stamp, perception)
         if self.pub_debug.get_subscription_count() > 0:
             boxes = getattr(self.perceiver, 'boxes', None)
-            overlay = draw_overlay(rgb, perception, out.held, boxes)
+            overlay = draw_overlay(rgb, perception, out.remembered and out.state.known, boxes)
             self.pub_debug.publish(Image(
                 header=msg.header, height=overlay.shape[0], width=overlay.shape[1],
                 encoding='rgb8', is_bigendian=0, step=overlay.shape[1] * 3,
                 data=overlay.tobytes()))
 
-    def _publish_markers(self, header: Header, perception: Any) -> None:
+    def _publish_markers(self, stamp: Any, perception: Any) -> None:
         spec = self.perceiver.spec
         apothems = spec.block_apothems(self.perceiver.num_blocks)
         markers = MarkerArray()
@@ -193,7 +214,7 @@ class PerceptionNode(Node):
             colour = spec.block_colour(i)
             diameter = 2.0 * apothems[i - 1]
             m = Marker(ns='blocks', id=i, type=Marker.CYLINDER, action=Marker.ADD)
-            m.header.stamp = header.stamp
+            m.header.stamp = stamp
             m.header.frame_id = self._world_frame
             m.pose.position = Point(x=float(pos[0]), y=float(pos[1]), z=float(pos[2]))
             m.pose.orientation = Quaternion(w=1.0)

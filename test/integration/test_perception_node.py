@@ -3,7 +3,6 @@
 
 """The perception node over DDS: rendered images in, symbolic_state / markers / overlay out."""
 
-import json
 import os
 import time
 
@@ -11,14 +10,18 @@ import pytest
 
 pytest.importorskip('rclpy')
 pytest.importorskip('mujoco')
+pytest.importorskip('nsvla_interfaces')
 
 from nsvla_common.paths import model_path  # noqa: E402
 from nsvla_perception.render import SceneRenderer  # noqa: E402
-from nsvla_planner.state import SymbolicState  # noqa: E402
+from nsvla_planner.messages import state_from_msg  # noqa: E402
 from nsvla_sim.scene import load_scene, make_layout  # noqa: E402
 
 SEED = 2_200_000
 NODE = 'nsvla_perception.perception_node'
+WORLD = 'hanoi_world'
+# Image stamps with nanoseconds a float round trip would not keep (1.7e9 s: ~0.2 us steps).
+FIRST_SEC, NANOSEC = 1_700_000_000, 123_456_789
 
 
 def _image_msg(rgb, encoding='rgb8'):
@@ -29,9 +32,13 @@ def _image_msg(rgb, encoding='rgb8'):
     return msg
 
 
+def _stamp(msg):
+    return (msg.header.stamp.sec, msg.header.stamp.nanosec)
+
+
 @pytest.fixture(scope='module')
 def scenes():
-    """Two rendered 3-block scenes with their true states."""
+    """Two rendered 3-block scenes with their true states, and the first with b1 hidden."""
     spec = load_scene('scene_default.yaml')
     out = []
     with SceneRenderer(spec, 3) as r:
@@ -40,74 +47,153 @@ def scenes():
             layout = make_layout(spec, 3, seed=SEED + j, start=start, randomise=True)
             r.set_layout(layout)
             out.append((r.render(), layout.start_state(spec.num_pegs)))
-    return out
+            if j == 0:   # b1 under the table: out of view, as if the arm hid it
+                r.set_layout(layout, block_poses={'b1': ((0.0, 0.0, -1.0), 0.0)})
+                hidden = r.render()
+    return out + [hidden]
 
 
 class _Listener:
     def __init__(self, node):
+        from nsvla_interfaces.msg import SymbolicState
         from sensor_msgs.msg import Image
-        from std_msgs.msg import String
         from visualization_msgs.msg import MarkerArray
         self.node = node
         self.states, self.markers, self.debug = [], [], []
-        node.create_subscription(String, 'symbolic_state',
-                                 lambda m: self.states.append(json.loads(m.data)), 10)
+        self.sent = set()      # stamps of the images published
+        self._n = 0
+        node.create_subscription(SymbolicState, 'symbolic_state', self.states.append, 10)
         node.create_subscription(MarkerArray, '/perception/markers',
                                  lambda m: self.markers.append(m), 10)
         node.create_subscription(Image, '/perception/debug_image',
                                  lambda m: self.debug.append(m), 10)
         self.pub = node.create_publisher(Image, 'camera/image_raw', 2)
 
+    def publish(self, msg):
+        """Publish ``msg`` with a stamp of its own; return the stamp."""
+        self._n += 1
+        msg.header.stamp.sec, msg.header.stamp.nanosec = FIRST_SEC + self._n, NANOSEC
+        self.sent.add(_stamp(msg))
+        self.pub.publish(msg)
+        return _stamp(msg)
+
     def feed_until(self, msg, condition, timeout=20.0):
-        """Publish ``msg`` every 0.1 s until ``condition()`` holds."""
+        """Publish ``msg`` every 0.1 s until ``condition()`` holds; return the stamps sent."""
+        stamps = set()
         end = time.monotonic() + timeout
         while time.monotonic() < end:
-            self.pub.publish(msg)
+            stamps.add(self.publish(msg))
             if self.node.spin_until(condition, timeout=0.1):
-                return True
-        return condition()
+                return stamps
+        assert condition(), 'timed out'
+        return stamps
 
 
 def _known_as(states, truth, source):
-    for data in reversed(states):
-        if data['status'] == 'known' and not data['held'] and data['source'] == source:
-            return SymbolicState.from_json(data) == truth
+    for msg in reversed(states):
+        if msg.status == 'known' and not msg.remembered and msg.source == source:
+            return state_from_msg(msg) == truth
     return False
 
 
 def test_classic_node_publishes_state_markers_and_overlay(node_process, ros_node, scenes):
     proc = node_process(NODE, ['-p', 'backend:=classic', '-p', 'num_blocks:=3',
-                               '-p', 'stability_frames:=2', '-p', 'max_rate_hz:=0.0'])
+                               '-p', 'stability_frames:=2', '-p', 'max_rate_hz:=0.0',
+                               '-p', 'world_frame:=%s' % WORLD])
     listen = _Listener(ros_node)
-    (img_a, truth_a), (img_b, truth_b) = scenes
-    assert listen.feed_until(_image_msg(img_a),
-                             lambda: _known_as(listen.states, truth_a, 'classic')
-                             and listen.debug and listen.markers), proc.log()
+    (img_a, truth_a), (img_b, truth_b), img_a_hidden = scenes
+    listen.feed_until(_image_msg(img_a), lambda: _known_as(listen.states, truth_a, 'classic')
+                      and listen.debug and listen.markers)
+    assert proc.alive(), proc.log()
     last = listen.states[-1]
-    assert last['schema'] == 'nsvla/symbolic_state/1' and last['stable_frames'] >= 2
-    assert last['stacks'] == truth_a.stacks()
-    assert all(0.5 <= f['confidence'] <= 1.0 for f in last['facts'])
+    assert last.header.frame_id == WORLD and not last.remembered
+    assert state_from_msg(last).stacks() == truth_a.stacks()
+    assert all(0.5 <= f.confidence <= 1.0 for f in last.facts)
+    # every state carries the exact stamp of the image it was read from
+    assert all(_stamp(m) in listen.sent for m in listen.states)
+    assert all(m.header.frame_id == WORLD for m in listen.states)
     cylinders = [m for m in listen.markers[-1].markers if m.action == 0]
     assert sorted(m.text for m in cylinders) == ['b1', 'b2', 'b3']
+    assert all(m.header.frame_id == WORLD and _stamp(m) in listen.sent for m in cylinders)
     b1 = next(m for m in cylinders if m.text == 'b1')
     assert b1.pose.position.y == pytest.approx(0.17, abs=0.01)   # b1 on p3
     assert listen.debug[-1].encoding == 'rgb8' and listen.debug[-1].width == img_a.shape[1]
 
-    # malformed frames are logged and skipped; the node keeps running and keeps its state
+    # b1 hidden: the last confident state is repeated, and every such message says it is
+    # remembered, not a fresh look at the image it is stamped with
+    hidden = listen.feed_until(_image_msg(img_a_hidden), lambda: any(
+        _stamp(m) in listen.sent and m.reason.startswith('held:') for m in listen.states[-3:]))
+    on_hidden = [m for m in listen.states if _stamp(m) in hidden]
+    assert on_hidden, proc.log()
+    for m in on_hidden:
+        assert m.status == 'known' and m.remembered, (m.status, m.remembered, m.reason)
+        assert state_from_msg(m) == truth_a
+    held = [m for m in on_hidden if m.reason.startswith('held:')]
+    assert held and 'b1' in held[-1].reason and held[-1].header.frame_id == WORLD
+    # ... until the blocks are seen again
+    listen.feed_until(_image_msg(img_a), lambda: _known_as(listen.states[-1:], truth_a,
+                                                           'classic'))
+
+    # malformed frames are logged, counted and skipped; the node keeps running
     n_states = len(listen.states)
-    for bad in (_image_msg(img_a[:, :, 0:3].copy(), encoding='mono8'),
-                _image_msg(img_a[:240, :320].copy()),
-                _image_msg(img_a[:0, :0].copy())):
-        listen.pub.publish(bad)
-        ros_node.spin_until(lambda: False, timeout=0.3)
+    truncated = _image_msg(img_a)
+    truncated.data = img_a.tobytes()[:img_a.size // 2]
+    short_step = _image_msg(img_a)
+    short_step.step = img_a.shape[1]
+    bad = [_image_msg(img_a[:, :, 0:3].copy(), encoding='mono8'),
+           _image_msg(img_a, encoding='16UC1'),
+           _image_msg(img_a[:240, :320].copy()),
+           _image_msg(img_a[:0, :0].copy()),
+           truncated, short_step]
+    for msg in bad * 2:
+        listen.publish(msg)
+        ros_node.spin_until(lambda: False, timeout=0.2)
     assert proc.alive(), proc.log()
     assert len(listen.states) == n_states     # nothing published for bad frames
     log = proc.log()
     assert 'skipped camera/image_raw frame' in log and 'encoding' in log
+    assert 'skipped so far' in log
 
     # bgr8 is accepted; a new scene replaces the state once stable
-    assert listen.feed_until(_image_msg(img_b[:, :, ::-1].copy(), encoding='bgr8'),
-                             lambda: _known_as(listen.states, truth_b, 'classic')), proc.log()
+    listen.feed_until(_image_msg(img_b[:, :, ::-1].copy(), encoding='bgr8'),
+                      lambda: _known_as(listen.states, truth_b, 'classic'))
+    assert proc.alive(), proc.log()
+
+
+def test_any_failure_on_a_frame_is_a_counted_skip(ros_node, scenes):
+    """In process: a perceiver exception and bad images are skipped, each site at one level."""
+    from nsvla_common.errors import ValidationError
+    from rclpy.parameter import Parameter
+    from nsvla_perception.perception_node import PerceptionNode
+    node = PerceptionNode(context=ros_node.context,
+                          parameter_overrides=[Parameter('max_rate_hz', value=0.0)])
+    try:
+        img, truth = scenes[0]
+        good = _image_msg(img)
+        good.header.stamp.sec, good.header.stamp.nanosec = FIRST_SEC, NANOSEC
+        sent = []
+        node.pub_state.publish = sent.append
+
+        def broken(*args, **kwargs):
+            raise RuntimeError('the model fell over')
+
+        def refusing(*args, **kwargs):
+            raise ValidationError('a perceiver refusal')
+
+        real = node.perceiver.perceive
+        # alternate the failures so each log site is hit again after the others
+        for perceive in (broken, refusing, broken, refusing):
+            node.perceiver.perceive = perceive
+            node._on_image(good)
+            node._on_image(_image_msg(img, encoding='mono8'))
+        assert node._skipped == 8 and not sent
+        node.perceiver.perceive = real
+        node._on_image(good)
+        assert node._skipped == 8 and len(sent) == 1
+        assert _stamp(sent[0]) == (FIRST_SEC, NANOSEC) and sent[0].header.frame_id == 'world'
+        assert sent[0].status == 'unknown' and not sent[0].remembered   # waiting: 1 of 3
+    finally:
+        node.destroy_node()
 
 
 @pytest.mark.skipif(not os.path.isfile(model_path('perception_cnn.pt')),
@@ -117,9 +203,9 @@ def test_learned_node_publishes_the_state(node_process, ros_node, scenes):
                                '-p', 'stability_frames:=2', '-p', 'max_rate_hz:=0.0'])
     listen = _Listener(ros_node)
     img, truth = scenes[1]
-    assert listen.feed_until(_image_msg(img),
-                             lambda: _known_as(listen.states, truth, 'learned'),
-                             timeout=30.0), proc.log()
+    listen.feed_until(_image_msg(img), lambda: _known_as(listen.states, truth, 'learned'),
+                      timeout=30.0)
+    assert proc.alive(), proc.log()
 
 
 def test_bad_parameters_refuse_to_start(node_process):

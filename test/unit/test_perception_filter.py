@@ -3,7 +3,7 @@
 
 """Temporal filter: stability before publishing, hold through occlusion, never a guess."""
 
-import json
+import random
 
 import pytest
 
@@ -31,6 +31,8 @@ def test_nothing_known_until_stable():
     assert 'waiting for 3 stable frames' in outs[0].state.reason
     assert outs[2].state == SymbolicState.from_stacks(A, 3, 3)
     assert outs[2].changed and outs[2].stable_frames == 3
+    assert not any(o.remembered for o in outs)      # each read from its own frame
+    assert '(2 so far)' in outs[1].state.reason     # the waiting count is not a stale copy
 
 
 def test_new_state_replaces_old_only_when_stable():
@@ -42,8 +44,13 @@ def test_new_state_replaces_old_only_when_stable():
     assert all(o.state == SymbolicState.from_stacks(A, 3, 3) for o in flicker)
     assert not any(o.changed for o in flicker)
     assert flicker[-1].state.stamp == 6              # repeated output is re-stamped
+    # A repeated while the frames show B: not read from them, and it says so
+    assert [o.remembered for o in flicker] == [True, False, True, True]
+    assert 'repeated: last stable state' in flicker[0].state.reason
+    assert flicker[1].state.reason == ''             # frame 4 does show A
     out = f.update(_known(B, 7))
     assert out.state == SymbolicState.from_stacks(B, 3, 3) and out.changed
+    assert not out.remembered and out.state.reason == ''
 
 
 def test_occlusion_holds_last_confident_state_and_says_so():
@@ -56,21 +63,27 @@ def test_occlusion_holds_last_confident_state_and_says_so():
     assert not outs[0].held                      # not yet stable: previous output repeated
     assert outs[1].held and outs[-1].held
     assert outs[-1].held_frames > outs[1].held_frames
-    data = outs[-1].to_dict()
-    assert data['held'] is True and data['source'] == 'classic'
-    assert data['status'] == 'known' and 'b1' in data['reason']
-    assert data['observation'] == {'kind': OCCLUDED, 'reason': 'not visible: b1 (occluded?)'}
-    json.dumps(data)
+    # every one of them is remembered, the first (an unstable repeat) too, and says why
+    assert all(o.remembered for o in outs)
+    assert 'repeated' in outs[0].state.reason and 'b1' in outs[0].state.reason
+    last = outs[-1]
+    assert last.state.source == 'classic' and last.state.status == 'known'
+    assert last.state.reason == 'held: last confident state (not visible: b1 (occluded?))'
+    assert last.state.stamp == 5
+    assert (last.candidate_kind, last.candidate_reason) == (OCCLUDED,
+                                                            'not visible: b1 (occluded?)')
     back = f.update(_known(A, 6))
+    assert back.remembered and back.held          # one clear frame is not stable yet
     back = f.update(_known(A, 7))
-    assert back.state.known and not back.held
+    assert back.state.known and not back.held and not back.remembered
+    assert back.state.reason == ''
 
 
 def test_occlusion_without_confident_state_is_unknown():
     f = TemporalFilter(stability_frames=2)
     outs = [f.update(_unknown(OCCLUDED, 'not visible: b2', t)) for t in range(3)]
     assert not outs[-1].state.known and 'b2' in outs[-1].state.reason
-    assert not outs[-1].held
+    assert not outs[-1].held and not any(o.remembered for o in outs)
 
 
 def test_hold_limit():
@@ -78,6 +91,7 @@ def test_hold_limit():
     f.update(_known(A))
     outs = [f.update(_unknown(OCCLUDED)) for _ in range(4)]
     assert [o.held for o in outs] == [True, True, False, False]
+    assert [o.remembered for o in outs] == [True, True, False, False]
     assert not outs[-1].state.known and 'giving up' in outs[-1].state.reason
 
 
@@ -86,11 +100,14 @@ def test_illegal_view_is_published_unknown_and_forgets_the_confident_state():
     for t in range(2):
         f.update(_known(A, t))
     outs = [f.update(_unknown(ILLEGAL, 'b3 on b1: larger on smaller')) for _ in range(2)]
-    assert outs[0].state.known                       # one frame is not enough
+    assert outs[0].state.known and outs[0].remembered   # one frame is not enough
+    assert 'larger on smaller' in outs[0].state.reason
     assert not outs[1].state.known and 'larger on smaller' in outs[1].state.reason
     assert f.last_confident is None
     outs = [f.update(_unknown(OCCLUDED)) for _ in range(2)]
     assert not outs[-1].state.known and not outs[-1].held
+    # the illegal unknown state repeated over an occluded frame keeps its own reason too
+    assert outs[0].remembered and 'larger on smaller' in outs[0].state.reason
 
 
 def test_bad_arguments():
@@ -102,3 +119,22 @@ def test_bad_arguments():
 
 def test_kinds_exported():
     assert KNOWN == 'known'
+
+
+@pytest.mark.parametrize('stability, max_hold', [(1, 0), (2, 0), (3, 2), (4, 1)])
+def test_a_known_state_not_read_from_the_latest_frame_is_always_remembered(stability, max_hold):
+    rng = random.Random(stability * 100 + max_hold)
+    frames = [lambda t: _known(A, t), lambda t: _known(B, t),
+              lambda t: _unknown(OCCLUDED, 'not visible: b1 (occluded?)', t),
+              lambda t: _unknown(ILLEGAL, 'b3 on b1: larger on smaller', t)]
+    f = TemporalFilter(stability_frames=stability, max_hold_frames=max_hold)
+    for t in range(400):
+        frame = rng.choice(frames[:2] * 3 + frames[2:])(float(t))
+        out = f.update(frame)
+        assert out.state.stamp == t
+        if out.held:
+            assert out.remembered and out.state.reason.startswith('held: ')
+        if out.state.known and not out.remembered:
+            assert frame.kind == KNOWN and out.state == frame.state and out.state.reason == ''
+        if out.remembered:
+            assert out.state.reason
