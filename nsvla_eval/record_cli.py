@@ -6,9 +6,11 @@
 
 Works without the ``ros2 bag`` CLI: :class:`nsvla_eval.recorder.BagRecorder` subscribes raw and
 writes with the ``rosbags`` package (mcap or sqlite3), so ``ros2 bag info`` / ``ros2 bag play``
-read the result on a full install. The camera is thinned (``--camera-every``, one frame in N is
-kept) to keep bags small. Recording stops after ``--duration`` seconds or on Ctrl-C; the bag is
-closed either way and the messages written per topic are printed.
+read the result on a full install. The nsvla topics are recorded with their ``nsvla_interfaces``
+types; the bag carries their definitions and type hashes. The camera is thinned
+(``--camera-every``, one frame in N is kept) to keep bags small. Recording stops after
+``--duration`` seconds or on Ctrl-C; the bag is closed either way and the messages written per
+topic are printed.
 """
 
 import argparse

@@ -4,8 +4,9 @@
 """
 ``nsvla replay-eval BAG``: perception and planning evaluated on a recorded bag.
 
-Reads a rosbag2 (mcap or sqlite3, from ``ros2 bag record``, ``nsvla record`` or ``nsvla demo``),
-runs a perception backend on every camera frame, compares with the ground truth (the bag's
+Reads a rosbag2 (mcap or sqlite3, from ``ros2 bag record``, ``nsvla record`` or ``nsvla demo``;
+typed ``nsvla_interfaces`` topics or the JSON ``std_msgs/String`` of older bags), runs a
+perception backend on every camera frame, compares with the ground truth (the bag's
 ``sim/ground_truth`` topic or ``--labels``), plans from every distinct state seen and checks the
 plans (see :mod:`nsvla_eval.replay`). Writes ``replay.md``, ``replay.json`` and ``replay.png``
 into the report folder. With ``--json`` the last line printed is
@@ -21,7 +22,8 @@ from typing import Any, Dict
 from tqdm import tqdm
 
 from nsvla_common.errors import ValidationError
-from nsvla_eval import replay
+from nsvla_eval import replay, replay_bag, replay_labels, replay_report
+from nsvla_eval.replay_decode import CAMERA_TOPIC, TRUTH_TOPIC
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,9 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--scene', default='scene_default.yaml',
                         help='scene file the bag was recorded in (camera, pegs, blocks)')
     parser.add_argument('--model', default=None, help='weights of the learned backend')
-    parser.add_argument('--image-topic', default=replay.CAMERA_TOPIC,
+    parser.add_argument('--image-topic', default=CAMERA_TOPIC,
                         help='camera topic (any namespace matches; default %(default)s)')
-    parser.add_argument('--truth-topic', default=replay.TRUTH_TOPIC,
+    parser.add_argument('--truth-topic', default=TRUTH_TOPIC,
                         help='ground-truth topic (default %(default)s)')
     parser.add_argument('--every', type=int, default=1, help='evaluate every N-th frame')
     parser.add_argument('--time-base', choices=['auto', 'header', 'receive'], default='auto',
@@ -72,17 +74,17 @@ def run(args: argparse.Namespace) -> int:
     if args.every < 1 or args.max_truth_age <= 0:
         raise ValidationError('need --every >= 1 and --max-truth-age > 0')
     if not os.path.exists(args.bag):
-        raise replay.BagError('bag %s does not exist' % args.bag)
-    scan = replay.scan_bag(args.bag, args.image_topic, args.truth_topic)
+        raise replay_bag.BagError('bag %s does not exist' % args.bag)
+    scan = replay_bag.scan_bag(args.bag, args.image_topic, args.truth_topic)
     spec = load_scene(args.scene)
     num_pegs = scan.num_pegs or spec.num_pegs
     labels = None
     if args.labels:
-        labels = replay.load_labels(args.labels, args.blocks or scan.num_blocks, num_pegs)
+        labels = replay_labels.load_labels(args.labels, args.blocks or scan.num_blocks, num_pegs)
     num_blocks = args.blocks or scan.num_blocks or _label_blocks(labels)
     if not num_blocks:
-        raise replay.BagError('cannot tell the number of blocks: no ground truth in the bag; '
-                              'give --blocks or --labels')
+        raise replay_bag.BagError('cannot tell the number of blocks: no ground truth in the '
+                                  'bag; give --blocks or --labels')
     scan.num_blocks, scan.num_pegs = num_blocks, num_pegs
     settings = load_settings()
     watts = args.watts_per_core or settings.energy.watts_per_core
@@ -111,13 +113,13 @@ def run(args: argparse.Namespace) -> int:
         plans_bar.close()
     report['backend'] = args.backend
     out_dir = os.path.abspath(args.report or _default_report_dir(args.bag, args.backend))
-    paths = replay.write_report(report, out_dir)
+    paths = replay_report.write_report(report, out_dir)
     report['report'] = paths
     with open(paths['json'], 'w') as f:
         json.dump(report, f, indent=1, default=str)
     _print_summary(report, log)
     if args.json:
-        print(json.dumps(replay.summary_line(report), default=str))
+        print(json.dumps(replay_report.summary_line(report), default=str))
     return 0
 
 

@@ -4,9 +4,12 @@
 """
 ``nsvla record`` and ``nsvla replay-eval``: bags recorded in the test, evaluated, bad input.
 
-Two kinds of bag: one written here with rosbags from rendered frames of seeded worlds and their
-ground truth (mcap and sqlite3, with a malformed message, an unknown truth and an unusable
-frame mixed in), and one recorded over DDS by ``nsvla record`` from a running sim node.
+Bags written here with rosbags from rendered frames of seeded worlds and their ground truth
+(mcap and sqlite3, with a malformed message, an unknown truth and an unusable frame mixed in),
+in the old form (JSON in ``std_msgs/String``) and typed (``nsvla_interfaces`` messages
+serialised by rclpy, written raw as the recorder writes them): the same content gives the same
+evaluation. Bags recorded over DDS by :class:`~nsvla_eval.recorder.BagRecorder` from publishers
+in the test, and by ``nsvla record`` from a running sim node.
 """
 
 import json
@@ -18,6 +21,8 @@ import pytest
 
 from nsvla_common import envelope
 from nsvla_common.cli import main
+from nsvla_eval import recorder
+from nsvla_planner import messages
 from nsvla_planner.state import SymbolicState
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -40,12 +45,22 @@ def scenes():
         world.close()
 
 
-def _write_bag(path, storage, scenes, truth=True, goal='move the tower to the middle peg',
-               extras=True, ns=''):
-    """Write a bag as ``ros2 bag record`` would; return the states in frame order."""
+GOAL_TEXT = 'move the tower to the middle peg'
+STATE_TYPE = 'nsvla_interfaces/msg/SymbolicState'
+
+
+def _write_bag(path, storage, scenes, truth=True, goal=GOAL_TEXT, extras=True, ns='',
+               kind='json'):
+    """
+    Write a bag as ``ros2 bag record`` would; return the states in frame order.
+
+    ``kind`` json: the ground truth and the goal instruction as JSON Strings (bags recorded
+    before the typed interfaces); typed: SymbolicState messages and the goal in a Plan, as
+    ``nsvla record`` writes them now.
+    """
+    from rclpy.serialization import serialize_message
     from rosbags.rosbag2 import StoragePlugin, Writer
-    from rosbags.typesys import get_typestore, Stores
-    store = get_typestore(Stores.ROS2_KILTED)
+    store = recorder.typestore()
     Image = store.types['sensor_msgs/msg/Image']
     Header = store.types['std_msgs/msg/Header']
     Time = store.types['builtin_interfaces/msg/Time']
@@ -53,11 +68,17 @@ def _write_bag(path, storage, scenes, truth=True, goal='move the tower to the mi
     plugin = {'mcap': StoragePlugin.MCAP, 'sqlite3': StoragePlugin.SQLITE3}[storage]
     writer = Writer(path, version=9, storage_plugin=plugin)
     writer.open()
+    typed = kind == 'typed'
     cam = writer.add_connection(ns + '/camera/image_raw', 'sensor_msgs/msg/Image',
                                 typestore=store)
-    gt = writer.add_connection(ns + '/sim/ground_truth', 'std_msgs/msg/String',
+    gt = writer.add_connection(ns + '/sim/ground_truth',
+                               STATE_TYPE if typed else 'std_msgs/msg/String',
                                typestore=store) if truth else None
-    goal_conn = writer.add_connection(ns + '/goal', 'std_msgs/msg/String', typestore=store)
+    if typed:
+        goal_conn = writer.add_connection(ns + '/plan', 'nsvla_interfaces/msg/Plan',
+                                          typestore=store)
+    else:
+        goal_conn = writer.add_connection(ns + '/goal', 'std_msgs/msg/String', typestore=store)
     t_ns = 1_700_000_000 * 10 ** 9
 
     def image(rgb, t, encoding='rgb8'):
@@ -75,18 +96,36 @@ def _write_bag(path, storage, scenes, truth=True, goal='move the tower to the mi
     def truth_msg(state, t):
         data = state.to_dict()
         data['stamp'] = t
-        return envelope.dumps(data)
+        if typed:
+            return serialize_message(messages.state_to_msg(SymbolicState.from_json(data)))
+        return string(envelope.dumps(data))
 
-    writer.write(goal_conn, t_ns, string(goal))
+    def malformed_truth():
+        if not typed:
+            return string('{"schema": not json')
+        from nsvla_interfaces.msg import Fact
+        msg = messages.state_to_msg(SymbolicState.tower(3))
+        msg.facts = [Fact(predicate='on', args=['b1', 'b2']),
+                     Fact(predicate='on', args=['b1', 'b3'])]
+        msg.stacks = []
+        return serialize_message(msg)     # one block in two places
+
+    if typed:
+        from nsvla_planner.language import parse_instruction
+        from nsvla_planner.planning import PlanResult
+        plan = PlanResult('solved', [], 'fast-downward', 0.1)
+        writer.write(goal_conn, t_ns, serialize_message(messages.plan_to_msg(
+            plan, parse_instruction(goal, 3, 3), scenes[0][0])))
+    else:
+        writer.write(goal_conn, t_ns, string(goal))
     states = []
     t = 1.0
     for k, (state, rgb) in enumerate(scenes):
         if gt:   # the sim's rate: 5 Hz
             for j in range(5):
-                writer.write(gt, t_ns + int((t + 0.2 * j) * 1e9),
-                             string(truth_msg(state, t + 0.2 * j)))
+                writer.write(gt, t_ns + int((t + 0.2 * j) * 1e9), truth_msg(state, t + 0.2 * j))
             if extras and k == 1:
-                writer.write(gt, t_ns + int((t + 0.05) * 1e9), string('{"schema": not json'))
+                writer.write(gt, t_ns + int((t + 0.05) * 1e9), malformed_truth())
         writer.write(cam, t_ns + int((t + 0.1) * 1e9), image(rgb, t + 0.1))
         states.append(state)
         t += 1.0
@@ -94,7 +133,7 @@ def _write_bag(path, storage, scenes, truth=True, goal='move the tower to the mi
         # the truth is unknown (a block falling): the next frame is not an error
         unknown = SymbolicState.unknown(3, 3, 'b1 is falling', source='ground_truth')
         if gt:
-            writer.write(gt, t_ns + int(t * 1e9), string(truth_msg(unknown, t)))
+            writer.write(gt, t_ns + int(t * 1e9), truth_msg(unknown, t))
         writer.write(cam, t_ns + int((t + 0.1) * 1e9), image(scenes[0][1], t + 0.1))
         states.append(None)
         t += 1.0
@@ -140,6 +179,46 @@ def test_replay_eval_on_a_written_bag(tmp_path, capsys, scenes, storage):
     n = len(SEEDS)
     assert '| %d | %d | %d | 0 | 0 | 1 | 1 | 100.0 %% |' % (n + 2, n, n) in md
     assert os.path.getsize(tmp_path / 'report' / 'replay.png') > 5000
+
+
+def _same_numbers(report):
+    """Return what the evaluation found, less CPU times, paths and the goal's wording."""
+    keep = ('frames', 'frames_in_bag', 'evaluated', 'state_accuracy', 'accuracy_when_known',
+            'outcomes', 'no_truth_reasons', 'skipped_reasons', 'num_blocks', 'num_pegs',
+            'malformed', 'time_base', 'goal', 'states_seen', 'plans', 'plans_valid',
+            'plans_optimal', 'plan_counts', 'energy_recorded')
+    out = {k: report[k] for k in keep}
+    out['per_frame'] = [{k: r.get(k) for k in ('frame', 't', 'outcome', 'reason', 'truth',
+                                               'perceived')} for r in report['per_frame']]
+    out['plan_details'] = [{k: p[k] for k in ('state', 'frames', 'status', 'moves', 'valid',
+                                              'optimal', 'optimal_moves')}
+                           for p in report['plan_details']]
+    return out
+
+
+@pytest.mark.parametrize('storage', ['mcap', 'sqlite3'])
+def test_a_typed_bag_evaluates_as_the_json_bag_of_the_same_content(tmp_path, capsys, scenes,
+                                                                   storage):
+    reports = {}
+    for kind in ('json', 'typed'):
+        bag = tmp_path / kind
+        _write_bag(str(bag), storage, scenes, ns='/rig', kind=kind)
+        rc, out, err = _replay(capsys, bag, '--json', '--report', tmp_path / ('r-' + kind))
+        assert rc == 0, err
+        reports[kind] = json.load(open(tmp_path / ('r-' + kind) / 'replay.json'))
+        assert json.loads(out.strip().splitlines()[-1])['state_accuracy'] == 1.0
+    typed, old = reports['typed'], reports['json']
+    assert _same_numbers(typed) == _same_numbers(old)
+    assert typed['outcomes'] == {'correct': len(SEEDS), 'wrong': 0, 'missed': 0, 'no_truth': 1,
+                                 'skipped': 1}
+    assert typed['malformed'] == {'/rig/sim/ground_truth': 1}
+    assert 'two places' in typed['malformed_examples']['/rig/sim/ground_truth']
+    assert typed['goal_source'] == 'plan topic' and old['goal_source'].startswith('goal topic')
+    from rosbags.rosbag2 import Reader
+    with Reader(tmp_path / 'typed') as reader:
+        types = {c.topic: c.msgtype for c in reader.connections}
+    assert types['/rig/sim/ground_truth'] == STATE_TYPE
+    assert types['/rig/plan'] == 'nsvla_interfaces/msg/Plan'
 
 
 def test_labels_replace_the_ground_truth_and_a_wrong_label_counts(tmp_path, capsys, scenes):
@@ -196,12 +275,79 @@ def test_bad_input_gives_a_clear_error(tmp_path, capsys, scenes):
     assert rc == 2 and 'malformed JSON' in err
 
 
+def test_record_typed_topics_from_live_publishers_then_replay(tmp_path, capsys, scenes,
+                                                              ros_node):
+    import rclpy
+    from rosbags.rosbag2 import Reader
+    from sensor_msgs.msg import Image
+
+    from nsvla_eval.recorder import BagRecorder
+    from nsvla_interfaces.msg import EnergyReading, NamedValue
+    from nsvla_planner.language import parse_instruction
+    from nsvla_planner.planning import PlanResult
+    topics = ['camera/image_raw', 'sim/ground_truth', 'plan', 'energy']
+    rec_node = rclpy.create_node('nsvla_test_recorder', context=ros_node.context)
+    ros_node.executor.add_node(rec_node)
+    bag = tmp_path / 'live'
+    rec = BagRecorder(rec_node, str(bag), topics, 'mcap')
+    try:
+        pubs = {t: ros_node.create_publisher(recorder.python_type(recorder.TOPIC_TYPES[t]), t,
+                                             50) for t in topics}
+        assert ros_node.spin_until(lambda: all(p.get_subscription_count() for p in
+                                               pubs.values()), timeout=20.0)
+        goal = parse_instruction(GOAL_TEXT, 3, 3)
+        pubs['plan'].publish(messages.plan_to_msg(PlanResult('solved', [], 'fast-downward', 0.1),
+                                                  goal, scenes[0][0]))
+        t = 1.0
+        for state, rgb in scenes:
+            for j in range(5):
+                pubs['sim/ground_truth'].publish(messages.state_to_msg(
+                    SymbolicState.from_json(dict(state.to_dict(), stamp=t + 0.2 * j))))
+                if j == 0:
+                    img = Image(height=rgb.shape[0], width=rgb.shape[1], encoding='rgb8',
+                                step=rgb.shape[1] * 3, data=rgb.tobytes())
+                    img.header.stamp = messages.stamp_to_time(t + 0.1)
+                    pubs['camera/image_raw'].publish(img)
+                ros_node.executor.spin_once(timeout_sec=0.01)
+            t += 1.0
+        pubs['energy'].publish(EnergyReading(source='estimate', estimated=True, joules=12.5,
+                                             per_node=[NamedValue(name='perception',
+                                                                  value=2.0)]))
+        wanted = {'camera/image_raw': len(SEEDS), 'sim/ground_truth': 5 * len(SEEDS),
+                  'plan': 1, 'energy': 1}
+        assert ros_node.spin_until(lambda: rec.counts == wanted, timeout=20.0), rec.counts
+        hashes = {t: str(ros_node.get_publishers_info_by_topic('/' + t)[0].topic_type_hash)
+                  for t in topics}
+    finally:
+        rec.close()
+        ros_node.executor.remove_node(rec_node)
+        rec_node.destroy_node()
+    with Reader(bag) as reader:
+        conns = {c.topic: c for c in reader.connections}
+    for topic in topics:
+        conn = conns['/' + topic]
+        assert conn.msgtype == recorder.TOPIC_TYPES[topic]
+        assert conn.digest == hashes[topic], topic    # the hash rosidl gave the publisher
+        assert conn.msgdef.data
+    assert 'MSG: nsvla_interfaces/Fact' in conns['/sim/ground_truth'].msgdef.data
+    rc, out, err = _replay(capsys, bag, '--json', '--report', tmp_path / 'report')
+    assert rc == 0, err
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert summary['frames'] == len(SEEDS) and summary['state_accuracy'] == 1.0
+    assert summary['outcomes']['correct'] == len(SEEDS) and summary['malformed'] == {}
+    assert summary['time_base'] == 'header'
+    assert summary['goal'] == 'Goal(on(b3, p2) & on(b1, b2) & on(b2, b3))'
+    assert summary['plans_valid'] == 1.0 and summary['plans_optimal'] == 1.0
+    assert summary['energy_recorded']['joules'] == 12.5
+    assert summary['energy_recorded']['per_node'] == {'perception': 2.0}
+
+
 def test_record_from_a_running_sim_node_then_replay(tmp_path, capsys, node_process, ros_node):
-    from std_msgs.msg import String
+    from nsvla_interfaces.msg import SymbolicState as StateMsg
     sim = node_process('nsvla_sim.sim_node', ['-p', 'camera_rate:=2.0', '-p', 'num_blocks:=3',
                                               '-p', 'start:=random', '-p', 'seed:=5'])
     truths = []
-    ros_node.create_subscription(String, 'sim/ground_truth', truths.append, 10)
+    ros_node.create_subscription(StateMsg, 'sim/ground_truth', truths.append, 10)
     assert ros_node.spin_until(lambda: truths, timeout=40.0), sim.log()
     bag = tmp_path / 'recorded'
     rec = subprocess.run([sys.executable, '-m', 'nsvla_common.cli', 'record', '--out', str(bag),
