@@ -46,6 +46,12 @@ class PlanningTimeout(PlanningError):
     status = 'timeout'
 
 
+class PlanningCancelled(PlanningError):
+    """A planning request cancelled by its client while the engine ran."""
+
+    status = 'cancelled'
+
+
 class ConfigError(NsvlaError):
     """A configuration file or parameter that is missing or wrong."""
 

@@ -5,6 +5,7 @@
 
 import os
 import sys
+from typing import Optional
 
 from nsvla_common.errors import ConfigError
 
@@ -41,3 +42,14 @@ def model_path(name: str) -> str:
     if os.path.isabs(name) or os.path.exists(name):
         return name
     return os.path.join(share_dir(), 'models', name)
+
+
+DEFAULT_PARAMS = 'nsvla_params.yaml'
+
+
+def params_path(path: Optional[str] = None) -> str:
+    """Absolute path of the stack-wide parameters YAML (one key per node)."""
+    resolved = os.path.abspath(config_path(path or DEFAULT_PARAMS))
+    if not os.path.isfile(resolved):
+        raise ConfigError('parameters file %s does not exist' % resolved)
+    return resolved

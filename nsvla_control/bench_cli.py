@@ -4,8 +4,11 @@
 """
 ``nsvla bench-episodes``: seeded closed-loop episodes in the embedded world, with statistics.
 
-Runs the same skills, motion backend, planner and episode logic as the executor node, in one
-process (no DDS) so that many episodes fit in minutes. Prints one JSON object with ``--json``:
+Runs THE executor (:class:`nsvla_control.executor.Executor`, the class the executor node
+serves ``execute_task`` with) with the parameters of ``config/nsvla_params.yaml`` (the
+``executor``, ``planner``, ``perception`` and ``sim`` keys), in one process (no DDS) so that many
+episodes fit in minutes; only the arm and camera I/O are the world's instead of topics.
+Prints one JSON object with ``--json``:
 ``{"blocks", "episodes", "success_rate", "plan_completion", "mean_moves", "replans",
 "mean_wall_s", ...}``.
 """
@@ -19,7 +22,7 @@ from typing import Any, Callable, Dict, List, Optional
 from tqdm import tqdm
 
 from nsvla_common.errors import ValidationError
-from nsvla_control.episode import EpisodeConfig, EpisodeResult, run_episode
+from nsvla_control.episode import EpisodeResult
 
 PERCEPTION = ('ground_truth', 'classic', 'learned')
 
@@ -35,37 +38,41 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--seed', type=int, default=0, help='seed of the first episode')
     parser.add_argument('--start', default='tower', help='start: tower, random')
     parser.add_argument('--goal-peg', type=int, default=3, help='peg the tower must end on')
-    parser.add_argument('--engine', default='fast-downward', help='planning engine')
-    parser.add_argument('--max-replans', type=int, default=10,
-                        help='replans per episode before giving up')
+    parser.add_argument('--engine', default=None,
+                        help='planning engine (default: the planner key of the params file)')
+    parser.add_argument('--max-replans', type=int, default=None,
+                        help='replans per episode (default: the executor key of the params '
+                        'file); a value here is an override, reported as such')
+    parser.add_argument('--params-file', default=None,
+                        help='stack params YAML (default config/nsvla_params.yaml)')
     parser.add_argument('--json', action='store_true', help='print one JSON object')
     parser.add_argument('--out', default=None, help='also write per-episode records (JSON)')
 
 
-def make_perceiver(name: str, num_blocks: int, scene: Any) -> Optional[Callable]:
-    """Return image -> SymbolicState for a perception backend (None for ground truth)."""
-    if name == 'ground_truth':
-        return None
-    from nsvla_perception.backend import make_perceiver
-    perceiver = make_perceiver(name, scene, num_blocks)
-    return lambda rgb: perceiver.perceive(rgb).state
-
-
 def run_one(blocks: int, seed: int, faults: float, perception: str, start: str,
-            goal_peg: int, engine: str, max_replans: int,
-            status: Optional[Callable[[Dict[str, Any]], None]] = None) -> EpisodeResult:
-    """Build a world for ``seed`` and run one episode in it."""
-    from nsvla_control.sim_robot import SimRobot
+            goal_peg: int, engine: Optional[str] = None, max_replans: Optional[int] = None,
+            status: Optional[Callable[[Dict[str, Any]], None]] = None,
+            params_file: Optional[str] = None) -> EpisodeResult:
+    """Build the world the sim node would build for ``seed`` and run one episode in it."""
+    from nsvla_control.sim_robot import make_sim_executor, sim_parameters
     from nsvla_planner.planning import Planner
     from nsvla_planner.state import Goal
     from nsvla_sim.world import HanoiWorld
-    world = HanoiWorld(num_blocks=blocks, seed=seed, start=start,
-                       randomise=perception != 'ground_truth', drop_probability=faults)
+    from nsvla_sim.scene import start_spec_from_text
+    sim = sim_parameters(params_file)['sim']
+    world = HanoiWorld(sim.get('scene', 'scene_default.yaml'), num_blocks=blocks, seed=seed,
+                       start=start_spec_from_text(start), randomise=perception != 'ground_truth',
+                       weld_assist=bool(sim.get('weld_assist', False)),
+                       drop_probability=faults)
     try:
-        robot = SimRobot(world, perceive=make_perceiver(perception, blocks, world.spec))
-        planner = Planner(engine, 60.0, 'move')
-        result = run_episode(robot, planner.plan, Goal.tower(blocks, goal_peg),
-                             'seed%d' % seed, status, EpisodeConfig(max_replans=max_replans))
+        overrides = {} if max_replans is None else {'max_replans': max_replans}
+        planner = None
+        if engine is not None:
+            plan = sim_parameters(params_file)['planner']
+            planner = Planner(engine, float(plan.get('timeout_s', 30.0)),
+                              plan.get('plan_form', 'pick_place'))
+        executor = make_sim_executor(world, perception, params_file, overrides, planner)
+        result = executor.run(Goal.tower(blocks, goal_peg), 'seed%d' % seed, status)
         result.steps = [dict(s, sim_time=world.time) for s in result.steps]
         return result
     finally:
@@ -108,7 +115,8 @@ def run(args: argparse.Namespace) -> int:
                disable=None)
     for i in bar:
         res = run_one(args.blocks, args.seed + i, args.faults, args.perception, args.start,
-                      args.goal_peg, args.engine, args.max_replans)
+                      args.goal_peg, args.engine, args.max_replans,
+                      params_file=args.params_file)
         results.append(res)
         bar.set_postfix(solved='%d/%d' % (sum(r.solved for r in results), len(results)))
     summary = summarise(results, args.blocks, args.faults, args.perception)

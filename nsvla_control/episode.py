@@ -23,7 +23,7 @@ from nsvla_common.errors import NsvlaError
 from nsvla_planner import domain
 from nsvla_planner.planning import PlanResult
 from nsvla_planner.state import Goal, SymbolicState
-from nsvla_control.skills import steps_to_moves
+from nsvla_control.skills import HAND, steps_to_moves
 
 STATUS_SCHEMA = 'execution_status'
 
@@ -37,9 +37,6 @@ class Robot(Protocol):
     def observe(self) -> SymbolicState:
         """Return the current symbolic state (possibly unknown, with a reason)."""
 
-    # Optional: ``recover(state) -> (ok, reason)`` puts a loose block (fallen off the plan's
-    # places, tilted, off the pegs) back on a legal peg so the state can be seen again.
-
 
 PlanFn = Callable[[SymbolicState, Goal], PlanResult]
 StatusFn = Callable[[Dict[str, Any]], None]
@@ -52,7 +49,6 @@ class EpisodeConfig:
     max_replans: int = 3
     max_moves: int = 2000
     observe_retries: int = 3
-    max_recoveries: int = 3
 
 
 @dataclass
@@ -137,7 +133,8 @@ def run_episode(robot: Robot, plan_fn: PlanFn, goal: Goal, episode_id: str = 'ep
                 return finish(False, 'cancelled')
             if result.moves >= config.max_moves:
                 return finish(False, 'move budget of %d exhausted' % config.max_moves)
-            step = {'action': 'move', 'args': [block, _src, onto]}
+            step = ({'action': 'place', 'args': [block, onto]} if _src == HAND
+                    else {'action': 'move', 'args': [block, _src, onto]})
             try:
                 expected = domain.apply(state, step)
             except NsvlaError as exc:
@@ -153,6 +150,12 @@ def run_episode(robot: Robot, plan_fn: PlanFn, goal: Goal, episode_id: str = 'ep
                 # one more look before calling it a surprise: a block still settling (or
                 # still between the opening fingers) is not a reason to replan
                 observed = _observe(robot, config.observe_retries)
+            looks = 0
+            while observed.known and observed.holding and looks < config.observe_retries:
+                # every move ends with the gripper open: a block still "in the hand" is
+                # falling, and no plan may start from it
+                looks += 1
+                observed = _observe(robot, config.observe_retries)
             result.moves += 1
             match = observed.known and observed == expected
             record = {'step': index, 'action': step, 'motion_ok': ok, 'motion_reason': why,
@@ -161,14 +164,6 @@ def run_episode(robot: Robot, plan_fn: PlanFn, goal: Goal, episode_id: str = 'ep
                       'result': 'ok' if match else 'mismatch', 'seconds': time.monotonic() - ts}
             result.steps.append(record)
             event('step_end', **record)
-            while not observed.known and hasattr(robot, 'recover') and \
-                    result.recoveries < config.max_recoveries and not cancelled():
-                result.recoveries += 1
-                rec_ok, rec_why = robot.recover(observed)  # type: ignore[attr-defined]
-                event('recover', step=index, unknown_reason=observed.reason, ok=rec_ok,
-                      reason=rec_why)
-                observed = _observe(robot, config.observe_retries)
-                match = False
             if not observed.known:
                 return finish(False, 'lost sight of the blocks after step %d: %s'
                               % (index, observed.reason))

@@ -2,26 +2,36 @@
 # Licensed under the Apache License, Version 2.0
 
 """
-``nsvla run-episode``: send one instruction to a running graph and follow the episode.
+``nsvla run-episode``: send one instruction to a running graph's ``execute_task`` action.
 
-With the simulation (or a real arm), planner and executor up (``nsvla launch embedded``), this
-publishes the instruction on ``goal``, prints every ``execution_status`` event as it arrives
-and ends with the episode's outcome. Exit 0 when the goal was reached.
+With the simulation (or a real arm), perception, planner and executor up (``nsvla launch
+embedded``), this sends the instruction as an ExecuteTask goal, prints every feedback event as
+it arrives and ends with the episode's outcome. Exit 0 only when the goal was reached; a refusal
+(an instruction that cannot be understood or is illegal), a failure, or a node of the graph
+leaving (noticed within a few seconds) exits non-zero with the reason.
 """
 
 import argparse
 import json
 import sys
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from nsvla_common.errors import NsvlaError, PlanningError
+
+GRAPH_NODES = ('executor', 'planner')
+
+
+class NodeLeft(NsvlaError):
+    """A node the episode needs left the graph."""
+
+    status = 'node_died'
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``nsvla run-episode``."""
     parser.add_argument('--instruction', default='move the tower to the right peg',
-                        help='the goal in words (or a JSON goal)')
+                        help='the goal in words')
     parser.add_argument('--timeout', type=float, default=600.0,
                         help='seconds to wait for the episode to end')
     parser.add_argument('--namespace', default='', help='namespace of the graph')
@@ -30,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def describe(event: Dict[str, Any]) -> str:
-    """One readable line per execution_status event."""
+    """One readable line per episode event."""
     kind = event.get('event')
     if kind == 'step_end':
         args = event.get('action', {}).get('args', [])
@@ -40,7 +50,7 @@ def describe(event: Dict[str, Any]) -> str:
     if kind == 'replan':
         return 'replan #%s: %s' % (event.get('replan'), event.get('reason'))
     if kind == 'recover':
-        return 'recovery: %s -> %s' % (event.get('unknown_reason'), event.get('reason'))
+        return 'recovery: %s' % event.get('reason')
     if kind == 'episode_end':
         return 'episode %s: %s (%s)' % (event.get('episode_id'), event.get('result'),
                                         event.get('reason'))
@@ -49,67 +59,109 @@ def describe(event: Dict[str, Any]) -> str:
     return ''
 
 
-def follow_episode(node: Any, executor: Any, instruction: str, timeout: float,
-                   on_event: Any = None, plans: Optional[List[Dict]] = None,
-                   check: Any = None) -> Dict[str, Any]:
-    """
-    Publish ``instruction`` on ``goal`` and return the episode_end event (or raise).
+class GraphWatch:
+    """Raise NodeLeft when a node of ``names`` that was seen leaves the graph."""
 
-    ``check()`` is called about ten times a second (e.g. to raise when a node died).
+    def __init__(self, node: Any, names: Sequence[str], period_s: float = 1.0) -> None:
+        self.node = node
+        self.names = tuple(names)
+        self.period_s = period_s
+        self.seen: set = set()
+        self._next = 0.0
+
+    def present(self) -> set:
+        ns = self.node.get_namespace().rstrip('/') or '/'
+        return {name for name, space in self.node.get_node_names_and_namespaces()
+                if name in self.names and (space.rstrip('/') or '/') == ns}
+
+    def __call__(self) -> None:
+        now = time.monotonic()
+        if now < self._next:
+            return
+        self._next = now + self.period_s
+        here = self.present()
+        gone = sorted(self.seen - here)
+        self.seen |= here
+        if gone:
+            raise NodeLeft('node %s left the graph' % ', '.join(gone))
+
+
+def _spin_until(executor: Any, done: Callable[[], bool], deadline: float,
+                check: Optional[Callable[[], None]], what: str) -> None:
+    while not done():
+        executor.spin_once(timeout_sec=0.1)
+        if check:
+            check()
+        if time.monotonic() > deadline:
+            raise PlanningError('%s within the time allowed' % what)
+
+
+def execute_task(node: Any, executor: Any, instruction: str, timeout: float,
+                 on_event: Optional[Callable[[Dict[str, Any]], None]] = None,
+                 check: Optional[Callable[[], None]] = None, goal: Any = None,
+                 action: str = 'execute_task') -> Dict[str, Any]:
     """
-    from std_msgs.msg import String
+    Send an ExecuteTask goal and return the outcome as a dict (``result``: solved/failed).
+
+    ``on_event`` gets each feedback event as the episode's event dict; ``check()`` is called
+    about ten times a second (it raises to stop waiting, e.g. when a node died).
+    """
+    from rclpy.action import ActionClient
+
+    from nsvla_interfaces.action import ExecuteTask
+    from nsvla_planner import messages
     events: List[Dict[str, Any]] = []
-    plans = plans if plans is not None else []
 
-    def on_status(msg: String) -> None:
+    def on_feedback(msg: Any) -> None:
         try:
-            event = json.loads(msg.data)
-        except ValueError:
+            event = messages.event_from_msg(msg.feedback.event)
+        except NsvlaError:
             return
         events.append(event)
         if on_event:
             on_event(event)
 
-    node.create_subscription(String, 'execution_status', on_status, 50)
-    node.create_subscription(String, 'plan', lambda m: plans.append(json.loads(m.data)), 10)
-    goal_pub = node.create_publisher(String, 'goal', 10)
-    deadline = time.monotonic() + timeout
-    while goal_pub.get_subscription_count() == 0:
-        executor.spin_once(timeout_sec=0.1)
-        if check:
-            check()
-        if time.monotonic() > deadline:
-            raise PlanningError('no planner subscribes to goal: is the graph running?')
-    # our side matched the planner's subscription; give its side a moment to match ours, or
-    # the first message can be dropped. Then publish, and once more if no plan answers it.
-    end_grace = time.monotonic() + 0.5
-    while time.monotonic() < end_grace:
-        executor.spin_once(timeout_sec=0.05)
-    goal_pub.publish(String(data=instruction))
-    sent, resent = time.monotonic(), 0
-    while time.monotonic() < deadline:
-        if not plans and not events and resent < 3 and time.monotonic() - sent > 5.0:
-            goal_pub.publish(String(data=instruction))
-            sent, resent = time.monotonic(), resent + 1
-        executor.spin_once(timeout_sec=0.1)
-        if check:
-            check()
-        ends = [e for e in events if e.get('event') == 'episode_end']
-        if ends:
-            ends[-1]['events'] = events
-            return ends[-1]
-        failed = [p for p in plans if p.get('status') != 'solved']
-        if failed and not any(e.get('event') == 'episode_start' for e in events):
-            return {'event': 'episode_end', 'result': 'failed', 'events': events,
-                    'reason': 'planner: %s: %s' % (failed[-1].get('status'),
-                                                   failed[-1].get('reason'))}
-    raise PlanningError('the episode did not end within %.0f s' % timeout)
+    client = ActionClient(node, ExecuteTask, action)
+    try:
+        deadline = time.monotonic() + timeout
+        _spin_until(executor, lambda: client.server_is_ready(), min(deadline,
+                    time.monotonic() + 60.0), check,
+                    'no %s action server (is the graph running?)' % action)
+        request = ExecuteTask.Goal(instruction=instruction)
+        if goal is not None:
+            request.goal = [goal]
+        send = client.send_goal_async(request, feedback_callback=on_feedback)
+        _spin_until(executor, send.done, deadline, check, 'the executor did not take the goal')
+        handle = send.result()
+        if not handle.accepted:
+            return {'result': 'failed', 'reason': 'the executor rejected the goal',
+                    'events': events}
+        res = handle.get_result_async()
+        try:
+            _spin_until(executor, res.done, deadline, check, 'the episode did not end')
+        except BaseException:
+            cancel = handle.cancel_goal_async()
+            end = time.monotonic() + 3.0
+            while not cancel.done() and time.monotonic() < end:
+                executor.spin_once(timeout_sec=0.1)
+            raise
+        out = res.result().result
+        return {'event': 'episode_end', 'result': 'solved' if out.success else 'failed',
+                'reason': out.reason, 'episode_id': out.episode_id, 'moves': out.moves,
+                'optimal_moves': out.optimal_moves if out.optimal_moves >= 0 else None,
+                'replans': out.replans, 'recoveries': out.recoveries, 'wall_s': out.wall_s,
+                'events': events}
+    finally:
+        client.destroy()
 
 
 def run(args: argparse.Namespace) -> int:
     """Send the instruction and follow the episode."""
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
+    if not args.instruction.strip():
+        print('nsvla run-episode: --instruction is empty: say what to do', file=sys.stderr)
+        return 2
     context = rclpy.Context()
     rclpy.init(context=context)
     node = rclpy.create_node('nsvla_run_episode', namespace=args.namespace or None,
@@ -123,7 +175,8 @@ def run(args: argparse.Namespace) -> int:
             print('[episode] ' + line, flush=True)
 
     try:
-        end = follow_episode(node, executor, args.instruction, args.timeout, show)
+        end = execute_task(node, executor, args.instruction, args.timeout, show,
+                           check=GraphWatch(node, GRAPH_NODES))
     except NsvlaError as exc:
         end = {'result': 'failed', 'reason': str(exc)}
     finally:
@@ -136,6 +189,6 @@ def run(args: argparse.Namespace) -> int:
                           'optimal_moves': end.get('optimal_moves'),
                           'replans': end.get('replans'), 'wall_s': end.get('wall_s'),
                           'reason': end.get('reason')}))
-    elif not solved:
+    if not solved:
         print('episode failed: %s' % end.get('reason'), file=sys.stderr)
     return 0 if solved else 1

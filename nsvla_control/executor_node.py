@@ -2,44 +2,50 @@
 # Licensed under the Apache License, Version 2.0
 
 """
-Executor node: plans in, arm and gripper trajectories out, closed-loop with replanning.
+Executor node: serves ``execute_task`` on the one :class:`~nsvla_control.executor.Executor`.
 
-Subscribes ``plan`` (every solved plan starts an episode unless one is running),
-``symbolic_state`` and ``joint_states``; publishes ``arm_controller/joint_trajectory`` and
-``gripper_controller/joint_trajectory`` (the joint_trajectory_controller topics of
-ros2_control, so the same node drives the embedded sim, Gazebo and a real Panda) and
-``execution_status`` (JSON events); serves ``~/cancel`` (std_srvs/Trigger: the arm holds where
-it is and the episode ends). On a surprise after a move it calls the planner's ``~/plan``.
-The logic lives in :mod:`nsvla_control.episode`; this module only moves messages.
+A goal (an instruction in words, or goal facts) runs one closed-loop episode: the executor
+looks at the blocks (``symbolic_state``, fresh observations only), asks the planner's
+``plan_task`` action for a plan from what it sees, moves the arm through the
+``arm_controller/joint_trajectory`` and ``gripper_controller/joint_trajectory`` topics (the
+joint_trajectory_controller topics of ros2_control: the embedded sim, Gazebo and a real Panda
+take the same), looks after every move and replans on a surprise. Every event goes to
+``execution_status`` (nsvla_interfaces/EpisodeEvent) and, per step, to the goal's feedback.
+One goal at a time: a goal sent while an episode runs is answered at once with
+``success: false`` and the reason. Cancelling makes the arm hold where it is.
+
+The logic lives in :mod:`nsvla_control.executor`; this module only moves messages.
 """
 
 import itertools
-import json
 import sys
 import threading
 import time
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 from builtin_interfaces.msg import Duration
-from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
+from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
+from rclpy.duration import Duration as RosDuration
 from rclpy.node import Node
+from rclpy.qos import QoSProfile
 from sensor_msgs.msg import JointState
-from std_msgs.msg import String
-from std_srvs.srv import Trigger
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
-from nsvla_common import envelope
-from nsvla_common.errors import ConfigError, NsvlaError
+from nsvla_common.errors import ConfigError, NsvlaError, ValidationError
+from nsvla_common.params import declare
 from nsvla_common.spin import run_node
-from nsvla_control.episode import EpisodeConfig, run_episode
+from nsvla_control.executor import Executor, PARAMETERS
 from nsvla_control.motion import ArmSegment, GripperSegment, MotionError, Segment
-from nsvla_control.skills import move_of, Skills
+from nsvla_interfaces.action import ExecuteTask, PlanTask
+from nsvla_interfaces.msg import SymbolicState as StateMsg
+from nsvla_planner import messages
 from nsvla_planner.planning import PlanResult
-from nsvla_planner.state import block_index, Goal, SymbolicState
+from nsvla_planner.state import Goal, SymbolicState
 
 FINGER_JOINT = 'panda_finger_joint1'
+FEEDBACK_EVENTS = ('step_start', 'step_end', 'replan', 'recover')
 
 
 def _duration(seconds: float) -> Duration:
@@ -65,280 +71,320 @@ def gripper_trajectory_msg(seg: GripperSegment) -> JointTrajectory:
     return msg
 
 
+class RosArm:
+    """The executor's Arm over the controller topics and ``joint_states``."""
+
+    def __init__(self, node: Node, arm_joints: Any, group: Any) -> None:
+        self.node = node
+        self.arm_joints = tuple(arm_joints)
+        self._cond = threading.Condition()
+        self._joints: Dict[str, float] = {}
+        self.rejected = 0
+        self.stop = threading.Event()
+        self._arm_pub = node.create_publisher(JointTrajectory, 'arm_controller/joint_trajectory',
+                                              10)
+        self._grip_pub = node.create_publisher(JointTrajectory,
+                                               'gripper_controller/joint_trajectory', 10)
+        node.create_subscription(JointState, 'joint_states', self._on_joints, 50,
+                                 callback_group=group)
+
+    def _on_joints(self, msg: JointState) -> None:
+        try:
+            update = {str(n): float(p) for n, p in zip(msg.name, msg.position)}
+        except Exception as exc:  # noqa: BLE001 - outside input: reject, never die
+            self.rejected += 1
+            self.node.get_logger().warning('dropped joint_states: %s' % exc,
+                                           throttle_duration_sec=5.0)
+            return
+        with self._cond:
+            self._joints.update(update)
+            self._cond.notify_all()
+
+    def joint_positions(self) -> np.ndarray:
+        end = time.monotonic() + 5.0
+        with self._cond:
+            while not all(n in self._joints for n in self.arm_joints):
+                if time.monotonic() > end or self.stop.is_set():
+                    raise MotionError('no joint_states for %s' % ', '.join(self.arm_joints))
+                self._cond.wait(0.1)
+            return np.array([self._joints[n] for n in self.arm_joints])
+
+    def send(self, segment: Segment) -> None:
+        if isinstance(segment, GripperSegment):
+            self._grip_pub.publish(gripper_trajectory_msg(segment))
+        else:
+            self._arm_pub.publish(arm_trajectory_msg(segment))
+
+    def wait(self, seconds: float) -> None:
+        """
+        Let ``seconds`` of ROS time pass (sim time with use_sim_time), bounded in wall time.
+
+        Woken by every joint_states message (or 20 times a second): no busy polling.
+        """
+        clock = self.node.get_clock()
+        end = clock.now() + RosDuration(nanoseconds=int(max(0.0, seconds) * 1e9))
+        wall_end = time.monotonic() + 5.0 * seconds + 10.0
+        with self._cond:
+            while clock.now() < end and time.monotonic() < wall_end and not self.stop.is_set():
+                self._cond.wait(0.05)
+
+    def hold(self) -> None:
+        """Stop the arm where it is: an empty trajectory makes the controller hold."""
+        self._arm_pub.publish(JointTrajectory(joint_names=list(self.arm_joints)))
+
+
+class RosEyes:
+    """The executor's Eyes: the next fresh (not remembered) message on ``symbolic_state``."""
+
+    def __init__(self, node: Node, group: Any) -> None:
+        self.node = node
+        self._cond = threading.Condition()
+        self._latest: Tuple[float, Optional[Any]] = (0.0, None)
+        self.stop = threading.Event()
+        node.create_subscription(StateMsg, 'symbolic_state', self._on_state, 10,
+                                 callback_group=group)
+
+    def _on_state(self, msg: StateMsg) -> None:
+        with self._cond:
+            self._latest = (time.monotonic(), msg)
+            self._cond.notify_all()
+
+    def look(self, timeout_s: float, cancelled: Any) -> SymbolicState:
+        since = time.monotonic()
+        deadline = since + timeout_s
+        remembered = ''
+        with self._cond:
+            while time.monotonic() < deadline and not cancelled() and not self.stop.is_set():
+                received, msg = self._latest
+                if msg is not None and received >= since:
+                    since = received + 1e-9
+                    if msg.remembered:
+                        remembered = msg.reason or 'a remembered state'
+                    else:
+                        try:
+                            return messages.state_from_msg(msg)
+                        except ValidationError as exc:
+                            return SymbolicState.unknown(1, 3, 'invalid symbolic_state: %s'
+                                                         % exc)
+                self._cond.wait(min(0.1, max(0.0, deadline - time.monotonic())))
+        why = 'no fresh symbolic_state within %.1f s' % timeout_s
+        if remembered:
+            why += ' (perception only repeated what it saw before: %s)' % remembered
+        return SymbolicState.unknown(1, 3, why)
+
+
+class PlannerClient:
+    """``(state, goal) -> PlanResult`` through the planner's ``plan_task`` action."""
+
+    def __init__(self, node: Node, action: str, timeout_s: float, group: Any,
+                 stop: threading.Event) -> None:
+        self.node = node
+        self.timeout_s = timeout_s
+        self.stop = stop
+        self.client = ActionClient(node, PlanTask, action, callback_group=group)
+
+    def _wait(self, future: Any, seconds: float) -> bool:
+        done = threading.Event()
+        future.add_done_callback(lambda _f: done.set())
+        end = time.monotonic() + seconds
+        while not done.wait(0.1):
+            if time.monotonic() > end or self.stop.is_set():
+                return False
+        return True
+
+    def request(self, instruction: str = '', goal: Optional[Goal] = None,
+                start: Optional[SymbolicState] = None) -> Tuple[PlanResult, Any]:
+        """Send one PlanTask goal; return (PlanResult, the Plan message or None)."""
+        def failed(status: str, reason: str) -> Tuple[PlanResult, Any]:
+            return PlanResult(status, [], '', 0.0, reason=reason), None
+        if not self.client.wait_for_server(timeout_sec=10.0):
+            return failed('planning_failed', 'the plan_task action server is not available')
+        req = PlanTask.Goal(instruction=instruction)
+        if goal is not None:
+            req.goal = [messages.goal_to_msg(goal)]
+        if start is not None:
+            req.start = [messages.state_to_msg(start)]
+        for attempt in range(5):
+            send = self.client.send_goal_async(req)
+            if not self._wait(send, 10.0):
+                return failed('timeout', 'the planner did not take the request')
+            handle = send.result()
+            if not handle.accepted:
+                return failed('planning_failed', 'the planner rejected the request')
+            res = handle.get_result_async()
+            if not self._wait(res, self.timeout_s):
+                handle.cancel_goal_async()
+                return failed('timeout', 'the planner did not answer within %.0f s'
+                              % self.timeout_s)
+            plan = res.result().result.plan
+            if plan.status == 'busy' and attempt < 4:
+                time.sleep(0.5 * (attempt + 1))
+                continue
+            try:
+                return messages.plan_from_msg(plan), plan
+            except ValidationError as exc:
+                return failed('planning_failed', 'unusable answer from the planner: %s' % exc)
+        return failed('busy', 'the planner stayed busy')
+
+    def plan(self, state: SymbolicState, goal: Goal) -> PlanResult:
+        """Replan: the goal as facts, from the state the executor saw."""
+        return self.request(goal=goal, start=state)[0]
+
+
 class ExecutorNode(Node):
-    """Thin ROS 2 wrapper around :func:`nsvla_control.episode.run_episode`."""
+    """Thin ROS 2 wrapper around :class:`nsvla_control.executor.Executor`."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__('executor', **kwargs)
-        d = ParameterDescriptor
-        self.declare_parameter('motion_backend', 'builtin', d(
-            description='builtin (IK + timed trajectories) or moveit (MoveItPy)', read_only=True))
-        self.declare_parameter('scene_config', 'scene_default.yaml', d(
-            description='scene YAML: peg positions, block sizes, robot home', read_only=True))
-        self.declare_parameter('max_replans', 3, d(
-            description='replans per episode before giving up',
-            integer_range=[IntegerRange(from_value=0, to_value=50)]))
-        self.declare_parameter('velocity_scaling', 0.4, d(
-            description='fraction of the Panda joint velocity limits', read_only=True,
-            floating_point_range=[FloatingPointRange(from_value=0.01, to_value=1.0)]))
-        self.declare_parameter('acceleration_scaling', 0.3, d(
-            description='fraction of the Panda joint acceleration limits', read_only=True,
-            floating_point_range=[FloatingPointRange(from_value=0.01, to_value=1.0)]))
-        self.declare_parameter('grasp_squeeze', 0.004, d(
-            description='close each finger this far inside the block flats (m)',
-            floating_point_range=[FloatingPointRange(from_value=0.0, to_value=0.02)]))
-        self.declare_parameter('goal_tolerance', 0.03, d(
-            description='max joint error (rad) to call a trajectory finished',
-            floating_point_range=[FloatingPointRange(from_value=0.001, to_value=0.5)]))
-        self.declare_parameter('trajectory_timeout_margin_s', 5.0, d(
-            description='seconds past a trajectory\'s duration before it counts as failed',
-            floating_point_range=[FloatingPointRange(from_value=0.0, to_value=120.0)]))
-        self.declare_parameter('settle_s', 0.5, d(
-            description='seconds to wait after a move before looking at the blocks',
-            floating_point_range=[FloatingPointRange(from_value=0.0, to_value=30.0)]))
-        self.declare_parameter('observe_timeout_s', 10.0, d(
-            description='seconds to wait for a fresh symbolic_state after a move',
-            floating_point_range=[FloatingPointRange(from_value=0.1, to_value=120.0)]))
-        self.declare_parameter('planner_service', 'planner/plan', d(
-            description='Trigger service asked for a new plan on a surprise', read_only=True))
-        p = self.get_parameter
+        self.params = declare(self, PARAMETERS)
         from nsvla_sim.scene import load_scene
         try:
-            self.scene = load_scene(p('scene_config').value)
-            self.skills = Skills(self.scene)
-            self.motion = self._make_motion(p('motion_backend').value)
+            scene = load_scene(self.params['scene_config'])
         except OSError as exc:
             raise ConfigError('cannot read the scene: %s' % exc) from None
         self._lock = threading.Lock()
-        self._joints: Dict[str, float] = {}
-        self._state_msg: Tuple[float, Optional[str]] = (0.0, None)
-        self._running = False
+        self._running: Optional[str] = None
         self._cancel = threading.Event()
         self._shutting_down = False
         self._episodes = itertools.count(1)
+        self.rejected_goals = 0
         io = MutuallyExclusiveCallbackGroup()
         work = ReentrantCallbackGroup()
-        self._arm_pub = self.create_publisher(JointTrajectory, 'arm_controller/joint_trajectory',
-                                              10)
-        self._grip_pub = self.create_publisher(JointTrajectory,
-                                               'gripper_controller/joint_trajectory', 10)
-        self._status_pub = self.create_publisher(String, 'execution_status', 50)
-        self.create_subscription(JointState, 'joint_states', self._on_joints, 50,
-                                 callback_group=io)
-        self.create_subscription(String, 'symbolic_state', self._on_state, 10,
-                                 callback_group=io)
-        self.create_subscription(String, 'plan', self._on_plan, 10, callback_group=work)
-        self.create_service(Trigger, '~/cancel', self._on_cancel, callback_group=io)
-        self._planner = self.create_client(Trigger, p('planner_service').value,
-                                           callback_group=work)
-        self.get_logger().info('executor ready: motion=%s scene=%s'
-                               % (p('motion_backend').value, self.scene.source))
+        from nsvla_control.executor import make_motion
+        motion = make_motion(self.params['motion_backend'], scene, self.params)
+        self.arm = RosArm(self, motion.arm_joints, io)
+        self.eyes = RosEyes(self, io)
+        self.planner = PlannerClient(self, self.params['planner_action'],
+                                     self.params['plan_timeout_s'], work, self.arm.stop)
+        self.core = Executor(scene, self.params, self.arm, self.eyes, self.planner.plan,
+                             motion=motion)
+        from nsvla_interfaces.msg import EpisodeEvent
+        self._status_pub = self.create_publisher(EpisodeEvent, 'execution_status',
+                                                 QoSProfile(depth=100))
+        self._server = ActionServer(
+            self, ExecuteTask, 'execute_task', execute_callback=self._execute,
+            goal_callback=self._on_goal, cancel_callback=self._on_cancel, callback_group=work,
+            goal_service_qos_profile=QoSProfile(depth=100),
+            result_service_qos_profile=QoSProfile(depth=100))
+        self.get_logger().info('executor ready: motion=%s scene=%s; serving execute_task'
+                               % (self.params['motion_backend'], scene.source))
 
-    def _make_motion(self, name: str) -> Any:
-        p = self.get_parameter
-        if name == 'builtin':
-            from nsvla_control.motion import BuiltinMotion
-            return BuiltinMotion.for_scene(self.scene,
-                                           velocity_scaling=p('velocity_scaling').value,
-                                           acceleration_scaling=p('acceleration_scaling').value)
-        if name == 'moveit':
-            from nsvla_control.moveit_backend import MoveItMotion
-            from nsvla_sim.mjcf import ARM_JOINTS
-            return MoveItMotion(ARM_JOINTS)
-        raise MotionError('unknown motion_backend %r (builtin or moveit)' % name)
+    # ----------------------------------------------------------------- action callbacks
+    def _on_goal(self, request: Any) -> GoalResponse:
+        # every goal is accepted so that a refusal can carry its reason in the result
+        return GoalResponse.ACCEPT
 
-    # ----------------------------------------------------------------- inputs
-    def _on_joints(self, msg: JointState) -> None:
-        with self._lock:
-            for name, pos in zip(msg.name, msg.position):
-                self._joints[name] = float(pos)
+    def _on_cancel(self, goal_handle: Any) -> CancelResponse:
+        self.get_logger().info('cancel requested: the arm holds')
+        self.arm.hold()
+        return CancelResponse.ACCEPT
 
-    def _on_state(self, msg: String) -> None:
-        with self._lock:
-            self._state_msg = (time.monotonic(), msg.data)
+    def _refuse(self, goal_handle: Any, reason: str) -> Any:
+        self.rejected_goals += 1
+        self.get_logger().warning('execute_task refused: %s' % reason)
+        goal_handle.abort()
+        return ExecuteTask.Result(success=False, reason=reason, optimal_moves=-1)
 
-    def _on_cancel(self, request: Trigger.Request, response: Trigger.Response) -> Any:
-        if not self._running:
-            response.success, response.message = False, 'no episode is running'
-            return response
-        self._cancel.set()
-        self._hold()
-        response.success, response.message = True, 'cancelling: the arm holds its position'
-        return response
-
-    def _on_plan(self, msg: String) -> None:
+    def _execute(self, goal_handle: Any) -> Any:
         try:
-            data = envelope.parse(msg.data, 'plan')
-        except NsvlaError as exc:
-            self.get_logger().warning('dropped plan message: %s' % exc)
-            return
-        if data.get('status') != 'solved':
-            self.get_logger().info('plan #%s not solved (%s): nothing to execute'
-                                   % (data.get('request_id'), data.get('status')))
-            return
-        if data.get('goal') is None:
-            self.get_logger().warning('dropped plan without a goal')
-            return
+            request = goal_handle.request
+            instruction = str(request.instruction).strip()
+            goal = messages.goal_from_msg(request.goal[0]) if request.goal else None
+            if not instruction and goal is None:
+                raise ValidationError('the goal has neither an instruction nor goal facts')
+        except Exception as exc:  # noqa: BLE001 - outside input: refuse with the reason
+            return self._refuse(goal_handle, 'bad goal: %s' % exc)
         with self._lock:
-            if self._running:
-                return     # replans arrive here too while an episode runs
-            self._running = True
-        self._cancel.clear()
+            if self._running is not None:
+                busy = self._running
+            else:
+                busy = None
+                episode_id = 'ep%d-%d' % (next(self._episodes), int(time.time()))
+                self._running = episode_id
+                self._cancel.clear()
+        if busy is not None:
+            return self._refuse(goal_handle, 'busy: episode %s is running (one goal at a time)'
+                                % busy)
         try:
-            self._run(data)
+            return self._run_episode(goal_handle, episode_id, instruction, goal)
+        except Exception as exc:  # noqa: BLE001 - a bug in one episode must not kill the node
+            self.get_logger().error('episode %s raised %s: %s'
+                                    % (episode_id, type(exc).__name__, exc))
+            self.arm.hold()
+            return self._refuse(goal_handle, 'internal error: %s: %s'
+                                % (type(exc).__name__, exc))
         finally:
             with self._lock:
-                self._running = False
+                self._running = None
 
-    # ----------------------------------------------------------------- episode
-    def _run(self, data: Dict[str, Any]) -> None:
+    def _run_episode(self, goal_handle: Any, episode_id: str, instruction: str,
+                     goal: Optional[Goal]) -> Any:
+        def cancelled() -> bool:
+            return goal_handle.is_cancel_requested or self._shutting_down
+
+        self.get_logger().info('episode %s: %s' % (episode_id, instruction or goal))
+        start = self.core.observe()
+        if not start.known:
+            return self._refuse(goal_handle, 'cannot see the start state: %s' % start.reason)
+        plan, plan_msg = self.planner.request(instruction, goal, start)
+        if not plan.ok:
+            return self._refuse(goal_handle, 'planner: %s: %s' % (plan.status, plan.reason))
         try:
-            goal = Goal.from_json(json.dumps(data['goal']))
-        except NsvlaError as exc:
-            self.get_logger().error('plan goal unusable: %s' % exc)
-            return
-        initial = PlanResult('solved', data.get('plan', []), data.get('engine', ''),
-                             float(data.get('seconds', 0.0)), moves=int(data.get('moves', 0)))
-        episode_id = 'ep%d-%d' % (next(self._episodes), int(time.time()))
-        self.get_logger().info('episode %s: %d planned moves' % (episode_id, initial.moves))
-        result = run_episode(self, self._replan, goal, episode_id, self._publish_status,
-                             EpisodeConfig(max_replans=self.get_parameter('max_replans').value),
-                             initial_plan=initial, cancelled=self._cancel.is_set)
-        log = self.get_logger().info if result.solved else self.get_logger().warning
-        log('episode %s %s after %d moves, %d replans: %s'
-            % (episode_id, 'solved' if result.solved else 'FAILED', result.moves,
-               result.replans, result.reason))
+            goal = messages.goal_from_msg(plan_msg.goal, start.num_blocks, start.num_pegs)
+        except ValidationError as exc:
+            return self._refuse(goal_handle, 'the planner answered an unusable goal: %s' % exc)
 
-    def _publish_status(self, event: Dict[str, Any]) -> None:
+        def status(event: Dict[str, Any]) -> None:
+            self._publish_event(event, goal_handle)
+
+        result = self.core.run(goal, episode_id, status, initial_plan=plan,
+                               cancelled=cancelled)
+        out = ExecuteTask.Result(
+            success=result.solved, reason=result.reason, episode_id=episode_id,
+            moves=result.moves, replans=result.replans, recoveries=result.recoveries,
+            optimal_moves=result.optimal_moves if result.optimal_moves is not None else -1,
+            wall_s=result.wall_s)
+        if result.solved:
+            self.get_logger().info('episode %s solved: %d moves, %d replans'
+                                   % (episode_id, result.moves, result.replans))
+            goal_handle.succeed()
+        elif goal_handle.is_cancel_requested:
+            self.get_logger().warning('episode %s cancelled after %d moves'
+                                      % (episode_id, result.moves))
+            goal_handle.canceled()
+        else:
+            self.get_logger().warning('episode %s FAILED after %d moves, %d replans: %s'
+                                      % (episode_id, result.moves, result.replans,
+                                         result.reason))
+            goal_handle.abort()
+        return out
+
+    def _publish_event(self, event: Dict[str, Any], goal_handle: Any) -> None:
         if self._shutting_down:
             return
-        self._status_pub.publish(String(data=envelope.dumps(event)))
+        try:
+            msg = messages.event_to_msg(event)
+        except NsvlaError as exc:
+            self.get_logger().error('episode event not publishable: %s' % exc)
+            return
+        self._status_pub.publish(msg)
+        if event.get('event') in FEEDBACK_EVENTS:
+            goal_handle.publish_feedback(ExecuteTask.Feedback(event=msg))
 
     def destroy_node(self) -> None:
         """Stop a running episode (it checks the cancel flag) before the node goes away."""
         self._shutting_down = True
-        self._cancel.set()
+        for part in ('arm', 'eyes'):
+            if hasattr(self, part):
+                getattr(self, part).stop.set()
+        if hasattr(self, '_server'):
+            self._server.destroy()
         super().destroy_node()
-
-    # Robot protocol (called from the episode thread) -------------------------------
-    def execute_move(self, state: SymbolicState, block: str, onto: str) -> Tuple[bool, str]:
-        """Plan and run the arm/gripper motion of one block move."""
-        try:
-            move = move_of(state, block, onto)
-            waypoints = self.skills.move_waypoints(move, state.num_blocks)
-            apothem = self.scene.block_apothems(state.num_blocks)[block_index(block) - 1]
-            opening = max(0.0, apothem - self.get_parameter('grasp_squeeze').value)
-            q = self._current_arm()
-            segments, _ = self.motion.plan_move(q, waypoints, opening)
-        except NsvlaError as exc:
-            return False, str(exc)
-        return self._follow(segments)
-
-    def observe(self) -> SymbolicState:
-        """Wait ``settle_s``, then return the first symbolic_state received after that."""
-        p = self.get_parameter
-        self._sleep(p('settle_s').value)
-        since = time.monotonic()
-        deadline = since + p('observe_timeout_s').value
-        while time.monotonic() < deadline and not self._cancel.is_set():
-            with self._lock:
-                stamp, text = self._state_msg
-            if text is not None and stamp >= since:
-                if '"held":true' in text.replace(' ', '') and time.monotonic() < deadline - 1.0:
-                    # perception repeats its last confident state while the view is blocked:
-                    # wait for a fresh look rather than trust what was seen before the move
-                    since = stamp + 1e-6
-                    time.sleep(0.02)
-                    continue
-                try:
-                    return SymbolicState.from_json(text)
-                except NsvlaError as exc:
-                    return SymbolicState.unknown(1, 3, 'invalid symbolic_state: %s' % exc)
-            time.sleep(0.02)
-        return SymbolicState.unknown(1, 3, 'no symbolic_state within %.1f s'
-                                     % p('observe_timeout_s').value)
-
-    def _replan(self, state: SymbolicState, goal: Goal) -> PlanResult:
-        if not self._planner.wait_for_service(timeout_sec=5.0):
-            return PlanResult('planning_failed', [], '', 0.0,
-                              reason='planner service %s is not available'
-                              % self.get_parameter('planner_service').value)
-        for _attempt in range(5):
-            future = self._planner.call_async(Trigger.Request())
-            end = time.monotonic() + 120.0
-            while not future.done() and time.monotonic() < end:
-                time.sleep(0.01)
-            if not future.done():
-                return PlanResult('timeout', [], '', 0.0, reason='planner did not answer')
-            try:
-                data = json.loads(future.result().message)
-            except (ValueError, AttributeError):
-                return PlanResult('planning_failed', [], '', 0.0, reason='bad planner answer')
-            planned_from = data.get('state')
-            if planned_from is None or SymbolicState.from_json(
-                    json.dumps(planned_from)) == state:
-                return PlanResult(data.get('status', 'planning_failed'), data.get('plan', []),
-                                  data.get('engine', ''), float(data.get('seconds', 0.0)),
-                                  reason=data.get('reason', ''), moves=int(data.get('moves', 0)))
-            time.sleep(0.3)   # the planner has not seen the state we observed yet
-        return PlanResult('planning_failed', [], '', 0.0,
-                          reason='the planner keeps planning from another state')
-
-    # ----------------------------------------------------------------- motion I/O
-    def _current_arm(self) -> np.ndarray:
-        names = self.motion.arm_joints
-        end = time.monotonic() + 5.0
-        while time.monotonic() < end:
-            with self._lock:
-                if all(n in self._joints for n in names):
-                    return np.array([self._joints[n] for n in names])
-            time.sleep(0.02)
-        raise MotionError('no joint_states for %s' % ', '.join(names))
-
-    def _sleep(self, seconds: float) -> None:
-        """Sleep ``seconds`` of ROS time (sim time when use_sim_time), bounded in wall time."""
-        clock = self.get_clock()
-        start = clock.now()
-        wall_end = time.monotonic() + 5 * seconds + 10.0
-        while (clock.now() - start).nanoseconds * 1e-9 < seconds:
-            if time.monotonic() > wall_end or self._cancel.is_set():
-                return
-            time.sleep(0.005)
-
-    def _follow(self, segments: Sequence[Segment]) -> Tuple[bool, str]:
-        tol = self.get_parameter('goal_tolerance').value
-        margin = self.get_parameter('trajectory_timeout_margin_s').value
-        for seg in segments:
-            if self._cancel.is_set() or self._shutting_down:
-                return False, 'cancelled'
-            if isinstance(seg, GripperSegment):
-                self._grip_pub.publish(gripper_trajectory_msg(seg))
-                self._sleep(seg.duration)
-                continue
-            self._arm_pub.publish(arm_trajectory_msg(seg))
-            self._sleep(seg.duration)
-            target = seg.positions[-1]
-            clock = self.get_clock()
-            start = clock.now()
-            while True:
-                err = float(np.max(np.abs(self._current_arm() - target)))
-                if err <= tol:
-                    break
-                waited = (clock.now() - start).nanoseconds * 1e-9
-                if waited > margin or self._cancel.is_set():
-                    return False, ('arm did not reach the end of %r (error %.3f rad)'
-                                   % (seg.label, err))
-                time.sleep(0.01)
-        return True, ''
-
-    def _hold(self) -> None:
-        """Stop the arm where it is: an empty trajectory makes the controller hold."""
-        self._arm_pub.publish(JointTrajectory(joint_names=list(self.motion.arm_joints)))
 
 
 def main(args: List[str] = None) -> int:
     """Run the executor node until Ctrl-C; exit 2 when it cannot start."""
-    return run_node(ExecutorNode, 'executor', args, threads=4)
+    return run_node(ExecutorNode, 'executor', args, threads=6)
 
 
 if __name__ == '__main__':

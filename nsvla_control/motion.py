@@ -120,6 +120,10 @@ class BuiltinMotion:
                                  res.reason))
         return res.q
 
+    def tcp_position(self, q: Sequence[float]) -> np.ndarray:
+        """Position of the TCP at joint positions ``q`` (forward kinematics)."""
+        return np.asarray(self.ik.forward(np.asarray(q, float))[0], float)
+
     def joint_path(self, q_start: Sequence[float], wp: Waypoint) -> np.ndarray:
         """Sample joints from ``q_start`` to the waypoint (a straight Cartesian line if asked)."""
         q0 = np.asarray(q_start, float)

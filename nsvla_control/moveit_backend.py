@@ -69,6 +69,15 @@ class MoveItMotion:
         pose.pose.orientation.y, pose.pose.orientation.z = float(y), float(z)
         return pose
 
+    def tcp_position(self, q: Sequence[float]) -> np.ndarray:
+        """Position of the TCP at ``q`` (MoveIt's forward kinematics of the robot model)."""
+        try:
+            state = self._start_state(np.asarray(q, float))
+            pose = state.get_pose(self.tcp_link)
+            return np.array([pose.position.x, pose.position.y, pose.position.z])
+        except Exception as exc:  # noqa: BLE001 - MoveItPy API differences between releases
+            raise MotionError('forward kinematics of %s failed: %s' % (self.tcp_link, exc))
+
     def plan_move(self, q_start: Sequence[float], waypoints: Sequence[Waypoint],
                   grasp_opening: float) -> Tuple[List[Segment], np.ndarray]:
         """Plan every waypoint with MoveIt; raise MotionError when a plan fails."""

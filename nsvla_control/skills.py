@@ -56,9 +56,25 @@ class MoveSpec:
     dst_level: int
 
 
+HAND = 'hand'   # the source of a move whose block is already in the gripper
+
+
 def move_of(state: SymbolicState, block: str, onto: str) -> MoveSpec:
-    """Peg and level of ``block`` now and after it is placed on ``onto`` (block or peg)."""
+    """
+    Peg and level of ``block`` now and after it is placed on ``onto`` (block or peg).
+
+    A block the state says is held (``holding``) has ``src_peg`` 0: only the place half of
+    the move is left (after a stop that left it in the fingers).
+    """
     stacks = state.stacks()
+    if state.holding == block:
+        dst_peg = onto if onto.startswith('p') else state.peg_of(onto)
+        if dst_peg is None:
+            raise ValidationError('%s is not on a peg: cannot place on it' % onto)
+        dst_column = stacks[dst_peg]
+        if onto.startswith('b') and (not dst_column or dst_column[-1] != onto):
+            raise ValidationError('%s is not on top of %s' % (onto, dst_peg))
+        return MoveSpec(block, 0, -1, int(dst_peg[1:]), len(dst_column))
     src_peg = state.peg_of(block)
     if src_peg is None:
         raise ValidationError('%s is not on a peg (held or unknown): cannot pick it' % block)
@@ -78,12 +94,19 @@ def move_of(state: SymbolicState, block: str, onto: str) -> MoveSpec:
 
 
 def steps_to_moves(plan: Sequence[dict]) -> List[Tuple[str, str, str]]:
-    """Group a plan of either form into ``(block, from, to)`` moves."""
+    """
+    Group a plan of either form into ``(block, from, to)`` moves.
+
+    A plan made while a block is in the hand starts with its ``place``: that first move's
+    source is :data:`HAND`.
+    """
     moves: List[Tuple[str, str, str]] = []
     pending: Optional[Tuple[str, str]] = None
     for i, step in enumerate(plan):
         name, args = step.get('action'), list(step.get('args', []))
-        if name == 'move' and len(args) == 3:
+        if i == 0 and name == 'place' and len(args) == 2:
+            moves.append((args[0], HAND, args[1]))
+        elif name == 'move' and len(args) == 3:
             moves.append((args[0], args[1], args[2]))
         elif name == 'pick' and len(args) == 2 and pending is None:
             pending = (args[0], args[1])
@@ -113,6 +136,22 @@ class Skills:
         # the carried block's bottom hangs (height/2 + grasp offset) below the TCP
         hang = spec.block_height / 2 + spec.grasp_above_centre  # type: ignore[attr-defined]
         return tallest + hang + self.config.travel_margin
+
+    def place_waypoints(self, move: MoveSpec, num_blocks: int,
+                        tcp: Sequence[float]) -> List[Waypoint]:
+        """Waypoints of the place half of a move, for a block already in the fingers at ``tcp``."""
+        spec, cfg = self.spec, self.config
+        tx, ty = spec.peg_xy(move.dst_peg)  # type: ignore[attr-defined]
+        top = max(self.travel_z(num_blocks), float(tcp[2]))
+        release = spec.grasp_z(move.dst_level) + cfg.release_clearance  # type: ignore
+        yaw = cfg.grasp_yaw
+        return [
+            Waypoint((float(tcp[0]), float(tcp[1]), top), yaw, None, straight=True,
+                     label='lift held %s' % move.block),
+            Waypoint((tx, ty, top), yaw, None, straight=True, label='above target'),
+            Waypoint((tx, ty, release), yaw, 'open', straight=True, label='release'),
+            Waypoint((tx, ty, top), yaw, None, straight=True, label='retreat'),
+        ]
 
     def move_waypoints(self, move: MoveSpec, num_blocks: int) -> List[Waypoint]:
         """Return the six waypoints of one block move (see the module docstring)."""

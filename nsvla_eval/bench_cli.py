@@ -5,10 +5,11 @@
 ``nsvla bench``: the benchmark table, blocks x perception x fault injection, beside the paper.
 
 Every setting runs seeded closed-loop episodes in the embedded physics world, in this process
-(:func:`nsvla_control.bench_cli.run_one`: the executor's skills, motion, planner and episode
-logic, without DDS), seeds ``--seed`` .. ``--seed + episodes - 1`` for every setting, so settings
-are compared on the same worlds. The decision work of each episode (the perception calls and
-the planning calls) is metered in the process: CPU seconds, planner subprocesses included, times
+(:func:`nsvla_control.bench_cli.run_one`: THE executor class the executor node serves, with the
+parameters of ``config/nsvla_params.yaml``; only the arm and camera I/O are in-process),
+seeds ``--seed`` .. ``--seed + episodes - 1`` for every setting, so settings are compared
+on the same worlds. The decision work of each episode (the perception calls and the planning
+calls) is metered in the process: CPU seconds, planner subprocesses included, times
 watts per busy core, labelled ``estimated``; where a hardware meter (RAPL, NVML) is available
 its joules over the same calls are reported next to it, labelled ``measured``. The training
 energy of the learned perception is read from the record next to the weights or from
@@ -46,9 +47,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--episodes', type=int, default=5, help='episodes per setting')
     parser.add_argument('--seed', type=int, default=0, help='seed of the first episode')
     parser.add_argument('--goal-peg', type=int, default=3, help='peg the tower must end on')
-    parser.add_argument('--engine', default='fast-downward', help='planning engine')
-    parser.add_argument('--max-replans', type=int, default=10,
-                        help='replans per episode before giving up')
+    parser.add_argument('--engine', default=None,
+                        help='planning engine (default: the planner key of the params file)')
+    parser.add_argument('--max-replans', type=int, default=None,
+                        help='override the executor\'s max_replans (default: the params file)')
+    parser.add_argument('--params-file', default=None,
+                        help='stack params YAML (default config/nsvla_params.yaml)')
     parser.add_argument('--watts-per-core', type=float, default=None,
                         help='watts of one busy core for the estimate (default: '
                              'config/perception.yaml)')
@@ -200,13 +204,13 @@ def _check_backend(perception: str, blocks: int) -> None:
         raise ConfigError('perception %s cannot run: %s' % (perception, exc)) from None
 
 
-def _warm_up(perceptions: List[str], engine: str) -> None:
+def _warm_up(perceptions: List[str], engine: Optional[str]) -> None:
     """Pay one-time costs (imports, first planner and network calls) before metering."""
     import numpy as np
 
     from nsvla_planner.planning import Planner
     from nsvla_planner.state import Goal, SymbolicState
-    Planner(engine, 60.0, 'move').plan(SymbolicState.tower(2), Goal.tower(2, 3))
+    Planner(engine or 'fast-downward', 60.0).plan(SymbolicState.tower(2), Goal.tower(2, 3))
     learned = [p for p in perceptions if p != 'ground_truth']
     if learned:
         from nsvla_perception.backend import make_perceiver
@@ -226,7 +230,7 @@ def run_episode_record(blocks: int, perception: str, faults: float, seed: int,
     t0 = time.monotonic()
     try:
         res = run_one(blocks, seed, faults, perception, 'tower', args.goal_peg, args.engine,
-                      args.max_replans)
+                      args.max_replans, params_file=args.params_file)
     except NsvlaError as exc:
         rec = {'solved': False, 'reason': '%s: %s' % (exc.status, exc), 'moves': 0,
                'replans': 0, 'recoveries': 0, 'wall_s': time.monotonic() - t0,
@@ -284,10 +288,17 @@ def run(args: argparse.Namespace) -> int:
         meters.close()
     hw = [m.source for m in meters.meters if not m.estimated]
     rows = bench_table.aggregate(records)
+    from nsvla_common.paths import params_path
+    from nsvla_control.executor import load_parameters
+    overrides = {} if args.max_replans is None else {'max_replans': args.max_replans}
     meta = {
         'machine': '%s, %d CPUs' % (platform.platform(), os.cpu_count() or 0),
         'python': sys.version.split()[0], 'episodes': args.episodes, 'seed': args.seed,
         'engine': args.engine, 'goal_peg': args.goal_peg, 'max_replans': args.max_replans,
+        'params_file': params_path(args.params_file),
+        'executor_params': load_parameters(args.params_file, overrides),
+        'code_path': 'nsvla_control.executor.Executor (the executor node\'s class), in-process '
+                     'arm and camera I/O',
         'total_wall_s': round(time.monotonic() - t0, 1),
         'energy': {'estimated': not hw, 'source': '+'.join(hw) if hw else 'estimate',
                    'watts_per_core': watts, 'meters': meters.describe(),

@@ -21,7 +21,7 @@ import time
 from typing import Any, Dict, List, Optional
 
 from nsvla_common.errors import NsvlaError
-from nsvla_control.episode_cli import describe, follow_episode
+from nsvla_control.episode_cli import describe, execute_task
 from nsvla_eval.graph import graph, params_file
 from nsvla_eval.launcher import Launcher, NodeDied
 
@@ -113,8 +113,11 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
+    from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
     from sensor_msgs.msg import Image
-    from std_msgs.msg import String
+
+    from nsvla_energy.messages import record_from_msg
+    from nsvla_interfaces.msg import EpisodeEnergy, SymbolicState as StateMsg
 
     t0 = time.monotonic()
     domain = _pick_domain(args.domain_id)
@@ -155,12 +158,20 @@ def run(args: argparse.Namespace) -> int:
                 del frames[:-400]
 
         node.create_subscription(Image, 'camera/image_raw', on_image, 2)
-        node.create_subscription(String, 'energy/episode',
-                                 lambda m: energy.append(json.loads(m.data)), 10)
+        episode_qos = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE,
+                                 durability=DurabilityPolicy.TRANSIENT_LOCAL)
+
+        def on_energy(msg: EpisodeEnergy) -> None:
+            try:
+                energy.append(record_from_msg(msg))
+            except NsvlaError as exc:
+                print('[demo] unreadable energy record: %s' % exc, file=sys.stderr)
+
+        node.create_subscription(EpisodeEnergy, 'energy/episode', on_energy, episode_qos)
         ready_topic = 'sim/ground_truth' if args.perception == 'ground_truth' \
             else 'symbolic_state'
-        seen: List[str] = []
-        node.create_subscription(String, ready_topic, lambda m: seen.append(m.data), 10)
+        seen: List[Any] = []
+        node.create_subscription(StateMsg, ready_topic, seen.append, 10)
         print('[demo] waiting for the nodes ...', flush=True)
         deadline = time.monotonic() + 120.0
         while not seen:
@@ -175,10 +186,11 @@ def run(args: argparse.Namespace) -> int:
             if line:
                 print('[demo] ' + line, flush=True)
 
-        end = follow_episode(node, executor, args.instruction, args.timeout, show,
-                             check=launcher.check)
+        end = execute_task(node, executor, args.instruction, args.timeout, show,
+                           check=launcher.check)
+        show(end)
         wait_energy = time.monotonic() + 5.0
-        while not energy and time.monotonic() < wait_energy:
+        while not energy and time.monotonic() < wait_energy and end.get('episode_id'):
             executor.spin_once(timeout_sec=0.1)
     except (NsvlaError, KeyboardInterrupt) as exc:
         end = {'result': 'failed', 'reason': str(exc) or 'interrupted'}
@@ -188,7 +200,8 @@ def run(args: argparse.Namespace) -> int:
         node.destroy_node()
         rclpy.try_shutdown(context=context)
         launcher.stop()
-    record = energy[-1] if energy else {}
+    mine = [r for r in energy if r.get('episode_id') == end.get('episode_id')]
+    record = mine[-1] if mine else {}
     plots: Dict[str, Optional[str]] = {'gif': _frames_gif(frames[::10] + frames[-1:],
                                                           os.path.join(out_dir, 'camera.gif'))}
     csv_path = os.path.join(out_dir, 'power.csv')

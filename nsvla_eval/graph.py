@@ -19,14 +19,12 @@ Uses:
 """
 
 import json
-import os
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
 from nsvla_common.errors import ConfigError
-from nsvla_common.paths import config_path
+from nsvla_common.paths import DEFAULT_PARAMS, params_path  # noqa: F401 - re-exported
 
-DEFAULT_PARAMS = 'nsvla_params.yaml'
 PERCEPTION_BACKENDS = ('ground_truth', 'classic', 'learned')
 MOTION_BACKENDS = ('builtin', 'moveit')
 
@@ -115,7 +113,4 @@ def graph(name: str, use_sim_time: Optional[bool] = None, perception: str = 'cla
 
 def params_file(path: Optional[str] = None) -> str:
     """Absolute path of the stack-wide parameters YAML (one key per node)."""
-    resolved = os.path.abspath(config_path(path or DEFAULT_PARAMS))
-    if not os.path.isfile(resolved):
-        raise ConfigError('parameters file %s does not exist' % resolved)
-    return resolved
+    return params_path(path)

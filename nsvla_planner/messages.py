@@ -30,7 +30,7 @@ WORLD_FRAME = 'world'
 
 # ----------------------------------------------------------------------------- time
 def stamp_to_time(seconds: Optional[float]) -> Any:
-    """builtin_interfaces/Time of ``seconds`` (now, wall clock, when None)."""
+    """Return the builtin_interfaces/Time of ``seconds`` (now, wall clock, when None)."""
     from builtin_interfaces.msg import Time
     t = time.time() if seconds is None else float(seconds)
     if not math.isfinite(t) or t < 0:
@@ -40,7 +40,7 @@ def stamp_to_time(seconds: Optional[float]) -> Any:
 
 
 def time_to_stamp(msg: Any) -> float:
-    """Seconds of a builtin_interfaces/Time."""
+    """Return the seconds of a builtin_interfaces/Time."""
     return int(msg.sec) + int(msg.nanosec) * 1e-9
 
 
@@ -70,7 +70,7 @@ def _facts_from_msgs(facts: Sequence[Any]) -> List[Dict[str, Any]]:
 
 
 def stacks_to_msgs(stacks: Optional[Dict[str, Sequence[str]]]) -> List[Any]:
-    """``{peg: [bottom, ..., top]}`` -> Stack[] (pegs in name order)."""
+    """Convert ``{peg: [bottom, ..., top]}`` to Stack[] (pegs in name order)."""
     from nsvla_interfaces.msg import Stack
     if not stacks:
         return []
@@ -79,14 +79,14 @@ def stacks_to_msgs(stacks: Optional[Dict[str, Sequence[str]]]) -> List[Any]:
 
 
 def stacks_from_msgs(stacks: Sequence[Any]) -> Dict[str, List[str]]:
-    """Stack[] -> ``{peg: [bottom, ..., top]}``."""
+    """Convert Stack[] to ``{peg: [bottom, ..., top]}``."""
     return {s.peg: list(s.blocks) for s in stacks}
 
 
 # ----------------------------------------------------------------------------- states
 def state_to_msg(state: SymbolicState, frame_id: str = WORLD_FRAME,
                  remembered: bool = False, loose: Sequence[Any] = ()) -> Any:
-    """SymbolicState -> nsvla_interfaces/SymbolicState (stamp: the state's, else now)."""
+    """Convert a SymbolicState to nsvla_interfaces/SymbolicState (stamp: the state's, else now)."""
     from nsvla_interfaces.msg import SymbolicState as StateMsg
     data = state.to_dict()
     msg = StateMsg()
@@ -118,13 +118,13 @@ def _state_from_msg(msg: Any) -> SymbolicState:
 
 
 def state_from_msg(msg: Any) -> SymbolicState:
-    """nsvla_interfaces/SymbolicState -> SymbolicState; ValidationError naming the fact."""
+    """Convert nsvla_interfaces/SymbolicState to a SymbolicState (ValidationError naming why)."""
     return _guard('symbolic_state', _state_from_msg, msg)
 
 
 # ----------------------------------------------------------------------------- goals
 def goal_to_msg(goal: Goal) -> Any:
-    """Goal -> nsvla_interfaces/Goal."""
+    """Convert a Goal to nsvla_interfaces/Goal."""
     from nsvla_interfaces.msg import Goal as GoalMsg
     return GoalMsg(text=goal.text, num_blocks=int(goal.num_blocks or 0),
                    num_pegs=int(goal.num_pegs or 0),
@@ -144,26 +144,26 @@ def _goal_from_msg(msg: Any, num_blocks: int, num_pegs: int) -> Goal:
 
 
 def goal_from_msg(msg: Any, num_blocks: int = 16, num_pegs: int = 9) -> Goal:
-    """nsvla_interfaces/Goal -> Goal, objects range-checked against the sizes given."""
+    """Convert nsvla_interfaces/Goal to a Goal, objects range-checked against the sizes given."""
     return _guard('goal', _goal_from_msg, msg, num_blocks, num_pegs)
 
 
 # ----------------------------------------------------------------------------- plans
 def steps_to_msgs(steps: Sequence[Dict[str, Any]]) -> List[Any]:
-    """Plan steps ``{'action', 'args'}`` -> PlanStep[]."""
+    """Convert plan steps ``{'action', 'args'}`` to PlanStep[]."""
     from nsvla_interfaces.msg import PlanStep
     return [PlanStep(action=str(s['action']), args=[str(a) for a in s.get('args', [])])
             for s in steps]
 
 
 def steps_from_msgs(steps: Sequence[Any]) -> List[Dict[str, Any]]:
-    """PlanStep[] -> plan steps."""
+    """Convert PlanStep[] to plan steps."""
     return [{'action': s.action, 'args': list(s.args)} for s in steps]
 
 
 def plan_to_msg(result: PlanResult, goal: Optional[Goal] = None,
                 state: Optional[SymbolicState] = None, optimal_tower_moves: int = 0) -> Any:
-    """PlanResult (+ the goal and the state it was planned for) -> nsvla_interfaces/Plan."""
+    """Convert a PlanResult (+ the goal and state it was planned for) to nsvla_interfaces/Plan."""
     from nsvla_interfaces.msg import Plan
     msg = Plan(status=result.status, reason=result.reason, engine=result.engine,
                form=result.form, seconds=float(result.seconds), moves=int(result.moves),
@@ -184,12 +184,12 @@ def _plan_from_msg(msg: Any) -> PlanResult:
 
 
 def plan_from_msg(msg: Any) -> PlanResult:
-    """nsvla_interfaces/Plan -> PlanResult (the goal and state: goal_from_msg, state_from_msg)."""
+    """Convert nsvla_interfaces/Plan to a PlanResult (goal_from_msg, planned_state: the rest)."""
     return _guard('plan', _plan_from_msg, msg)
 
 
 def planned_state(msg: Any) -> Optional[SymbolicState]:
-    """The state a Plan message was planned from, or None when it carries none."""
+    """Return the state a Plan message was planned from, or None when it carries none."""
     if not msg.state.num_blocks:
         return None
     return state_from_msg(msg.state)
@@ -202,7 +202,7 @@ def _num(value: Any, default: float = 0.0) -> float:
 
 
 def event_to_msg(event: Dict[str, Any], frame_id: str = '') -> Any:
-    """An episode's event dict (see :mod:`nsvla_control.episode`) -> EpisodeEvent."""
+    """Convert an episode's event dict (see :mod:`nsvla_control.episode`) -> EpisodeEvent."""
     from nsvla_interfaces.msg import EpisodeEvent
     msg = EpisodeEvent(episode_id=str(event.get('episode_id', '')),
                        event=str(event.get('event', '')))
@@ -274,5 +274,5 @@ def _event_from_msg(msg: Any) -> Dict[str, Any]:
 
 
 def event_from_msg(msg: Any) -> Dict[str, Any]:
-    """EpisodeEvent -> the event dict the episode emitted (schema ``nsvla/execution_status/1``)."""
+    """Convert an EpisodeEvent to the event dict the episode emitted (execution_status/1)."""
     return _guard('episode event', _event_from_msg, msg)

@@ -2,38 +2,60 @@
 # Licensed under the Apache License, Version 2.0
 
 """
-Planner node: symbolic state + goal (words or JSON) -> validated plan.
+Planner node: a goal (words or facts) + a state -> a validated plan. Planning never moves.
 
-Subscribes ``symbolic_state`` and ``goal`` (std_msgs/String), serves ``~/plan``
-(std_srvs/Trigger: the plan JSON in ``message``, or the error) and publishes every planning
-result on ``plan`` (std_msgs/String, ``nsvla/plan/1``, with a ``status``). A new goal triggers
-planning at once when a known state is there (``plan_on_goal``). Bad input is logged and
-answered, never fatal.
+Serves the ``plan_task`` action (nsvla_interfaces/PlanTask: cancellable, feedback per stage)
+and the ``~/get_plan`` service (nsvla_interfaces/GetPlan: the same answer, no side effects at
+all). Both plan from the request's ``start`` state when it has one, else from the latest fresh
+``symbolic_state`` (waiting up to ``state_timeout_s`` for the first). Every ``plan_task`` result
+is also published on ``plan`` (nsvla_interfaces/Plan) for bags and people watching; nothing
+acts on it. Requests beyond ``max_concurrent`` are answered at once with status ``busy`` and
+the reason; bad input of any kind is answered with the reason, logged and counted, never fatal.
 """
 
 import sys
 import threading
-from typing import Any, Dict, Optional
+import time
+from typing import Any, Callable, Optional, Tuple
 
-from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
-                                SetParametersResult)
+from rcl_interfaces.msg import SetParametersResult
+from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
 from rclpy.node import Node
-from std_msgs.msg import String
-from std_srvs.srv import Trigger
+from rclpy.qos import QoSProfile
 
-from nsvla_common import envelope
 from nsvla_common.errors import ConfigError, NsvlaError, ValidationError
+from nsvla_common.params import declare, Param
 from nsvla_common.spin import run_node
-from nsvla_planner import domain
+from nsvla_interfaces.action import PlanTask
+from nsvla_interfaces.msg import Plan as PlanMsg, SymbolicState as StateMsg
+from nsvla_interfaces.srv import GetPlan
+from nsvla_planner import domain, messages
 from nsvla_planner.language import parse_instruction
-from nsvla_planner.planning import ENGINES, Planner, PLAN_SCHEMA, PlanResult
+from nsvla_planner.planning import ENGINES, Planner, PlanResult
 from nsvla_planner.scene_words import colours_from_scene
 from nsvla_planner.state import Goal, SymbolicState
 
+THREADS = 8
 
-def _descriptor(text: str, **kwargs: Any) -> ParameterDescriptor:
-    return ParameterDescriptor(description=text, **kwargs)
+PARAMETERS = (
+    Param('engine', 'fast-downward', 'unified-planning engine', choices=tuple(sorted(ENGINES))),
+    Param('timeout_s', 30.0, 'wall-clock bound per plan, seconds', 0.1, 3600.0),
+    Param('num_pegs', 3, 'pegs in the scene; a state with another count is refused', 3, 9),
+    Param('plan_form', 'pick_place',
+          'plan form: pick_place (pick + place actions) or move (one action per move)',
+          choices=domain.FORMS),
+    Param('scene_config', 'scene_default.yaml',
+          'scene YAML giving block colour names for instructions', read_only=True),
+    Param('min_confidence', 0.5,
+          'refuse to plan from a state whose least confident fact is below this', 0.0, 1.0),
+    Param('state_timeout_s', 10.0,
+          'seconds a request without a start state waits for the first known symbolic_state',
+          0.0, 600.0),
+    Param('max_concurrent', THREADS - 2,
+          'requests planned or waiting at once; more are answered busy', 1, THREADS - 2,
+          read_only=True),
+)
 
 
 class PlannerNode(Node):
@@ -41,40 +63,32 @@ class PlannerNode(Node):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__('planner', **kwargs)
-        self.declare_parameter('engine', 'fast-downward', _descriptor(
-            'unified-planning engine: %s' % ', '.join(sorted(ENGINES))))
-        self.declare_parameter('timeout_s', 30.0, _descriptor(
-            'wall-clock bound per plan, seconds',
-            floating_point_range=[FloatingPointRange(from_value=0.1, to_value=3600.0)]))
-        self.declare_parameter('num_pegs', 3, _descriptor(
-            'pegs in the scene; a state with another count is refused',
-            integer_range=[IntegerRange(from_value=3, to_value=9)]))
-        self.declare_parameter('plan_form', 'pick_place', _descriptor(
-            'plan form: pick_place (pick + place actions) or move (one action per move)'))
-        self.declare_parameter('scene_config', 'scene_default.yaml', _descriptor(
-            'scene YAML giving block colour names for instructions'))
-        self.declare_parameter('plan_on_goal', True, _descriptor(
-            'plan and publish as soon as a goal arrives and a known state is there'))
-        self.declare_parameter('min_confidence', 0.5, _descriptor(
-            'refuse to plan from a state whose least confident fact is below this',
-            floating_point_range=[FloatingPointRange(from_value=0.0, to_value=1.0)]))
-        self._planner = self._make_planner(self.get_parameter('engine').value,
-                                           self.get_parameter('timeout_s').value,
-                                           self.get_parameter('plan_form').value)
+        self.params = declare(self, PARAMETERS)
+        self._planner = self._make_planner(self.params['engine'], self.params['timeout_s'],
+                                           self.params['plan_form'])
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self._lock = threading.Lock()
+        self._state_cond = threading.Condition(self._lock)
         self._state: Optional[SymbolicState] = None
-        self._goal_raw: Optional[str] = None
-        self._pending = False   # a goal waits for the first known state
-        self._requests = 0
+        self._active = 0
+        self.requests = 0
+        self.rejected_states = 0
         io_group = MutuallyExclusiveCallbackGroup()
         work_group = ReentrantCallbackGroup()
-        self._pub = self.create_publisher(String, 'plan', 10)
-        self.create_subscription(String, 'symbolic_state', self._on_state, 10,
+        deep = QoSProfile(depth=100)
+        self._pub = self.create_publisher(PlanMsg, 'plan', 10)
+        self.create_subscription(StateMsg, 'symbolic_state', self._on_state, 10,
                                  callback_group=io_group)
-        self.create_subscription(String, 'goal', self._on_goal, 10, callback_group=work_group)
-        self.create_service(Trigger, '~/plan', self._on_plan_srv, callback_group=work_group)
-        self.get_logger().info('planner ready: engine=%s form=%s timeout=%.1fs'
+        self.create_service(GetPlan, '~/get_plan', self._on_get_plan, qos_profile=deep,
+                            callback_group=work_group)
+        self._server = ActionServer(
+            self, PlanTask, 'plan_task', execute_callback=self._on_plan_task,
+            goal_callback=lambda _req: GoalResponse.ACCEPT,
+            cancel_callback=lambda _handle: CancelResponse.ACCEPT, callback_group=work_group,
+            goal_service_qos_profile=deep, result_service_qos_profile=deep,
+            cancel_service_qos_profile=deep)
+        self.get_logger().info('planner ready: engine=%s form=%s timeout=%.1fs; serving '
+                               'plan_task and ~/get_plan'
                                % (self._planner.engine, self._planner.form,
                                   self._planner.timeout_s))
 
@@ -87,125 +101,149 @@ class PlannerNode(Node):
 
     def _on_set_parameters(self, params: Any) -> SetParametersResult:
         values = {p.name: p.value for p in params}
-        engine = values.get('engine', self._planner.engine)
-        timeout_s = values.get('timeout_s', self._planner.timeout_s)
-        form = values.get('plan_form', self._planner.form)
         try:
-            planner = Planner(engine, timeout_s, form)
-        except ValidationError as exc:
+            checked = {p.name: p.check(values[p.name]) for p in PARAMETERS
+                       if p.name in values}
+            planner = Planner(checked.get('engine', self._planner.engine),
+                              checked.get('timeout_s', self._planner.timeout_s),
+                              checked.get('plan_form', self._planner.form))
+        except NsvlaError as exc:
             return SetParametersResult(successful=False, reason=str(exc))
+        self.params.update(checked)
         self._planner = planner
         return SetParametersResult(successful=True)
 
     # ----------------------------------------------------------------- inputs
-    def _on_state(self, msg: String) -> None:
+    def _on_state(self, msg: StateMsg) -> None:
         try:
-            state = SymbolicState.from_json(msg.data)
-            if state.num_pegs != self.get_parameter('num_pegs').value:
+            if msg.remembered:
+                return    # not an observation: keep planning from the last fresh one
+            state = messages.state_from_msg(msg)
+            if state.num_pegs != self.params['num_pegs']:
                 raise ValidationError('state has %d pegs, this planner is set for %d'
-                                      % (state.num_pegs, self.get_parameter('num_pegs').value))
-        except NsvlaError as exc:
-            self.get_logger().warning('dropped symbolic_state: %s' % exc,
+                                      % (state.num_pegs, self.params['num_pegs']))
+        except Exception as exc:  # noqa: BLE001 - outside input: count, log, stay up
+            self.rejected_states += 1
+            self.get_logger().warning('dropped symbolic_state (%d so far): %s'
+                                      % (self.rejected_states, exc),
                                       throttle_duration_sec=2.0)
             return
-        with self._lock:
+        with self._state_cond:
             self._state = state
-            pending = self._pending and state.known
-            if pending:
-                self._pending = False
-        if pending:
-            self.get_logger().info('first known symbolic_state: planning for the waiting goal')
-            self._plan_and_publish()
-
-    def _on_goal(self, msg: String) -> None:
-        with self._lock:
-            self._goal_raw = msg.data
-            state = self._state
-        self.get_logger().info('goal received: %s' % msg.data[:200])
-        if state is None or not state.known:
-            with self._lock:
-                self._pending = bool(self.get_parameter('plan_on_goal').value)
-            self.get_logger().info('no known symbolic_state yet: will plan %s'
-                                   % ('when one arrives' if self._pending else 'on request'))
-            return
-        try:
-            self._parse_goal(msg.data, state)
-        except NsvlaError as exc:
-            self.get_logger().error('goal refused: %s' % exc)
-            self._publish(PlanResult(exc.status, [], self._planner.engine, 0.0, reason=str(exc),
-                                     form=self._planner.form), None, state)
-            return
-        if self.get_parameter('plan_on_goal').value:
-            self._plan_and_publish()
-
-    def _parse_goal(self, raw: str, state: SymbolicState) -> Goal:
-        if raw.lstrip().startswith('{'):
-            goal = Goal.from_json(raw, state.num_blocks, state.num_pegs)
-        else:
-            colours = colours_from_scene(self.get_parameter('scene_config').value,
-                                         state.num_blocks, missing_ok=True)
-            goal = parse_instruction(raw, state.num_blocks, state.num_pegs, colours)
-        goal.check_against(state)
-        return goal
+            self._state_cond.notify_all()
 
     # ----------------------------------------------------------------- planning
-    def _plan_and_publish(self) -> Dict[str, Any]:
-        with self._lock:
-            state, raw = self._state, self._goal_raw
-        goal = None
-        try:
-            if state is None:
-                raise ValidationError('no symbolic_state received yet')
-            if not state.known:
-                raise ValidationError('the latest symbolic_state is unknown: %s' % state.reason)
-            floor = self.get_parameter('min_confidence').value
-            if state.min_confidence() < floor:
-                raise ValidationError('the latest symbolic_state is not confident enough '
-                                      '(%.2f < %.2f)' % (state.min_confidence(), floor))
-            if raw is None:
-                raise ValidationError('no goal received yet')
-            goal = self._parse_goal(raw, state)
-            result = self._planner.plan(state, goal)
-        except NsvlaError as exc:
-            result = PlanResult(exc.status, [], self._planner.engine, 0.0, reason=str(exc),
-                                form=self._planner.form)
-        except Exception as exc:  # noqa: BLE001 - a planner bug must not take the node down
-            self.get_logger().error('planning raised %s: %s' % (type(exc).__name__, exc))
-            result = PlanResult('error', [], self._planner.engine, 0.0,
-                                reason='internal error: %s: %s' % (type(exc).__name__, exc),
-                                form=self._planner.form)
-        return self._publish(result, goal, state)
+    def _start_state(self, start: Any, cancelled: Callable[[], bool]) -> SymbolicState:
+        if start:
+            return messages.state_from_msg(start[0])
+        end = time.monotonic() + self.params['state_timeout_s']
+        with self._state_cond:
+            while (self._state is None or not self._state.known) and not cancelled():
+                left = end - time.monotonic()
+                if left <= 0:
+                    break
+                self._state_cond.wait(min(0.2, left))
+            state = self._state
+        if state is None:
+            raise ValidationError('no symbolic_state received within %.1f s'
+                                  % self.params['state_timeout_s'])
+        return state
 
-    def _publish(self, result: PlanResult, goal: Optional[Goal],
-                 state: Optional[SymbolicState]) -> Dict[str, Any]:
-        self._requests += 1
-        body = result.to_dict()
-        body['request_id'] = self._requests
-        body['goal'] = goal.to_dict() if goal else None
-        body['state'] = state.to_dict() if state and state.known else None
-        if state and state.known and result.ok:
-            body['optimal_tower_moves'] = domain.optimal_tower_moves(state.num_blocks)
-        data = envelope.make(PLAN_SCHEMA, body)
-        self._pub.publish(String(data=envelope.dumps(data)))
-        if result.ok:
-            self.get_logger().info('plan #%d: %d moves by %s in %.2f s'
-                                   % (self._requests, result.moves, result.engine,
-                                      result.seconds))
+    def _goal(self, instruction: str, goal: Any, state: SymbolicState) -> Goal:
+        if goal:
+            out = messages.goal_from_msg(goal[0], state.num_blocks, state.num_pegs)
+        elif instruction.strip():
+            colours = colours_from_scene(self.params['scene_config'], state.num_blocks,
+                                         missing_ok=True)
+            out = parse_instruction(instruction, state.num_blocks, state.num_pegs, colours)
         else:
-            self.get_logger().warning('plan #%d failed (%s): %s'
-                                      % (self._requests, result.status, result.reason))
-        return data
+            raise ValidationError('the request has neither an instruction nor goal facts')
+        out.check_against(state)
+        return out
 
-    def _on_plan_srv(self, request: Trigger.Request, response: Trigger.Response) -> Any:
-        data = self._plan_and_publish()
-        response.success = data['status'] == 'solved'
-        response.message = envelope.dumps(data)
+    def solve(self, instruction: str, goal_msgs: Any, start: Any,
+              cancelled: Callable[[], bool] = lambda: False
+              ) -> Tuple[PlanResult, Optional[Goal], Optional[SymbolicState]]:
+        """Answer one request; never raises (the result's status and reason say what failed)."""
+        planner = self._planner
+        with self._lock:
+            busy = self._active >= self.params['max_concurrent']
+            if not busy:
+                self._active += 1
+                self.requests += 1
+        if busy:
+            return PlanResult('busy', [], planner.engine, 0.0, form=planner.form,
+                              reason='%d requests are being planned: try again shortly'
+                              % self.params['max_concurrent']), None, None
+        goal = state = None
+        try:
+            if len(goal_msgs) > 1 or len(start) > 1:
+                raise ValidationError('at most one goal and one start state per request')
+            state = self._start_state(start, cancelled)
+            if not state.known:
+                raise ValidationError('the state is unknown: %s' % state.reason)
+            floor = self.params['min_confidence']
+            if state.min_confidence() < floor:
+                raise ValidationError('the state is not confident enough (%.2f < %.2f)'
+                                      % (state.min_confidence(), floor))
+            goal = self._goal(str(instruction), goal_msgs, state)
+            result = planner.plan(state, goal, cancelled)
+        except NsvlaError as exc:
+            result = PlanResult(exc.status, [], planner.engine, 0.0, reason=str(exc),
+                                form=planner.form)
+        except Exception as exc:  # noqa: BLE001 - bad input or a bug: answer, stay up
+            self.get_logger().error('planning raised %s: %s' % (type(exc).__name__, exc))
+            result = PlanResult('error', [], planner.engine, 0.0, form=planner.form,
+                                reason='internal error: %s: %s' % (type(exc).__name__, exc))
+        finally:
+            with self._lock:
+                self._active -= 1
+        return result, goal, state if state is not None and state.known else None
+
+    def _plan_msg(self, result: PlanResult, goal: Optional[Goal],
+                  state: Optional[SymbolicState]) -> PlanMsg:
+        tower = domain.optimal_tower_moves(state.num_blocks) if state and result.ok else 0
+        return messages.plan_to_msg(result, goal, state, tower)
+
+    def _log(self, kind: str, result: PlanResult) -> None:
+        if result.ok:
+            self.get_logger().info('%s: %d moves by %s in %.2f s'
+                                   % (kind, result.moves, result.engine, result.seconds))
+        else:
+            self.get_logger().warning('%s: %s: %s' % (kind, result.status, result.reason))
+
+    def _on_get_plan(self, request: GetPlan.Request, response: GetPlan.Response) -> Any:
+        result, goal, state = self.solve(request.instruction, request.goal, request.start)
+        self._log('get_plan', result)
+        response.plan = self._plan_msg(result, goal, state)
         return response
+
+    def _on_plan_task(self, goal_handle: Any) -> Any:
+        t0 = time.monotonic()
+
+        def cancelled() -> bool:
+            return goal_handle.is_cancel_requested
+
+        goal_handle.publish_feedback(PlanTask.Feedback(stage='planning', elapsed_s=0.0))
+        req = goal_handle.request
+        result, goal, state = self.solve(req.instruction, req.goal, req.start, cancelled)
+        self._log('plan_task', result)
+        msg = self._plan_msg(result, goal, state)
+        goal_handle.publish_feedback(PlanTask.Feedback(stage='done',
+                                                       elapsed_s=time.monotonic() - t0))
+        if result.status == 'cancelled' or goal_handle.is_cancel_requested:
+            goal_handle.canceled()
+        elif result.ok:
+            goal_handle.succeed()
+        else:
+            goal_handle.abort()
+        self._pub.publish(msg)
+        return PlanTask.Result(plan=msg)
 
 
 def main(args: Any = None) -> int:
     """Run the planner node until Ctrl-C; exit 2 when its parameters are refused."""
-    return run_node(PlannerNode, 'planner', args, threads=3)
+    return run_node(PlannerNode, 'planner', args, threads=THREADS)
 
 
 if __name__ == '__main__':

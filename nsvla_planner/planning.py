@@ -17,10 +17,10 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Tuple
+from typing import Any, Callable, Dict, List, Set, Tuple
 
-from nsvla_common.errors import (NsvlaError, PlanningError, PlanningTimeout, UnsolvableError,
-                                 ValidationError)
+from nsvla_common.errors import (NsvlaError, PlanningCancelled, PlanningError, PlanningTimeout,
+                                 UnsolvableError, ValidationError)
 from nsvla_planner import domain
 from nsvla_planner.state import Goal, SymbolicState
 
@@ -28,6 +28,7 @@ PLAN_SCHEMA = 'plan'
 # unified-planning's global environment (expression manager, factory) is not thread-safe: two
 # threads building problems at once fail with "Expression has a different environment".
 _UP_LOCK = threading.RLock()
+Cancelled = Callable[[], bool]
 
 
 @dataclass(frozen=True)
@@ -230,17 +231,55 @@ def _child_solve(state_json: str, goal_json: str, form: str, engine: str, out: A
         out.put(('error', [{'reason': '%s: %s' % (type(exc).__name__, exc)}]))
 
 
-def _run_bounded(target: Any, args: Tuple, timeout_s: float, in_process: bool) -> Tuple[str, Any]:
-    """Run ``target(*args, out_queue)`` in a thread or a spawned process under a wall bound."""
+def _children() -> Set[int]:
+    try:
+        import psutil
+        return {c.pid for c in psutil.Process().children(recursive=True)}
+    except Exception:  # noqa: BLE001 - no psutil / process gone: nothing to stop
+        return set()
+
+
+def _kill(pids: Set[int]) -> None:
+    """Kill the engine processes ``pids`` (started for the plan being cancelled)."""
+    import psutil
+    for pid in pids:
+        try:
+            psutil.Process(pid).kill()
+        except Exception:  # noqa: BLE001 - it ended on its own meanwhile
+            pass
+
+
+def _wait(out_q: Any, timeout_s: float, cancelled: Cancelled, before: Set[int]) -> Any:
+    """Wait for the engine's answer; on cancel kill the processes it started."""
+    end = time.monotonic() + timeout_s
+    while True:
+        try:
+            return out_q.get(timeout=max(0.0, min(0.05, end - time.monotonic())))
+        except queue.Empty:
+            pass
+        if cancelled():
+            _kill(_children() - before)
+            return 'cancelled', []
+        if time.monotonic() >= end:
+            return 'timeout', []
+
+
+def _run_bounded(target: Any, args: Tuple, timeout_s: float, in_process: bool,
+                 cancelled: Cancelled = lambda: False) -> Tuple[str, Any]:
+    """
+    Run ``target(*args, out_queue)`` in a thread or a spawned process under a wall bound.
+
+    ``cancelled()`` is polled 20 times a second; when it turns true the engine's processes
+    are killed and ('cancelled', []) is returned.
+    """
+    before = _children()
     if in_process:
         ctx = multiprocessing.get_context('spawn')
         out = ctx.Queue()
         proc = ctx.Process(target=target, args=args + (out,), daemon=True)
         proc.start()
         try:
-            return out.get(timeout=timeout_s)
-        except queue.Empty:
-            return 'timeout', []
+            return _wait(out, timeout_s, cancelled, before)
         finally:
             if proc.is_alive():
                 proc.kill()
@@ -253,12 +292,13 @@ def _run_bounded(target: Any, args: Tuple, timeout_s: float, in_process: bool) -
         except Exception as exc:  # noqa: BLE001 - report anything to the caller
             out_q.put(('error', [{'reason': '%s: %s' % (type(exc).__name__, exc)}]))
 
-    threading.Thread(target=work, daemon=True).start()
-    try:
-        # the engine has its own timeout; the grace covers process start-up and clean-up
-        return out_q.get(timeout=timeout_s + 2.0)
-    except queue.Empty:
-        return 'timeout', []
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    # the engine has its own timeout; the grace covers process start-up and clean-up
+    answer = _wait(out_q, timeout_s + 2.0, cancelled, before)
+    if answer[0] == 'cancelled':
+        worker.join(5.0)   # unified-planning is not thread-safe: let the engine call unwind
+    return answer
 
 
 class Planner:
@@ -277,12 +317,17 @@ class Planner:
         self.timeout_s = float(timeout_s)
         self.form = form
 
-    def plan(self, state: SymbolicState, goal: Goal) -> PlanResult:
-        """Plan and validate; never raises for a bad problem, the status says what happened."""
-        with _UP_LOCK:
-            return self._plan(state, goal)
+    def plan(self, state: SymbolicState, goal: Goal,
+             cancelled: Cancelled = lambda: False) -> PlanResult:
+        """
+        Plan and validate; never raises for a bad problem, the status says what happened.
 
-    def _plan(self, state: SymbolicState, goal: Goal) -> PlanResult:
+        ``cancelled()`` true while the engine runs stops it (status ``cancelled``).
+        """
+        with _UP_LOCK:
+            return self._plan(state, goal, cancelled)
+
+    def _plan(self, state: SymbolicState, goal: Goal, cancelled: Cancelled) -> PlanResult:
         t0 = time.perf_counter()
         spec = ENGINES[self.engine]
         try:
@@ -292,10 +337,12 @@ class Planner:
             elif spec.in_process:
                 status, steps = _run_bounded(_child_solve, (state.to_json(), goal.to_json(),
                                                             self.form, self.engine),
-                                             self.timeout_s, True)
+                                             self.timeout_s, True, cancelled)
             else:
                 status, steps = _run_bounded(_solve_up, (problem, spec, self.timeout_s),
-                                             self.timeout_s, False)
+                                             self.timeout_s, False, cancelled)
+            if status == 'cancelled':
+                raise PlanningCancelled('cancelled while %s was planning' % self.engine)
             if status == 'timeout':
                 raise PlanningTimeout('%s found no plan within %.1f s'
                                       % (self.engine, self.timeout_s))

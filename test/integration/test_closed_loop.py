@@ -1,56 +1,100 @@
 # Copyright 2026 nsvla maintainers
 # Licensed under the Apache License, Version 2.0
 
-"""Simulation + planner + executor over DDS solve the tower from an instruction, in physics."""
+"""The launched graph (sim + planner + executor over DDS) solves towers through execute_task."""
 
 import io
 
 import pytest
 
-from nsvla_control.episode_cli import follow_episode
+from nsvla_control.episode_cli import execute_task
 from nsvla_eval.graph import graph, params_file
 from nsvla_eval.launcher import Launcher
 
 pytestmark = pytest.mark.integration
 
 
-def _run(ros_node, drop_grasps=''):
+def _launch(sim_params):
     nodes = [n for n in graph('embedded', perception='ground_truth')
              if n.name != 'power_monitor']
     for node in nodes:
         if node.name == 'sim':
-            node.parameters.update({'real_time_factor': 4.0, 'camera_rate': 0.0,
-                                    'drop_grasps': drop_grasps, 'num_blocks': 3})
+            node.parameters.update(dict({'real_time_factor': 4.0, 'camera_rate': 0.0,
+                                         'num_blocks': 3}, **sim_params))
     out = io.StringIO()
     launcher = Launcher(nodes, params_file(), output=out)
     launcher.start()
-    plans = []
+    return launcher, out
+
+
+def _episode(ros_node, launcher, out, instruction):
     try:
-        end = follow_episode(ros_node, ros_node.executor, 'move the tower to the right peg',
-                             240.0, None, plans, check=launcher.check)
+        return execute_task(ros_node, ros_node.executor, instruction, 240.0,
+                            check=launcher.check)
     except Exception:
         print(out.getvalue()[-4000:])
         raise
+
+
+def test_three_instructions_on_one_graph_that_stays_up(ros_node):
+    launcher, out = _launch({})
+    try:
+        first = _episode(ros_node, launcher, out, 'move the tower to the middle peg')
+        assert first['result'] == 'solved', (first['reason'], out.getvalue()[-3000:])
+        assert first['moves'] == 7 and first['replans'] == 0
+        steps = [e for e in first['events'] if e['event'] == 'step_end']
+        assert len(steps) == 7 and all(s['result'] == 'ok' for s in steps)
+        illegal = _episode(ros_node, launcher, out, 'put the yellow block on the red block')
+        assert illegal['result'] == 'failed' and illegal['moves'] == 0
+        assert 'planner' in illegal['reason'], illegal['reason']
+        third = _episode(ros_node, launcher, out, 'move the tower to the right peg')
+        assert third['result'] == 'solved', (third['reason'], out.getvalue()[-3000:])
+        assert third['moves'] == 7
+        assert launcher.dead() is None
     finally:
         launcher.stop()
-    return end, plans, out.getvalue()
 
 
-def test_three_block_tower_from_an_instruction(ros_node):
-    end, plans, log = _run(ros_node)
-    assert end['result'] == 'solved', (end.get('reason'), log[-3000:])
-    assert end['moves'] == 7 and end['replans'] == 0
-    steps = [e for e in end['events'] if e['event'] == 'step_end']
-    assert len(steps) == 7 and all(s['result'] == 'ok' for s in steps)
-    assert plans[0]['status'] == 'solved' and plans[0]['moves'] == 7
+def test_the_bench_and_the_launched_graph_take_the_same_moves():
+    """Same seed, same random start, no faults: the in-process bench and DDS agree move by move."""
+    import rclpy
+    from rclpy.executors import SingleThreadedExecutor
+
+    from nsvla_control.bench_cli import run_one
+    seed = 3
+    bench = run_one(3, seed, 0.0, 'ground_truth', 'random', 3)
+    assert bench.solved, bench.reason
+    bench_moves = [s['action']['args'] for s in bench.steps]
+    launcher, out = _launch({'seed': seed, 'start': 'random'})
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    node = rclpy.create_node('nsvla_test_same_moves', context=context)
+    executor = SingleThreadedExecutor(context=context)
+    executor.add_node(node)
+    try:
+        end = execute_task(node, executor, 'move the tower to the right peg', 240.0,
+                           check=launcher.check)
+    finally:
+        executor.shutdown()
+        node.destroy_node()
+        rclpy.try_shutdown(context=context)
+        launcher.stop()
+    assert end['result'] == 'solved', (end['reason'], out.getvalue()[-3000:])
+    graph_moves = [e['action']['args'] for e in end['events'] if e['event'] == 'step_end']
+    assert graph_moves == bench_moves
+    assert end['moves'] == bench.moves and end['replans'] == bench.replans == 0
 
 
-def test_a_dropped_block_is_recovered_by_replanning(ros_node):
+def test_a_dropped_block_is_replanned_for(ros_node):
     # the fifth grasp slips (b1 on its way onto b2): the block falls, the executor sees a
     # state it did not expect and asks the planner again
-    end, plans, log = _run(ros_node, drop_grasps='5')
-    assert end['result'] == 'solved', (end.get('reason'), log[-3000:])
+    launcher, out = _launch({'drop_grasps': '5'})
+    try:
+        end = _episode(ros_node, launcher, out, 'move the tower to the right peg')
+    finally:
+        launcher.stop()
     replans = [e for e in end['events'] if e['event'] == 'replan']
-    assert len(replans) >= 1 and end['replans'] == len(replans)
     assert any(s['result'] == 'mismatch' for s in end['events'] if s['event'] == 'step_end')
+    assert len(replans) >= 1 and end['replans'] == len(replans)
+    assert end['result'] == 'solved', (end.get('reason'), out.getvalue()[-3000:])
     assert end['moves'] > 7

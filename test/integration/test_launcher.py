@@ -67,12 +67,12 @@ def test_unavailable_module_is_refused():
 
 @pytest.mark.integration
 def test_launcher_starts_and_stops_the_planner_graph(ros_node):
-    from std_srvs.srv import Trigger
+    from nsvla_interfaces.srv import GetPlan
     out = io.StringIO()
     launcher = Launcher(graph('planner'), params_file(), output=out)
     launcher.start()
     try:
-        client = ros_node.create_client(Trigger, 'planner/plan')
+        client = ros_node.create_client(GetPlan, 'planner/get_plan')
         assert ros_node.spin_until(client.service_is_ready, 20.0), out.getvalue()
         assert launcher.dead() is None
     finally:

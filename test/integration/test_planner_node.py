@@ -1,9 +1,9 @@
 # Copyright 2026 nsvla maintainers
 # Licensed under the Apache License, Version 2.0
 
-"""The planner node as its own process over loopback DDS."""
+"""The planner node as its own process over loopback DDS: plan_task, ~/get_plan, bad input."""
 
-import json
+import time
 
 import pytest
 
@@ -14,73 +14,151 @@ pytestmark = pytest.mark.integration
 
 
 def _setup(ros_node, node_process, *params):
-    from std_msgs.msg import String
-    from std_srvs.srv import Trigger
+    from rclpy.action import ActionClient
+
+    from nsvla_interfaces.action import PlanTask
+    from nsvla_interfaces.msg import Plan, SymbolicState as StateMsg
+    from nsvla_interfaces.srv import GetPlan
     args = []
     for p in params:
         args += ['-p', p]
     proc = node_process('nsvla_planner.planner_node', args)
     plans = []
-    ros_node.create_subscription(String, 'plan', lambda m: plans.append(json.loads(m.data)), 10)
-    state_pub = ros_node.create_publisher(String, 'symbolic_state', 10)
-    goal_pub = ros_node.create_publisher(String, 'goal', 10)
-    client = ros_node.create_client(Trigger, 'planner/plan')
-    assert ros_node.spin_until(lambda: client.service_is_ready()
-                               and state_pub.get_subscription_count() > 0
-                               and goal_pub.get_subscription_count() > 0, 20.0), proc.log()
-    return proc, plans, state_pub, goal_pub, client
+    ros_node.create_subscription(Plan, 'plan', plans.append, 50)
+    state_pub = ros_node.create_publisher(StateMsg, 'symbolic_state', 10)
+    client = ros_node.create_client(GetPlan, 'planner/get_plan')
+    action = ActionClient(ros_node, PlanTask, 'plan_task')
+    assert ros_node.spin_until(lambda: client.service_is_ready() and action.server_is_ready()
+                               and state_pub.get_subscription_count() > 0, 20.0), proc.log()
+    return proc, plans, state_pub, client, action
 
 
-def _call(ros_node, client):
-    from std_srvs.srv import Trigger
-    future = client.call_async(Trigger.Request())
+def _get_plan(ros_node, client, instruction='', goal=None, start=None):
+    from nsvla_interfaces.srv import GetPlan
+    from nsvla_planner import messages
+    req = GetPlan.Request(instruction=instruction)
+    if goal is not None:
+        req.goal = [messages.goal_to_msg(goal)]
+    if start is not None:
+        req.start = [messages.state_to_msg(start)]
+    future = client.call_async(req)
     assert ros_node.spin_until(future.done, 60.0)
-    return future.result()
+    return future.result().plan
 
 
-def test_state_and_instruction_give_a_valid_plan(ros_node, node_process):
-    from std_msgs.msg import String
-    proc, plans, state_pub, goal_pub, client = _setup(ros_node, node_process,
-                                                      'plan_on_goal:=true')
+def _plan_task(ros_node, action, instruction='', start=None, cancel_after=None):
+    from nsvla_interfaces.action import PlanTask
+    from nsvla_planner import messages
+    req = PlanTask.Goal(instruction=instruction)
+    if start is not None:
+        req.start = [messages.state_to_msg(start)]
+    send = action.send_goal_async(req)
+    assert ros_node.spin_until(send.done, 30.0)
+    handle = send.result()
+    assert handle.accepted
+    if cancel_after is not None:
+        ros_node.spin_until(lambda: False, cancel_after)
+        handle.cancel_goal_async()
+    res = handle.get_result_async()
+    assert ros_node.spin_until(res.done, 90.0)
+    return res.result()
+
+
+def test_plan_task_and_get_plan_plan_from_the_state(ros_node, node_process):
+    from nsvla_planner import messages
+    proc, plans, state_pub, client, action = _setup(ros_node, node_process)
     start = SymbolicState.from_stacks({'p1': ['b3', 'b1'], 'p2': ['b2']}, 3, 3)
-    state_pub.publish(String(data=start.to_json()))
-    ros_node.spin_until(lambda: False, 0.5)
-    goal_pub.publish(String(data='stack everything on peg 3'))
-    assert ros_node.spin_until(lambda: plans, 60.0), proc.log()
-    published = plans[-1]
-    assert published['schema'] == 'nsvla/plan/1' and published['status'] == 'solved'
-    response = _call(ros_node, client)
-    assert response.success, response.message
-    data = json.loads(response.message)
-    final = domain.replay(start, data['plan'])
-    assert Goal.tower(3, 3).satisfied_by(final)
-    assert data['moves'] == len(domain.bfs_plan(start, Goal.tower(3, 3)))
+    for _ in range(3):
+        state_pub.publish(messages.state_to_msg(start))
+        ros_node.spin_until(lambda: False, 0.2)
+    out = _plan_task(ros_node, action, 'stack everything on peg 3')
+    plan = out.result.plan
+    assert plan.status == 'solved', plan.reason
+    steps = messages.steps_from_msgs(plan.steps)
+    assert Goal.tower(3, 3).satisfied_by(domain.replay(start, steps))
+    assert plan.moves == len(domain.bfs_plan(start, Goal.tower(3, 3)))
+    assert messages.planned_state(plan) == start
+    assert ros_node.spin_until(lambda: plans, 10.0)     # plan_task results are published
+    published = len(plans)
+    # get_plan: same answer, from a given start state, and nothing published
+    other = SymbolicState.tower(3)
+    answer = _get_plan(ros_node, client, 'move the tower to the middle peg', start=other)
+    assert answer.status == 'solved' and answer.moves == 7
+    ros_node.spin_until(lambda: False, 1.0)
+    assert len(plans) == published
     assert proc.alive()
 
 
-def test_bad_input_is_answered_and_the_node_survives(ros_node, node_process):
-    from std_msgs.msg import String
-    proc, plans, state_pub, goal_pub, client = _setup(ros_node, node_process,
-                                                      'plan_on_goal:=false')
-    response = _call(ros_node, client)
-    assert not response.success and 'no symbolic_state received yet' in response.message
-    state_pub.publish(String(data='{this is not json'))
-    state_pub.publish(String(data=json.dumps({
-        'schema': 'nsvla/symbolic_state/1', 'stamp': 0, 'num_blocks': 2, 'num_pegs': 3,
-        'facts': [{'predicate': 'on', 'args': ['b2', 'b1']},
-                  {'predicate': 'on', 'args': ['b1', 'p1']}]})))
+def test_bad_requests_and_messages_are_answered_and_the_node_survives(ros_node, node_process):
+    from nsvla_interfaces.msg import Fact, Goal as GoalMsg, SymbolicState as StateMsg
+    from nsvla_planner import messages
+    proc, plans, state_pub, client, action = _setup(ros_node, node_process)
+    # malformed symbolic_state messages: unknown predicate, bad names, impossible counts
+    bad = StateMsg(status='known', num_blocks=3, num_pegs=3,
+                   facts=[Fact(predicate='on', args=['b9', 'p1'])])
+    state_pub.publish(bad)
+    state_pub.publish(StateMsg(status='known', num_blocks=0, num_pegs=3))
+    state_pub.publish(StateMsg(status='weird', num_blocks=3, num_pegs=3))
+    state_pub.publish(StateMsg(status='known', num_blocks=3, num_pegs=3,
+                               facts=[Fact(predicate='[on]', args=[], confidence=-1.0)]))
     ros_node.spin_until(lambda: False, 0.5)
-    response = _call(ros_node, client)
-    assert not response.success and 'no symbolic_state' in response.message
-    state_pub.publish(String(data=SymbolicState.tower(3).to_json()))
-    goal_pub.publish(String(data='move the tower to the moon'))
-    ros_node.spin_until(lambda: False, 0.5)
-    response = _call(ros_node, client)
-    assert not response.success
-    assert json.loads(response.message)['status'] == 'unknown_instruction'
-    goal_pub.publish(String(data=Goal.tower(3, 2).to_json()))
-    ros_node.spin_until(lambda: False, 0.5)
-    response = _call(ros_node, client)
-    assert response.success and json.loads(response.message)['moves'] == 7
+    assert proc.alive(), proc.log()
+    tower = SymbolicState.tower(3)
+    # nothing to plan for, an impossible goal, an unknown word, malformed goal facts
+    assert _get_plan(ros_node, client, '', start=tower).status == 'invalid'
+    illegal = _get_plan(ros_node, client, 'put the yellow block on the red block', start=tower)
+    assert illegal.status != 'solved' and illegal.reason
+    word = _get_plan(ros_node, client, 'frobnicate the tower', start=tower)
+    assert word.status == 'unknown_instruction', word.reason
+    from nsvla_interfaces.srv import GetPlan
+    req = GetPlan.Request(goal=[GoalMsg(facts=[Fact(predicate='on', args=['b1'])])],
+                          start=[messages.state_to_msg(tower)])
+    future = client.call_async(req)
+    assert ros_node.spin_until(future.done, 30.0)
+    assert future.result().plan.status == 'invalid'
+    # a start state that breaks the rules (larger on smaller)
+    illegal_start = StateMsg(status='known', num_blocks=2, num_pegs=3, facts=[
+        Fact(predicate='on', args=['b2', 'b1'], confidence=1.0),
+        Fact(predicate='on', args=['b1', 'p1'], confidence=1.0)])
+    req = GetPlan.Request(instruction='move the tower to the right peg', start=[illegal_start])
+    future = client.call_async(req)
+    assert ros_node.spin_until(future.done, 30.0)
+    assert future.result().plan.status in ('illegal_state', 'invalid')
+    assert proc.alive(), proc.log()
+    # still plans afterwards
+    assert _get_plan(ros_node, client, 'move the tower to the right peg',
+                     start=tower).status == 'solved'
+
+
+def test_thirty_concurrent_requests_are_all_answered(ros_node, node_process):
+    from nsvla_interfaces.srv import GetPlan
+    from nsvla_planner import messages
+    from rclpy.qos import QoSProfile
+    proc, plans, state_pub, client, action = _setup(ros_node, node_process)
+    # a client's own request writer keeps only its QoS depth of unsent requests (10 by
+    # default): a client sending 30 at once needs a deeper queue, the server has one
+    client = ros_node.create_client(GetPlan, 'planner/get_plan',
+                                    qos_profile=QoSProfile(depth=100))
+    assert ros_node.spin_until(client.service_is_ready, 10.0)
+    start = messages.state_to_msg(SymbolicState.tower(3))
+    futures = [client.call_async(GetPlan.Request(instruction='move the tower to peg %d'
+                                                 % (2 + i % 2), start=[start]))
+               for i in range(30)]
+    assert ros_node.spin_until(lambda: all(f.done() for f in futures), 120.0), \
+        '%d of 30 answered' % sum(f.done() for f in futures)
+    statuses = [f.result().plan.status for f in futures]
+    assert set(statuses) <= {'solved', 'busy'}, statuses
+    assert statuses.count('solved') >= 6
+    busy = [f.result().plan.reason for f in futures if f.result().plan.status == 'busy']
+    assert all(busy), 'a busy answer without a reason'
     assert proc.alive()
-    assert 'dropped symbolic_state' in proc.log()
+
+
+def test_cancel_stops_the_engine(ros_node, node_process):
+    proc, plans, state_pub, client, action = _setup(ros_node, node_process, 'timeout_s:=120.0')
+    t0 = time.monotonic()
+    out = _plan_task(ros_node, action, 'move the tower to the right peg',
+                     start=SymbolicState.tower(13), cancel_after=1.0)
+    assert out.result.plan.status == 'cancelled', out.result.plan.reason
+    assert time.monotonic() - t0 < 20.0
+    assert proc.alive()

@@ -24,7 +24,13 @@ class SymbolicRobot:
         index = self.count
         self.count += 1
         fault = self.faults.get(index)
+        if self.state.holding == block:      # the place half of a move left in the hand
+            self.state = domain.apply(self.state, {'action': 'place', 'args': [block, onto]})
+            return True, ''
         src = self.state.support[block]
+        if fault == 'stuck':           # the arm stopped mid-move: the block stays in the hand
+            self.state = domain.apply(self.state, {'action': 'pick', 'args': [block, src]})
+            return False, 'trajectory refused'
         if fault == 'slip':            # the grasp slips: nothing moves
             return False, 'grasp slipped'
         step = {'action': 'move', 'args': [block, src, onto]}
@@ -123,3 +129,27 @@ def test_a_transient_look_is_checked_again_before_replanning():
     robot.observe = observe
     res = run_episode(robot, PLANNER.plan, Goal.tower(3, 3), 'e8')
     assert res.solved and res.replans == 0 and res.moves == 7 and stale['left'] == 0
+
+
+def test_a_block_left_in_the_hand_is_placed_by_the_next_plan():
+    robot = SymbolicRobot(SymbolicState.tower(3), faults={2: 'stuck'})
+    events = []
+    res = run_episode(robot, Planner('fast-downward', form='pick_place').plan, Goal.tower(3, 3),
+                      'e1', events.append)
+    assert res.solved, res.reason
+    assert res.replans == 1
+    replan = [e for e in events if e['event'] == 'replan'][0]
+    assert ['holding', ['b1']] in [[f['predicate'], f['args']] for f in replan['state']['facts']]
+    placed = [e['action'] for e in events if e['event'] == 'step_start'][3]
+    assert placed['action'] == 'place' and placed['args'][0] == 'b1'
+
+
+def test_a_leading_place_is_a_move_from_the_hand():
+    from nsvla_control.skills import HAND, steps_to_moves
+    moves = steps_to_moves([{'action': 'place', 'args': ['b1', 'p3']},
+                            {'action': 'pick', 'args': ['b2', 'p1']},
+                            {'action': 'place', 'args': ['b2', 'p2']}])
+    assert moves == [('b1', HAND, 'p3'), ('b2', 'p1', 'p2')]
+    with pytest.raises(Exception):
+        steps_to_moves([{'action': 'pick', 'args': ['b2', 'p1']},
+                        {'action': 'place', 'args': ['b1', 'p2']}])

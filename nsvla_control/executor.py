@@ -1,0 +1,200 @@
+# Copyright 2026 nsvla maintainers
+# Licensed under the Apache License, Version 2.0
+
+"""
+THE executor: one class, no rclpy, used by the executor node and by every benchmark.
+
+:class:`Executor` holds the episode logic (:func:`nsvla_control.episode.run_episode`), the
+skills, the motion backend and the parameters (:data:`PARAMETERS`, the ``executor`` key of
+``config/nsvla_params.yaml``). What differs between a launched graph and an in-process bench is
+only I/O, behind two small protocols:
+
+- an :class:`Arm` sends a trajectory segment to the controllers, waits (in the robot's time)
+  and reports joint positions: ROS topics in the node, the MuJoCo world in the bench;
+- :class:`Eyes` give the next *fresh* symbolic state after a wait: the ``symbolic_state`` topic
+  in the node, the world's camera + the same perception backend and temporal filter in the bench.
+
+The planner is a function ``(state, goal) -> PlanResult``: the planner node's ``plan_task``
+action in the node, the same :class:`~nsvla_planner.planning.Planner` with the ``planner`` key
+of the params file in the bench.
+"""
+
+from typing import Any, Callable, Dict, Mapping, Optional, Protocol, Sequence, Tuple
+
+import numpy as np
+
+from nsvla_common.errors import ConfigError, NsvlaError
+from nsvla_common.params import load_yaml, Param, resolve
+from nsvla_common.paths import params_path
+from nsvla_control.episode import EpisodeConfig, EpisodeResult, PlanFn, run_episode, StatusFn
+from nsvla_control.motion import ArmSegment, GripperSegment, MotionError, Segment
+from nsvla_control.skills import move_of, Skills
+from nsvla_planner.planning import PlanResult
+from nsvla_planner.state import block_index, Goal, SymbolicState
+
+NODE_NAME = 'executor'
+MOTION_BACKENDS = ('builtin', 'moveit')
+
+PARAMETERS: Tuple[Param, ...] = (
+    Param('motion_backend', 'builtin', 'builtin (IK + timed trajectories) or moveit (MoveItPy)',
+          read_only=True, choices=MOTION_BACKENDS),
+    Param('scene_config', 'scene_default.yaml',
+          'scene YAML: peg positions, block sizes, robot home', read_only=True),
+    Param('max_replans', 3, 'replans per episode before giving up', 0, 50),
+    Param('max_moves', 2000, 'block moves per episode before giving up', 1, 100000),
+    Param('observe_retries', 3, 'looks in a row that may come back unknown before giving up',
+          1, 20),
+    Param('velocity_scaling', 0.4, 'fraction of the Panda joint velocity limits', 0.01, 1.0,
+          read_only=True),
+    Param('acceleration_scaling', 0.3, 'fraction of the Panda joint acceleration limits',
+          0.01, 1.0, read_only=True),
+    Param('grasp_squeeze', 0.004, 'close each finger this far inside the block flats (m)',
+          0.0, 0.02),
+    Param('goal_tolerance', 0.03, 'max joint error (rad) to call a trajectory finished',
+          0.001, 0.5),
+    Param('trajectory_timeout_margin_s', 5.0,
+          "seconds past a trajectory's duration before it counts as failed", 0.0, 120.0),
+    Param('settle_s', 0.5, 'seconds to wait after a move before looking at the blocks',
+          0.0, 30.0),
+    Param('observe_timeout_s', 10.0, 'seconds to wait for a fresh symbolic_state after a move',
+          0.1, 120.0),
+    Param('plan_timeout_s', 120.0, 'seconds to wait for the planner to answer', 1.0, 3600.0),
+    Param('planner_action', 'plan_task', 'PlanTask action asked for plans', read_only=True),
+)
+
+
+def load_parameters(params_file: Optional[str] = None,
+                    overrides: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
+    """Return the executor's parameters from the stack's params YAML (+ overrides), validated."""
+    values = load_yaml(params_path(params_file), NODE_NAME)
+    values.update(overrides or {})
+    return resolve(PARAMETERS, values)
+
+
+class Arm(Protocol):
+    """What the executor needs from an arm under ros2_control-style trajectory controllers."""
+
+    arm_joints: Sequence[str]
+
+    def joint_positions(self) -> np.ndarray:
+        """Return the current positions of ``arm_joints`` (MotionError when unknown)."""
+
+    def send(self, segment: Segment) -> None:
+        """Hand one arm or gripper segment to its controller (returns at once)."""
+
+    def wait(self, seconds: float) -> None:
+        """Let ``seconds`` of the robot's time pass (sim time in simulation)."""
+
+    def hold(self) -> None:
+        """Stop the arm where it is."""
+
+
+class Eyes(Protocol):
+    """Where symbolic states come from."""
+
+    def look(self, timeout_s: float, cancelled: Callable[[], bool]) -> SymbolicState:
+        """Return the first fresh state seen from now on (unknown with the reason on timeout)."""
+
+
+def make_motion(name: str, scene: Any, params: Mapping[str, Any]) -> Any:
+    """Build the motion backend ``name`` for ``scene`` (builtin IK or MoveItPy)."""
+    if name == 'builtin':
+        from nsvla_control.motion import BuiltinMotion
+        return BuiltinMotion.for_scene(scene, velocity_scaling=params['velocity_scaling'],
+                                       acceleration_scaling=params['acceleration_scaling'])
+    if name == 'moveit':
+        from nsvla_control.moveit_backend import MoveItMotion
+        from nsvla_sim.mjcf import ARM_JOINTS
+        return MoveItMotion(ARM_JOINTS)
+    raise ConfigError('unknown motion_backend %r (choose from %s)'
+                      % (name, ', '.join(MOTION_BACKENDS)))
+
+
+class Executor:
+    """Closed-loop execution of goals on an :class:`Arm`, seen through :class:`Eyes`."""
+
+    def __init__(self, scene: Any, params: Mapping[str, Any], arm: Arm, eyes: Eyes,
+                 plan_fn: PlanFn, motion: Any = None) -> None:
+        self.params = resolve(PARAMETERS, params)
+        self.scene = scene
+        self.arm = arm
+        self.eyes = eyes
+        self.plan_fn = plan_fn
+        self.skills = Skills(scene)
+        self.motion = motion if motion is not None else make_motion(
+            self.params['motion_backend'], scene, self.params)
+        self._cancelled: Callable[[], bool] = lambda: False
+
+    def episode_config(self) -> EpisodeConfig:
+        """Return the episode bounds of the parameters."""
+        p = self.params
+        return EpisodeConfig(max_replans=p['max_replans'], max_moves=p['max_moves'],
+                             observe_retries=p['observe_retries'])
+
+    def run(self, goal: Goal, episode_id: str, status: Optional[StatusFn] = None,
+            initial_plan: Optional[PlanResult] = None,
+            cancelled: Callable[[], bool] = lambda: False) -> EpisodeResult:
+        """Run one episode for ``goal``; never raises for robot, planner or perception faults."""
+        self._cancelled = cancelled
+        try:
+            return run_episode(self, self.plan_fn, goal, episode_id, status,
+                               self.episode_config(), initial_plan=initial_plan,
+                               cancelled=cancelled)
+        finally:
+            self._cancelled = lambda: False
+
+    # ------------------------------------------------------------ Robot protocol (episode)
+    def execute_move(self, state: SymbolicState, block: str, onto: str) -> Tuple[bool, str]:
+        """Plan the arm and gripper motion of one block move and follow it."""
+        try:
+            move = move_of(state, block, onto)
+            q = self.arm.joint_positions()
+            if move.src_peg == 0:     # already in the fingers: only the place half is left
+                waypoints = self.skills.place_waypoints(move, state.num_blocks,
+                                                        self.motion.tcp_position(q))
+            else:
+                waypoints = self.skills.move_waypoints(move, state.num_blocks)
+            apothem = self.scene.block_apothems(state.num_blocks)[block_index(block) - 1]
+            opening = max(0.0, apothem - self.params['grasp_squeeze'])
+            segments, _ = self.motion.plan_move(q, waypoints, opening)
+        except NsvlaError as exc:
+            return False, str(exc)
+        return self.follow(segments)
+
+    def observe(self) -> SymbolicState:
+        """Wait ``settle_s`` for the blocks to come to rest, then the next fresh look."""
+        self.arm.wait(self.params['settle_s'])
+        return self.eyes.look(self.params['observe_timeout_s'], self._cancelled)
+
+    # ------------------------------------------------------------ motion
+    def follow(self, segments: Sequence[Segment]) -> Tuple[bool, str]:
+        """Send each segment, wait its duration, check the arm got there; stop on cancel."""
+        tol = self.params['goal_tolerance']
+        margin = self.params['trajectory_timeout_margin_s']
+        for seg in segments:
+            if self._cancelled():
+                self.arm.hold()
+                return False, 'cancelled'
+            self.arm.send(seg)
+            self.arm.wait(seg.duration)
+            if isinstance(seg, GripperSegment):
+                continue
+            assert isinstance(seg, ArmSegment)
+            target = np.asarray(seg.positions[-1], float)
+            waited = 0.0
+            step = 0.01
+            while True:
+                try:
+                    err = float(np.max(np.abs(self.arm.joint_positions() - target)))
+                except MotionError as exc:
+                    return False, str(exc)
+                if err <= tol:
+                    break
+                if waited > margin or self._cancelled():
+                    self.arm.hold()
+                    return False, ('cancelled' if self._cancelled() else
+                                   'arm did not reach the end of %r (error %.3f rad)'
+                                   % (seg.label, err))
+                self.arm.wait(step)
+                waited += step
+        return True, ''
