@@ -164,6 +164,8 @@ def run_episode(robot: Robot, plan_fn: PlanFn, goal: Goal, episode_id: str = 'ep
                       'result': 'ok' if match else 'mismatch', 'seconds': time.monotonic() - ts}
             result.steps.append(record)
             event('step_end', **record)
+            if not observed.known and cancelled():
+                return finish(False, 'cancelled')
             if not observed.known:
                 return finish(False, 'lost sight of the blocks after step %d: %s'
                               % (index, observed.reason))

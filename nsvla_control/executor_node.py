@@ -45,6 +45,8 @@ from nsvla_planner.planning import PlanResult
 from nsvla_planner.state import Goal, SymbolicState
 
 FINGER_JOINT = 'panda_finger_joint1'
+# finished goals' results are kept this long for clients that ask late (rclpy keeps 10 s)
+RESULT_KEEP_S = 900
 FEEDBACK_EVENTS = ('step_start', 'step_end', 'replan', 'recover')
 
 
@@ -265,7 +267,8 @@ class ExecutorNode(Node):
             self, ExecuteTask, 'execute_task', execute_callback=self._execute,
             goal_callback=self._on_goal, cancel_callback=self._on_cancel, callback_group=work,
             goal_service_qos_profile=QoSProfile(depth=100),
-            result_service_qos_profile=QoSProfile(depth=100))
+            result_service_qos_profile=QoSProfile(depth=100),
+            result_timeout=RESULT_KEEP_S)
         self.get_logger().info('executor ready: motion=%s scene=%s; serving execute_task'
                                % (self.params['motion_backend'], scene.source))
 

@@ -171,12 +171,15 @@ def run_attacks(real_time_factor: float = 4.0, log: Any = None) -> Dict[str, Any
         refused = [r.result().result for r in results if r.done()]
         running = [h for h, r in zip([h for h in handles if h.accepted], results)
                    if not r.done()]
-        report['execute_goals'] = {'sent': 50, 'answered_at_once': len(refused),
+        report['execute_goals'] = {'sent': 50, 'accepted': len(results),
+                                   'answered_at_once': len(refused),
                                    'refused_with_reason': sum(1 for r in refused
                                                               if not r.success and r.reason),
+                                   'reasons': sorted({r.reason[:80] for r in refused}),
                                    'running': len(running)}
         # cancel the one that runs: the arm must hold
         if running:
+            before_cancel = len(sim_events)
             cancel = running[0].cancel_goal_async()
             _spin(node, ex, cancel.done, 10.0)
             last = results[[h for h in handles if h.accepted].index(running[0])]
@@ -184,13 +187,19 @@ def run_attacks(real_time_factor: float = 4.0, log: Any = None) -> Dict[str, Any
             report['cancelled_result'] = (last.result().result.reason if last.done()
                                           else 'no result')
             report['cancelled_status'] = last.result().status if last.done() else None
+            report['arm_stopped_after_cancel'] = any(
+                e.event == 'stopped' and e.controller == 'arm_controller'
+                for e in sim_events[before_cancel:])
 
         # 5. trajectories a Panda refuses, and malformed ones
         def traj(points: List[Any]) -> Any:
             return JointTrajectory(joint_names=list(ARM_JOINTS), points=points)
 
         from builtin_interfaces.msg import Duration
-        fast = traj([JointTrajectoryPoint(positions=[3.0] + [0.0] * 6,
+        from nsvla_sim.scene import load_scene
+        home = [float(q) for q in load_scene().home]
+        # from home, joint 1 by 2 rad in 0.1 s at 30 rad/s: all within the position limits
+        fast = traj([JointTrajectoryPoint(positions=[home[0] + 2.0] + home[1:],
                                           velocities=[30.0] + [0.0] * 6,
                                           time_from_start=Duration(sec=0, nanosec=100000000))])
         nan = traj([JointTrajectoryPoint(positions=[math.nan] * 7,

@@ -36,7 +36,9 @@ from nsvla_planner.planning import ENGINES, Planner, PlanResult
 from nsvla_planner.scene_words import colours_from_scene
 from nsvla_planner.state import Goal, SymbolicState
 
-THREADS = 8
+# finished goals' results are kept this long for clients that ask late (rclpy keeps 10 s)
+RESULT_KEEP_S = 900
+THREADS = 5
 
 PARAMETERS = (
     Param('engine', 'fast-downward', 'unified-planning engine', choices=tuple(sorted(ENGINES))),
@@ -86,7 +88,8 @@ class PlannerNode(Node):
             goal_callback=lambda _req: GoalResponse.ACCEPT,
             cancel_callback=lambda _handle: CancelResponse.ACCEPT, callback_group=work_group,
             goal_service_qos_profile=deep, result_service_qos_profile=deep,
-            cancel_service_qos_profile=deep)
+            cancel_service_qos_profile=deep,
+            result_timeout=RESULT_KEEP_S)
         self.get_logger().info('planner ready: engine=%s form=%s timeout=%.1fs; serving '
                                'plan_task and ~/get_plan'
                                % (self._planner.engine, self._planner.form,

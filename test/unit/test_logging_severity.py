@@ -2,7 +2,7 @@
 # Licensed under the Apache License, Version 2.0
 
 """
-No call site in nsvla_energy logs at a severity chosen at run time.
+No call site in any nsvla package logs at a severity chosen at run time.
 
 rclpy keeps one logging context per call site (file, line, instruction) and raises
 ``ValueError: Logger severity cannot be changed between calls`` when the same site logs at a
@@ -19,7 +19,7 @@ import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LEVELS = {'debug', 'info', 'warn', 'warning', 'error', 'fatal'}
-SOURCES = sorted(glob.glob(os.path.join(REPO, 'nsvla_energy', '*.py')))
+SOURCES = sorted(glob.glob(os.path.join(REPO, 'nsvla_*', '*.py')))
 
 
 def _is_level_method(node):
