@@ -229,8 +229,8 @@ def run_attacks(real_time_factor: float = 4.0, log: Any = None) -> Dict[str, Any
         report['nodes_down'] = launcher.dead()
         end = execute_task(node, ex, 'move the tower to the right peg', 300.0,
                            check=launcher.check)
-        report['final_episode'] = {k: end.get(k) for k in ('result', 'moves', 'replans',
-                                                             'reason')}
+        keys = ('result', 'moves', 'replans', 'reason')
+        report['final_episode'] = {k: end.get(k) for k in keys}
         report['nodes_down_at_end'] = launcher.dead()
     finally:
         ex.shutdown()
