@@ -98,3 +98,27 @@ def test_a_dropped_block_is_replanned_for(ros_node):
     assert len(replans) >= 1 and end['replans'] == len(replans)
     assert end['result'] == 'solved', (end.get('reason'), out.getvalue()[-3000:])
     assert end['moves'] > 7
+
+
+def test_run_episode_notices_a_dead_executor_within_five_seconds(ros_node):
+    import os
+    import signal
+    import time
+
+    from nsvla_control.episode_cli import GRAPH_NODES, GraphWatch, NodeLeft
+    launcher, out = _launch({})
+    killed = []
+
+    def kill_on_first_step(event):
+        if event['event'] == 'step_start' and not killed:
+            os.killpg(launcher.procs['executor'].pid, signal.SIGKILL)
+            killed.append(time.monotonic())
+
+    try:
+        with pytest.raises(NodeLeft, match='executor'):
+            # the launcher's own check is not used: only what a separate client can see
+            execute_task(ros_node, ros_node.executor, 'move the tower to the right peg', 240.0,
+                         kill_on_first_step, check=GraphWatch(ros_node, GRAPH_NODES))
+        assert killed and time.monotonic() - killed[0] < 5.0
+    finally:
+        launcher.stop()
