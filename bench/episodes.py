@@ -47,8 +47,8 @@ def main(argv=None) -> int:
             results = []
             for i in range(args.episodes):
                 bar.set_postfix_str('%d blocks, faults %.2f' % (n, faults))
-                res = run_one(n, args.seed + i, faults, args.perception, 'tower', 3,
-                              'fast-downward', 10)
+                # THE executor with config/nsvla_params.yaml: no overrides
+                res = run_one(n, args.seed + i, faults, args.perception, 'tower', 3)
                 results.append(res)
                 records.append(dict(res.to_dict(), blocks=n, faults=faults, steps=None))
                 bar.update(1)

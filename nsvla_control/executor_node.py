@@ -35,6 +35,7 @@ from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
 from nsvla_common.errors import ConfigError, NsvlaError, ValidationError
 from nsvla_common.params import declare
+from nsvla_common.qos import alive_qos
 from nsvla_common.spin import run_node
 from nsvla_control.executor import Executor, PARAMETERS
 from nsvla_control.motion import ArmSegment, GripperSegment, MotionError, Segment
@@ -261,8 +262,8 @@ class ExecutorNode(Node):
         self.core = Executor(scene, self.params, self.arm, self.eyes, self.planner.plan,
                              motion=motion)
         from nsvla_interfaces.msg import EpisodeEvent
-        self._status_pub = self.create_publisher(EpisodeEvent, 'execution_status',
-                                                 QoSProfile(depth=100))
+        # short liveliness lease: a client hears within seconds when this process is gone
+        self._status_pub = self.create_publisher(EpisodeEvent, 'execution_status', alive_qos())
         self._server = ActionServer(
             self, ExecuteTask, 'execute_task', execute_callback=self._execute,
             goal_callback=self._on_goal, cancel_callback=self._on_cancel, callback_group=work,

@@ -26,6 +26,7 @@ from rclpy.qos import QoSProfile
 
 from nsvla_common.errors import ConfigError, NsvlaError, ValidationError
 from nsvla_common.params import declare, Param
+from nsvla_common.qos import alive_qos
 from nsvla_common.spin import run_node
 from nsvla_interfaces.action import PlanTask
 from nsvla_interfaces.msg import Plan as PlanMsg, SymbolicState as StateMsg
@@ -78,7 +79,8 @@ class PlannerNode(Node):
         io_group = MutuallyExclusiveCallbackGroup()
         work_group = ReentrantCallbackGroup()
         deep = QoSProfile(depth=100)
-        self._pub = self.create_publisher(PlanMsg, 'plan', 10)
+        # short liveliness lease: a client hears within seconds when this process is gone
+        self._pub = self.create_publisher(PlanMsg, 'plan', alive_qos(10))
         self.create_subscription(StateMsg, 'symbolic_state', self._on_state, 10,
                                  callback_group=io_group)
         self.create_service(GetPlan, '~/get_plan', self._on_get_plan, qos_profile=deep,

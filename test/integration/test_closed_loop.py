@@ -115,10 +115,13 @@ def test_run_episode_notices_a_dead_executor_within_five_seconds(ros_node):
             killed.append(time.monotonic())
 
     try:
-        with pytest.raises(NodeLeft, match='executor'):
+        with pytest.raises(NodeLeft, match='executor') as err:
             # the launcher's own check is not used: only what a separate client can see
             execute_task(ros_node, ros_node.executor, 'move the tower to the right peg', 240.0,
                          kill_on_first_step, check=GraphWatch(ros_node, GRAPH_NODES))
-        assert killed and time.monotonic() - killed[0] < 5.0
+        assert killed
+        elapsed = time.monotonic() - killed[0]
+        print('executor death noticed after %.2f s: %s' % (elapsed, err.value))
+        assert elapsed < 5.0, elapsed
     finally:
         launcher.stop()

