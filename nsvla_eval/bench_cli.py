@@ -288,13 +288,15 @@ def run(args: argparse.Namespace) -> int:
         meters.close()
     hw = [m.source for m in meters.meters if not m.estimated]
     rows = bench_table.aggregate(records)
+    from nsvla_common.params import load_yaml
     from nsvla_common.paths import params_path
     from nsvla_control.executor import load_parameters
     overrides = {} if args.max_replans is None else {'max_replans': args.max_replans}
     meta = {
         'machine': '%s, %d CPUs' % (platform.platform(), os.cpu_count() or 0),
         'python': sys.version.split()[0], 'episodes': args.episodes, 'seed': args.seed,
-        'engine': args.engine, 'goal_peg': args.goal_peg, 'max_replans': args.max_replans,
+        'engine': args.engine or load_yaml(params_path(args.params_file), 'planner').get(
+            'engine', 'fast-downward'), 'goal_peg': args.goal_peg, 'max_replans': args.max_replans,
         'params_file': params_path(args.params_file),
         'executor_params': load_parameters(args.params_file, overrides),
         'code_path': 'nsvla_control.executor.Executor (the executor node\'s class), in-process '

@@ -140,6 +140,9 @@ class SceneSpec:
     gravity: Vec
     solver_iterations: int
     sleep: bool = True
+    # Contact softness of the table, pegs and blocks (MuJoCo solref, solimp; see the scene file).
+    contact_solref: Vec = (0.004, 1.0)
+    contact_solimp: Vec = (0.95, 0.99, 0.001)
     block_colour_names: Tuple[str, ...] = ()
     randomisation: Randomisation = field(default_factory=Randomisation)
     source: str = ''
@@ -284,6 +287,10 @@ def scene_from_dict(data: Mapping[str, Any], source: str = '<dict>') -> SceneSpe
         solver_iterations=int(_num(phys.get('solver_iterations', 50),
                                    'physics.solver_iterations', 1, 1000)),
         sleep=bool(phys.get('sleep', True)),
+        contact_solref=_vec(phys.get('contact_solref', [0.004, 1.0]), 2,
+                            'physics.contact_solref', 1e-4, 10.0),
+        contact_solimp=_vec(phys.get('contact_solimp', [0.95, 0.99, 0.001]), 3,
+                            'physics.contact_solimp', 1e-4, 0.9999),
         block_colour_names=_colour_names(blocks.get('colour_names', []), len(colours)),
         randomisation=Randomisation(
             block_offset=_num(rnd.get('block_offset', 0.0), 'randomisation.block_offset',
@@ -340,6 +347,15 @@ def _check_geometry(spec: SceneSpec) -> None:
                 raise ConfigError('scene: pegs p%d and p%d are %.3f m apart; the largest blocks '
                                   '(%.3f m across) and the fingers need %.3f m'
                                   % (i + 1, j + 1, gap, 2 * corner, 2 * corner + 0.03))
+    timeconst, _ = spec.contact_solref
+    if timeconst < 2 * spec.timestep - 1e-12:
+        # MuJoCo clamps a shorter time constant to two timesteps without a word.
+        raise ConfigError('scene: physics.contact_solref time constant %g is below twice the '
+                          'timestep (%g); MuJoCo would clamp it' % (timeconst, 2 * spec.timestep))
+    dmin, dmax, _ = spec.contact_solimp
+    if dmin > dmax:
+        raise ConfigError('scene: physics.contact_solimp needs dmin <= dmax, got %r'
+                          % (spec.contact_solimp,))
     if spec.peg_height < spec.block_height:
         raise ConfigError('scene: pegs.height %g is lower than one block (%g)'
                           % (spec.peg_height, spec.block_height))
