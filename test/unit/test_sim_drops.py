@@ -22,9 +22,12 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import mujoco
 import numpy as np
 import pytest
+import yaml
 
+from nsvla_common.errors import ConfigError
+from nsvla_common.paths import config_path
 from nsvla_sim import mjcf
-from nsvla_sim.scene import load_scene, SceneSpec
+from nsvla_sim.scene import load_scene, scene_from_dict, SceneSpec
 from nsvla_sim.world import HanoiWorld
 
 TOLERANCE = 0.002            # m of overlap allowed between two rings after they settle
@@ -270,13 +273,28 @@ def test_dropped_rings_do_not_sink_into_each_other(spec, capsys):
 
 
 def test_the_drops_catch_the_soft_contact_that_sank_rings(spec):
-    """With MuJoCo's default contact the same kind of drops sink rings 5 mm deep or more."""
+    """With MuJoCo's default contact the same drops sink rings into each other (>5 mm)."""
     soft = dataclasses.replace(spec, **MUJOCO_DEFAULT_CONTACT)
-    drops = [d for d in make_drops() if d.kind in ('on_larger', 'on_smaller') and
-             d.height > 0.08][:4]
-    assert drops
+    drops = [d for d in make_drops() if d.kind in ('on_larger', 'on_smaller', 'on_stack')
+             and d.height > 0.08][:8]
+    assert len(drops) == 8
     results = run_drops(soft, drops, show=False)
     assert _worst(results, 'ring') > 0.005
+    assert sum(r['ring'] > TOLERANCE for r in results) >= 3
+
+
+@pytest.mark.parametrize('key, value, words', [
+    ('contact_solref', [0.003, 1.0], 'twice the timestep'),
+    ('contact_solimp', [0.99, 0.95, 0.001], 'dmin <= dmax'),
+    ('contact_solref', [0.004], 'physics.contact_solref'),
+])
+def test_the_scene_refuses_contact_settings_mujoco_would_not_keep(key, value, words):
+    with open(config_path('scene_default.yaml')) as f:
+        data = yaml.safe_load(f)
+    data['physics'][key] = value
+    with pytest.raises(ConfigError) as err:
+        scene_from_dict(data)
+    assert words in str(err.value)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
