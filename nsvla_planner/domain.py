@@ -11,6 +11,11 @@ Two plan forms exist, as in the published domain and its compact variant:
   (every block is smaller than every peg).
 - ``move``: ``move(x, from, to)`` does both at once.
 
+A loose block (``loose(x, y)``: off every peg, lying on the table or resting illegally on ``y``)
+is taken back by ``pick_loose(x, y)`` (then an ordinary ``place``) or, in the move form,
+``move_loose(x, y, to)``. Nothing else can touch it, and nothing may be stacked on it. When no
+block is loose these actions never apply, so plans stay 2^n - 1 for the tower.
+
 These rules are the ground truth the tests replay plans through; the unified-planning model in
 :mod:`nsvla_planner.planning` is written from the same text.
 """
@@ -19,9 +24,10 @@ from collections import deque
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from nsvla_common.errors import NsvlaError, ValidationError
-from nsvla_planner.state import block, block_index, Goal, peg, SymbolicState
+from nsvla_planner.state import block, block_index, Goal, peg, SymbolicState, TABLE
 
 FORMS = ('pick_place', 'move')
+LOOSE_ACTIONS = ('pick_loose', 'move_loose')
 Step = Dict[str, object]
 
 
@@ -37,9 +43,11 @@ def smaller(x: str, y: str) -> bool:
 
 
 def _copy(state: SymbolicState, support: Dict[str, str],
-          holding: Optional[str]) -> SymbolicState:
+          holding: Optional[str], loose: Optional[Dict[str, str]] = None) -> SymbolicState:
+    loose = dict(state.loose) if loose is None else loose
     return SymbolicState(state.num_blocks, state.num_pegs, support, holding,
-                         source=state.source)
+                         source=state.source, loose=loose,
+                         poses={b: p for b, p in state.poses.items() if b in loose})
 
 
 def apply(state: SymbolicState, step: Step) -> SymbolicState:
@@ -47,8 +55,8 @@ def apply(state: SymbolicState, step: Step) -> SymbolicState:
     name = step.get('action')
     args = list(step.get('args', []))  # type: ignore[call-overload]
     objects = set(state.blocks()) | set(state.pegs())
-    for a in args:
-        if a not in objects:
+    for j, a in enumerate(args):
+        if a not in objects and not (name in LOOSE_ACTIONS and j == 1 and a == TABLE):
             raise IllegalActionError('%s%s: unknown object %r' % (name, tuple(args), a))
     support = dict(state.support)
     label = '%s(%s)' % (name, ', '.join(args))
@@ -72,6 +80,22 @@ def apply(state: SymbolicState, step: Step) -> SymbolicState:
             raise IllegalActionError('%s: %s is not smaller than %s' % (label, x, y))
         support[x] = y
         return _copy(state, support, None)
+    if name == 'pick_loose' and len(args) == 2:
+        x, y = args
+        if state.holding is not None:
+            raise IllegalActionError('%s: the hand already holds %s' % (label, state.holding))
+        if state.loose.get(x) != y:
+            raise IllegalActionError('%s: %s is not loose on %s' % (label, x, y))
+        loose = dict(state.loose)
+        del loose[x]
+        return _copy(state, support, x, loose)
+    if name == 'move_loose' and len(args) == 3:
+        x, f, t = args
+        lifted = apply(state, {'action': 'pick_loose', 'args': [x, f]})
+        try:
+            return apply(lifted, {'action': 'place', 'args': [x, t]})
+        except IllegalActionError as exc:
+            raise IllegalActionError('%s: %s' % (label, str(exc).split(': ', 1)[1])) from None
     if name == 'move' and len(args) == 3:
         x, f, t = args
         lifted = apply(state, {'action': 'pick', 'args': [x, f]})
@@ -94,7 +118,7 @@ def replay(state: SymbolicState, plan: Sequence[Step]) -> SymbolicState:
 
 def count_moves(plan: Sequence[Step]) -> int:
     """Count the block moves in a plan of either form (a place or a move is one move)."""
-    return sum(1 for s in plan if s.get('action') in ('place', 'move'))
+    return sum(1 for s in plan if s.get('action') in ('place', 'move', 'move_loose'))
 
 
 def to_form(plan: Sequence[Step], state: SymbolicState, form: str) -> List[Step]:
@@ -102,25 +126,27 @@ def to_form(plan: Sequence[Step], state: SymbolicState, form: str) -> List[Step]
     if form not in FORMS:
         raise ValidationError('plan form must be one of %s, got %r' % (FORMS, form))
     out: List[Step] = []
-    pending: Optional[Tuple[str, str]] = None
+    pending: Optional[Tuple[str, str, str]] = None
     for step in plan:
         state = apply(state, step)
         args = list(step['args'])  # type: ignore[call-overload]
-        if step['action'] == 'move':
+        if step['action'] in ('move', 'move_loose'):
             x, f, t = args
-            out += ([{'action': 'move', 'args': [x, f, t]}] if form == 'move' else
-                    [{'action': 'pick', 'args': [x, f]}, {'action': 'place', 'args': [x, t]}])
-        elif step['action'] == 'pick':
-            pending = (args[0], args[1])
+            pick = 'pick' if step['action'] == 'move' else 'pick_loose'
+            out += ([{'action': step['action'], 'args': [x, f, t]}] if form == 'move' else
+                    [{'action': pick, 'args': [x, f]}, {'action': 'place', 'args': [x, t]}])
+        elif step['action'] in ('pick', 'pick_loose'):
+            pending = (str(step['action']), args[0], args[1])
             if form == 'pick_place':
-                out.append({'action': 'pick', 'args': args})
+                out.append({'action': step['action'], 'args': args})
         else:
             if form == 'pick_place':
                 out.append({'action': 'place', 'args': args})
             elif pending is None:
                 raise ValidationError('a place without a pick cannot become a move')
             else:
-                out.append({'action': 'move', 'args': [pending[0], pending[1], args[1]]})
+                kind = 'move' if pending[0] == 'pick' else 'move_loose'
+                out.append({'action': kind, 'args': [pending[1], pending[2], args[1]]})
                 pending = None
     return out
 
@@ -159,6 +185,8 @@ def recursive_to_tower(state: SymbolicState, dst: int) -> List[Step]:
     """
     if state.holding is not None:
         raise ValidationError('recursive_to_tower needs an empty hand')
+    if state.loose:
+        raise ValidationError('recursive_to_tower needs every block on a peg (none loose)')
     if state.num_pegs != 3:
         raise ValidationError('recursive_to_tower is optimal only for three pegs')
     pos = list(state.assignment())
@@ -194,6 +222,8 @@ def bfs_plan(state: SymbolicState, goal: Goal,
     """Breadth-first search in move form: shortest plan or None when unreachable (small n only)."""
     if state.holding is not None:
         raise ValidationError('bfs_plan needs an empty hand')
+    if state.loose:
+        raise ValidationError('bfs_plan needs every block on a peg (none loose)')
     start = state
     if goal.satisfied_by(start):
         return []

@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from nsvla_common import envelope
 from nsvla_common.errors import NsvlaError, ValidationError
 from nsvla_planner.planning import PlanResult
-from nsvla_planner.state import GOAL_SCHEMA, Goal, STATE_SCHEMA, SymbolicState
+from nsvla_planner.state import GOAL_SCHEMA, Goal, STATE_SCHEMA, SymbolicState, TABLE
 
 EPISODE_EVENTS = ('episode_start', 'step_start', 'step_end', 'replan', 'recover', 'episode_end')
 STATUS_SCHEMA = 'execution_status'
@@ -84,8 +84,29 @@ def stacks_from_msgs(stacks: Sequence[Any]) -> Dict[str, List[str]]:
 
 
 # ----------------------------------------------------------------------------- states
+def _loose_to_msgs(state: SymbolicState) -> List[Any]:
+    from geometry_msgs.msg import Point
+
+    from nsvla_interfaces.msg import LooseBlock
+    out = []
+    for b in sorted(state.loose, key=lambda name: int(name[1:])):
+        on = state.loose[b]
+        pose = state.poses.get(b)
+        msg = LooseBlock(block=b, resting_on='' if on == TABLE else on,
+                         confidence=float(state.confidence(('loose', (b, on)))))
+        if pose is not None:
+            msg.position = Point(x=float(pose.x), y=float(pose.y), z=float(pose.z))
+            msg.yaw = float(pose.yaw)
+            msg.upright = bool(pose.upright)
+        else:
+            msg.position = Point(x=math.nan, y=math.nan, z=math.nan)
+            msg.yaw = math.nan
+        out.append(msg)
+    return out
+
+
 def state_to_msg(state: SymbolicState, frame_id: str = WORLD_FRAME,
-                 remembered: bool = False, loose: Sequence[Any] = ()) -> Any:
+                 remembered: bool = False) -> Any:
     """Convert a SymbolicState to nsvla_interfaces/SymbolicState (stamp: the state's, else now)."""
     from nsvla_interfaces.msg import SymbolicState as StateMsg
     data = state.to_dict()
@@ -99,7 +120,7 @@ def state_to_msg(state: SymbolicState, frame_id: str = WORLD_FRAME,
     msg.num_pegs = int(state.num_pegs)
     msg.facts = _facts_to_msgs(data['facts'])
     msg.stacks = stacks_to_msgs(data.get('stacks'))
-    msg.loose = list(loose)
+    msg.loose = _loose_to_msgs(state) if state.known else []
     msg.remembered = bool(remembered)
     return msg
 
@@ -110,6 +131,16 @@ def _state_from_msg(msg: Any) -> SymbolicState:
         'source': msg.source, 'num_blocks': int(msg.num_blocks),
         'num_pegs': int(msg.num_pegs), 'status': msg.status or 'known', 'reason': msg.reason,
         'facts': _facts_from_msgs(msg.facts)}
+    poses = []
+    for item in msg.loose:
+        entry: Dict[str, Any] = {'block': item.block}
+        p = item.position
+        if all(math.isfinite(v) for v in (p.x, p.y, p.z)):
+            entry.update(x=float(p.x), y=float(p.y), z=float(p.z), upright=bool(item.upright),
+                         yaw=float(item.yaw) if math.isfinite(item.yaw) else None)
+        poses.append(entry)
+    if poses:
+        body['loose'] = poses
     if msg.stacks and body['status'] == 'known':
         stacks = {p: [] for p in ('p%d' % k for k in range(1, body['num_pegs'] + 1))}
         stacks.update(stacks_from_msgs(msg.stacks))

@@ -22,7 +22,7 @@ from typing import Any, Callable, Dict, List, Set, Tuple
 from nsvla_common.errors import (NsvlaError, PlanningCancelled, PlanningError, PlanningTimeout,
                                  UnsolvableError, ValidationError)
 from nsvla_planner import domain
-from nsvla_planner.state import Goal, SymbolicState
+from nsvla_planner.state import Goal, SymbolicState, TABLE
 
 PLAN_SCHEMA = 'plan'
 # unified-planning's global environment (expression manager, factory) is not thread-safe: two
@@ -102,8 +102,12 @@ def build_problem(state: SymbolicState, goal: Goal, form: str = 'pick_place') ->
     smaller = Fluent('smaller', BoolType(), x=block_t, y=place_t)
     holding = Fluent('holding', BoolType(), x=block_t)
     hand_empty = Fluent('hand_empty', BoolType())
+    loose = Fluent('loose', BoolType(), x=block_t, y=place_t)
     problem = Problem('hanoi_%d_%d' % (state.num_blocks, state.num_pegs))
-    for f in (on, clear, smaller, holding, hand_empty):
+    fluents = [on, clear, smaller, holding, hand_empty]
+    if state.loose:     # the loose actions exist only when a block is loose: same plans else
+        fluents.append(loose)
+    for f in fluents:
         problem.add_fluent(f, default_initial_value=False)
     if form == 'pick_place':
         pick = InstantaneousAction('pick', x=block_t, y=place_t)
@@ -123,6 +127,17 @@ def build_problem(state: SymbolicState, goal: Goal, form: str = 'pick_place') ->
         place.add_effect(holding(x), False)
         place.add_effect(clear(y), False)
         problem.add_actions([pick, place])
+        if state.loose:
+            # a loose block (off the pegs, on the table or resting where it must not) is taken
+            # into the hand from where it lies; the ordinary place puts it on a peg
+            pick_loose = InstantaneousAction('pick_loose', x=block_t, y=place_t)
+            x, y = pick_loose.parameters
+            pick_loose.add_precondition(And(loose(x, y), hand_empty()))
+            pick_loose.add_effect(holding(x), True)
+            pick_loose.add_effect(clear(y), True)
+            pick_loose.add_effect(loose(x, y), False)
+            pick_loose.add_effect(hand_empty(), False)
+            problem.add_action(pick_loose)
     else:
         move = InstantaneousAction('move', x=block_t, f=place_t, t=place_t)
         x, f, t = move.parameters
@@ -134,18 +149,33 @@ def build_problem(state: SymbolicState, goal: Goal, form: str = 'pick_place') ->
         move.add_effect(on(x, f), False)
         move.add_effect(clear(t), False)
         problem.add_action(move)
+        if state.loose:
+            move_loose = InstantaneousAction('move_loose', x=block_t, f=place_t, t=place_t)
+            x, f, t = move_loose.parameters
+            move_loose.add_precondition(And(loose(x, f), clear(t), smaller(x, t),
+                                            hand_empty()))
+            move_loose.add_effect(on(x, t), True)
+            move_loose.add_effect(clear(x), True)
+            move_loose.add_effect(clear(f), True)
+            move_loose.add_effect(loose(x, f), False)
+            move_loose.add_effect(clear(t), False)
+            problem.add_action(move_loose)
     objs = {b: Object(b, block_t) for b in state.blocks()}
     objs.update({p: Object(p, peg_t) for p in state.pegs()})
+    if any(v == TABLE for v in state.loose.values()):
+        objs[TABLE] = Object(TABLE, place_t)   # a place, but no block is smaller than it
     problem.add_objects(list(objs.values()))
     for b in state.blocks():
         for y in state.blocks() + state.pegs():
             if domain.smaller(b, y):
                 problem.set_initial_value(smaller(objs[b], objs[y]), True)
+    names = {'on': on, 'clear': clear, 'holding': holding, 'hand_empty': hand_empty,
+             'loose': loose}
     for pred, args in state.fact_keys():
-        fl = {'on': on, 'clear': clear, 'holding': holding, 'hand_empty': hand_empty}[pred]
+        fl = names[pred]
         problem.set_initial_value(fl(*[objs[a] for a in args]), True)
     for pred, args in goal.facts:
-        fl = {'on': on, 'clear': clear, 'holding': holding, 'hand_empty': hand_empty}[pred]
+        fl = names[pred]
         problem.add_goal(fl(*[objs[a] for a in args]))
     return problem
 

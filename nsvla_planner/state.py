@@ -18,10 +18,19 @@ JSON form (``schema: nsvla/symbolic_state/1``)::
 
 ``status`` is ``unknown`` (with a ``reason``) when a perceiver could not tell; such a state carries
 no facts the planner may use.
+
+**Loose blocks.** A block off every peg — lying on the table, or resting where the rules forbid
+(on a smaller block, across a peg tip) — is a fact too: ``loose(x, y)`` with ``y`` the
+:data:`TABLE` or the block or peg it rests on (which is then not clear; a loose block is never
+clear either: nothing may be stacked on it). Its estimated pose (table position from the camera,
+yaw where seen, upright or not) travels with the state in ``loose`` so that a skill can grasp it
+there; the planner's ``pick_loose`` / ``move_loose`` actions take it back to a peg.
 """
 
+import math
 import random
 import re
+from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from nsvla_common import envelope
@@ -29,9 +38,10 @@ from nsvla_common.errors import IllegalStateError, ValidationError
 
 STATE_SCHEMA = 'symbolic_state'
 GOAL_SCHEMA = 'goal'
-STATE_PREDICATES = {'on': 2, 'clear': 1, 'holding': 1, 'hand_empty': 0}
+STATE_PREDICATES = {'on': 2, 'clear': 1, 'holding': 1, 'hand_empty': 0, 'loose': 2}
 GOAL_PREDICATES = {'on': 2, 'clear': 1, 'holding': 1, 'hand_empty': 0}
 _NAME = re.compile(r'^([bp])([1-9][0-9]*)$')
+TABLE = 'table'   # where a loose block lies when it rests on no block or peg
 MAX_BLOCKS = 16
 MAX_PEGS = 9
 
@@ -69,9 +79,47 @@ def _check_sizes(num_blocks: Any, num_pegs: Any) -> Tuple[int, int]:
     return num_blocks, num_pegs
 
 
-def _check_object(name: Any, num_blocks: int, num_pegs: int, where: str) -> str:
+@dataclass(frozen=True)
+class LoosePose:
+    """Where a loose block is: centre (m, world frame), yaw (rad, NaN when not seen), upright."""
+
+    x: float
+    y: float
+    z: float
+    yaw: float = float('nan')
+    upright: bool = True
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {'x': self.x, 'y': self.y, 'z': self.z,
+                'yaw': None if math.isnan(self.yaw) else self.yaw, 'upright': self.upright}
+
+
+def _parse_pose(raw: Any, where: str) -> LoosePose:
+    if not isinstance(raw, dict):
+        raise ValidationError('%s: a loose block pose must be an object, got %r' % (where, raw))
+    vals = []
+    for key in ('x', 'y', 'z'):
+        v = raw.get(key)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise ValidationError('%s: %s must be a finite number, got %r' % (where, key, v))
+        vals.append(float(v))
+    yaw = raw.get('yaw')
+    if yaw is None:
+        yaw = float('nan')
+    elif isinstance(yaw, bool) or not isinstance(yaw, (int, float)):
+        raise ValidationError('%s: yaw must be a number or null, got %r' % (where, yaw))
+    upright = raw.get('upright', True)
+    if not isinstance(upright, bool):
+        raise ValidationError('%s: upright must be true or false, got %r' % (where, upright))
+    return LoosePose(vals[0], vals[1], vals[2], float(yaw), upright)
+
+
+def _check_object(name: Any, num_blocks: int, num_pegs: int, where: str,
+                  table: bool = False) -> str:
     if not isinstance(name, str):
         raise ValidationError('%s: object name must be a string, got %r' % (where, name))
+    if table and name == TABLE:
+        return name
     m = _NAME.match(name)
     if not m:
         raise ValidationError('%s: unknown object %r (blocks are b1..b%d, pegs p1..p%d)'
@@ -102,10 +150,12 @@ def parse_facts(raw: Any, num_blocks: int, num_pegs: int, allowed: Dict[str, int
         if not isinstance(args, list) or len(args) != allowed[pred]:
             raise ValidationError('%s: %s takes %d argument(s), got %r'
                                   % (where, pred, allowed[pred], args))
-        args_t = tuple(_check_object(a, num_blocks, num_pegs, where) for a in args)
+        args_t = tuple(_check_object(a, num_blocks, num_pegs, where,
+                                     table=(pred == 'loose' and j == 1))
+                       for j, a in enumerate(args))
         key = (pred, args_t)
         where = '%s %s' % (what, fact_str(key))
-        if pred in ('on', 'holding') and not args_t[0].startswith('b'):
+        if pred in ('on', 'holding', 'loose') and not args_t[0].startswith('b'):
             raise ValidationError('%s: the first argument must be a block' % where)
         conf = item.get('confidence', 1.0)
         if (not isinstance(conf, (int, float)) or isinstance(conf, bool)
@@ -125,10 +175,14 @@ class SymbolicState:
                  holding: Optional[str] = None,
                  confidence: Optional[Dict[FactKey, float]] = None,
                  stamp: Optional[float] = None, source: str = 'unknown',
-                 status: str = 'known', reason: str = '') -> None:
+                 status: str = 'known', reason: str = '',
+                 loose: Optional[Dict[str, str]] = None,
+                 poses: Optional[Dict[str, LoosePose]] = None) -> None:
         self.num_blocks, self.num_pegs = _check_sizes(num_blocks, num_pegs)
         self.support = dict(support)
         self.holding = holding
+        self.loose: Dict[str, str] = dict(loose or {})       # loose block -> what it rests on
+        self.poses: Dict[str, LoosePose] = dict(poses or {})  # loose block -> estimated pose
         self.stamp = stamp
         self.source = source
         self.status = status
@@ -207,7 +261,9 @@ class SymbolicState:
         return None
 
     def is_clear(self, x: str) -> bool:
-        return self.above(x) is None and self.holding != x
+        """Nothing on x, x not in the hand, not loose, and no loose block resting on it."""
+        return (self.above(x) is None and self.holding != x and x not in self.loose
+                and x not in self.loose.values())
 
     def peg_of(self, b: str) -> Optional[str]:
         """Return the peg whose stack holds block ``b`` (None when held)."""
@@ -233,11 +289,11 @@ class SymbolicState:
         return out
 
     def assignment(self) -> Tuple[int, ...]:
-        """Peg number of each block b1..bN (0 for a held block): a compact, hashable key."""
+        """Peg number of each block b1..bN (0 held, -1 loose): a compact, hashable key."""
         out = []
         for b in self.blocks():
             p = self.peg_of(b)
-            out.append(int(p[1:]) if p else 0)
+            out.append(-1 if b in self.loose else int(p[1:]) if p else 0)
         return tuple(out)
 
     def fact_keys(self) -> List[FactKey]:
@@ -248,6 +304,8 @@ class SymbolicState:
         for b in self.blocks():
             if b in self.support:
                 keys.append(('on', (b, self.support[b])))
+            elif b in self.loose:
+                keys.append(('loose', (b, self.loose[b])))
         for x in self.blocks() + self.pegs():
             if self.is_clear(x):
                 keys.append(('clear', (x,)))
@@ -287,13 +345,37 @@ class SymbolicState:
                 raise IllegalStateError('holding(%s) and on(%s, %s): a block in two places'
                                         % (self.holding, self.holding,
                                            self.support[self.holding]))
+        for b, s_ in self.loose.items():
+            if b not in blocks:
+                raise IllegalStateError('loose(%s, %s): %s is not a block of this %d-block problem'
+                                        % (b, s_, b, self.num_blocks))
+            if s_ != TABLE and s_ not in objects or s_ == b:
+                raise IllegalStateError('loose(%s, %s): it cannot rest on %s' % (b, s_, s_))
+            if b in self.support or b == self.holding:
+                raise IllegalStateError('loose(%s, %s) and %s elsewhere: a block in two places'
+                                        % (b, s_, b))
+            if s_ in self.loose:
+                raise IllegalStateError('loose(%s, %s): %s is loose itself (pick it first)'
+                                        % (b, s_, s_))
+        leaning: Dict[str, str] = {}
+        for b, s_ in sorted(self.loose.items()):
+            if s_ != TABLE and s_ in leaning:
+                raise IllegalStateError('loose(%s, %s) and loose(%s, %s): two loose blocks on %s'
+                                        % (leaning[s_], s_, b, s_, s_))
+            leaning[s_] = b
+        for b in self.poses:
+            if b not in self.loose:
+                raise IllegalStateError('a pose is given for %s, which is not loose' % b)
         held = {self.holding} if self.holding else set()
-        missing = sorted(blocks - set(self.support) - held, key=block_index)
+        missing = sorted(blocks - set(self.support) - held - set(self.loose), key=block_index)
         if missing:
-            raise IllegalStateError('block %s has no position (neither on something nor held)'
-                                    % missing[0])
+            raise IllegalStateError('block %s has no position (neither on something, held '
+                                    'nor loose)' % missing[0])
         resting: Dict[str, str] = {}
         for b, s in sorted(self.support.items()):
+            if s in self.loose:
+                raise IllegalStateError('on(%s, %s): %s is loose: nothing rests on it legally'
+                                        % (b, s, s))
             if s in resting:
                 raise IllegalStateError('on(%s, %s) and on(%s, %s): two blocks on %s'
                                         % (resting[s], s, b, s, s))
@@ -313,6 +395,12 @@ class SymbolicState:
         }
         if self.known:
             body['stacks'] = self.stacks()
+            if self.loose:
+                body['loose'] = [dict({'block': b, 'on': self.loose[b],
+                                       'confidence': self.confidence(('loose',
+                                                                      (b, self.loose[b])))},
+                                      **(self.poses[b].to_dict() if b in self.poses else {}))
+                                 for b in sorted(self.loose, key=block_index)]
         return envelope.make(STATE_SCHEMA, body, stamp=self.stamp)
 
     def to_json(self) -> str:
@@ -331,8 +419,14 @@ class SymbolicState:
         facts = parse_facts(data.get('facts'), num_blocks, num_pegs, STATE_PREDICATES, 'state')
         support: Dict[str, str] = {}
         holding = None
+        loose: Dict[str, str] = {}
         for (pred, args) in facts:
-            if pred == 'on':
+            if pred == 'loose':
+                if args[0] in loose:
+                    raise IllegalStateError('loose(%s, %s) and loose(%s, %s): one block, two '
+                                            'places' % (args[0], loose[args[0]], *args))
+                loose[args[0]] = args[1]
+            elif pred == 'on':
                 b, s = args
                 if b in support:
                     raise IllegalStateError('on(%s, %s) and on(%s, %s): block %s is in two places'
@@ -343,7 +437,18 @@ class SymbolicState:
                     raise IllegalStateError('holding(%s) and holding(%s): one hand, two blocks'
                                             % (holding, args[0]))
                 holding = args[0]
-        state = cls(num_blocks, num_pegs, support, holding, confidence=facts, **meta)
+        poses: Dict[str, LoosePose] = {}
+        raw_loose = data.get('loose', [])
+        if not isinstance(raw_loose, list):
+            raise ValidationError('"loose" must be a list, got %s' % type(raw_loose).__name__)
+        for item in raw_loose:
+            if not isinstance(item, dict) or item.get('block') not in loose:
+                raise ValidationError('"loose" entry %r names no block with a loose fact'
+                                      % (item,))
+            if any(k in item for k in ('x', 'y', 'z')):
+                poses[item['block']] = _parse_pose(item, 'loose %s' % item['block'])
+        state = cls(num_blocks, num_pegs, support, holding, confidence=facts, loose=loose,
+                    poses=poses, **meta)
         derived = set(state.fact_keys())
         for key in facts:
             if key not in derived:
@@ -359,8 +464,9 @@ class SymbolicState:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, SymbolicState):
             return NotImplemented
-        return (self.num_blocks, self.num_pegs, self.status, self.support, self.holding) == (
-            other.num_blocks, other.num_pegs, other.status, other.support, other.holding)
+        return (self.num_blocks, self.num_pegs, self.status, self.support, self.holding,
+                self.loose) == (other.num_blocks, other.num_pegs, other.status, other.support,
+                                other.holding, other.loose)
 
     def __hash__(self) -> int:
         return hash((self.num_blocks, self.num_pegs, self.assignment(), self.holding))
@@ -370,7 +476,8 @@ class SymbolicState:
             return 'SymbolicState(unknown: %s)' % self.reason
         cols = ' | '.join('%s:%s' % (p, ','.join(s)) for p, s in self.stacks().items())
         hand = ' hand:%s' % self.holding if self.holding else ''
-        return 'SymbolicState(%s%s)' % (cols, hand)
+        loose = ''.join(' loose:%s@%s' % (b, s) for b, s in sorted(self.loose.items()))
+        return 'SymbolicState(%s%s%s)' % (cols, hand, loose)
 
 
 class Goal:

@@ -90,23 +90,23 @@ def test_python_type_and_unknown_topics(tmp_path):
 
 def _typed_messages():
     """One rclpy message per nsvla topic type, with content in the nested fields."""
-    from geometry_msgs.msg import Point
-    from nsvla_interfaces.msg import (EnergyReading, EpisodeEnergy, LooseBlock, NamedValue,
-                                      PowerReading, SimEvent, SourceReading, StepEnergy)
+    from nsvla_interfaces.msg import (EnergyReading, EpisodeEnergy, NamedValue, PowerReading,
+                                      SimEvent, SourceReading, StepEnergy)
 
     from nsvla_planner import messages
     from nsvla_planner.planning import PlanResult
-    from nsvla_planner.state import Goal, SymbolicState
+    from nsvla_planner.state import Goal, LoosePose, SymbolicState
     state = SymbolicState.tower(3, 3, 1, stamp=12.5, source='ground_truth')
-    loose = [LooseBlock(block='b9', position=Point(x=0.1, y=-0.2, z=0.0), yaw=0.5,
-                        upright=False, resting_on='', confidence=0.75)]
+    with_loose = SymbolicState(3, 3, {'b3': 'p1', 'b2': 'b3'}, loose={'b1': 'table'},
+                               poses={'b1': LoosePose(0.1, -0.2, 0.0, 0.5, False)},
+                               confidence={('loose', ('b1', 'table')): 0.75}, stamp=12.5)
     plan = PlanResult('solved', [{'action': 'move', 'args': ['b1', 'b2', 'p3']}],
                       'fast-downward', 0.25, form='move', moves=1)
     event = {'episode_id': 'e1', 'event': 'episode_start', 'stamp': 3.0,
              'goal': Goal.tower(3, 3).to_dict(), 'state': state.to_dict()}
     per_node = [NamedValue(name='perception', value=1.5)]
     return {
-        'nsvla_interfaces/msg/SymbolicState': messages.state_to_msg(state, loose=loose),
+        'nsvla_interfaces/msg/SymbolicState': messages.state_to_msg(with_loose),
         'nsvla_interfaces/msg/Plan': messages.plan_to_msg(plan, Goal.tower(3, 3), state, 7),
         'nsvla_interfaces/msg/EpisodeEvent': messages.event_to_msg(event),
         'nsvla_interfaces/msg/PowerReading': PowerReading(
@@ -154,9 +154,10 @@ def test_a_bag_carries_the_definitions_and_hashes_and_decodes_from_them(tmp_path
                for c, _t, raw in reader.messages()}
     state = got['nsvla_interfaces/msg/SymbolicState']
     assert state.header.stamp.sec == 12 and state.header.stamp.nanosec == 500000000
-    assert [(s.peg, list(s.blocks)) for s in state.stacks] == [('p1', ['b3', 'b2', 'b1']),
+    assert [(s.peg, list(s.blocks)) for s in state.stacks] == [('p1', ['b3', 'b2']),
                                                                ('p2', []), ('p3', [])]
-    assert state.loose[0].block == 'b9' and state.loose[0].position.y == pytest.approx(-0.2)
+    assert state.loose[0].block == 'b1' and state.loose[0].position.y == pytest.approx(-0.2)
+    assert state.loose[0].confidence == pytest.approx(0.75) and not state.loose[0].upright
     plan = got['nsvla_interfaces/msg/Plan']
     assert plan.steps[0].args == ['b1', 'b2', 'p3'] and plan.state.num_blocks == 3
     assert plan.goal.facts[0].predicate == 'on' and plan.optimal_tower_moves == 7
