@@ -14,6 +14,7 @@ effects), ``step_end`` (result, timings), ``replan`` (why), ``episode_end`` (sol
 why).
 """
 
+import math
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Protocol, Tuple
@@ -46,9 +47,15 @@ StatusFn = Callable[[Dict[str, Any]], None]
 class EpisodeConfig:
     """Bounds of one episode."""
 
-    max_replans: int = 3
+    max_replans: int = 3            # replans always allowed
     max_moves: int = 2000
     observe_retries: int = 3
+    replans_per_move: float = 0.0   # + this many per move of the first plan
+    max_stalled_replans: int = 1000  # replans in a row whose plan is not shorter: give up
+
+    def replan_budget(self, first_plan_moves: int) -> int:
+        """Replans allowed in an episode whose first plan has ``first_plan_moves`` moves."""
+        return max(self.max_replans, int(math.ceil(self.replans_per_move * first_plan_moves)))
 
 
 @dataclass
@@ -72,10 +79,14 @@ class EpisodeResult:
 
 
 def _observe(robot: Robot, tries: int) -> SymbolicState:
+    """Look up to ``tries`` times; between unknown looks the arm leaves the view if it can."""
     state = robot.observe()
     for _ in range(tries - 1):
         if state.known:
             break
+        clear_view = getattr(robot, 'clear_view', None)
+        if clear_view is not None:
+            clear_view()      # the arm may be what hides the blocks
         state = robot.observe()
     return state
 
@@ -119,6 +130,9 @@ def run_episode(robot: Robot, plan_fn: PlanFn, goal: Goal, episode_id: str = 'ep
         result.plan_seconds += plan.seconds
     if plan.ok:
         result.optimal_moves = plan.moves
+    budget = config.replan_budget(plan.moves if plan.ok else 0)
+    last_plan_moves = plan.moves if plan.ok else None
+    stalled = 0
     while True:
         if not plan.ok:
             return finish(False, 'no plan (%s): %s' % (plan.status, plan.reason))
@@ -133,8 +147,12 @@ def run_episode(robot: Robot, plan_fn: PlanFn, goal: Goal, episode_id: str = 'ep
                 return finish(False, 'cancelled')
             if result.moves >= config.max_moves:
                 return finish(False, 'move budget of %d exhausted' % config.max_moves)
-            step = ({'action': 'place', 'args': [block, onto]} if _src == HAND
-                    else {'action': 'move', 'args': [block, _src, onto]})
+            if _src == HAND:
+                step = {'action': 'place', 'args': [block, onto]}
+            elif state.loose.get(block) == _src:
+                step = {'action': 'move_loose', 'args': [block, _src, onto]}
+            else:
+                step = {'action': 'move', 'args': [block, _src, onto]}
             try:
                 expected = domain.apply(state, step)
             except NsvlaError as exc:
@@ -179,9 +197,18 @@ def run_episode(robot: Robot, plan_fn: PlanFn, goal: Goal, episode_id: str = 'ep
             if goal.satisfied_by(state):
                 return finish(True, 'goal reached')
             surprise = 'plan finished but the goal does not hold in %s' % state.stacks()
-        if result.replans >= config.max_replans:
-            return finish(False, 'gave up after %d replans: %s' % (result.replans, surprise))
+        if result.replans >= budget:
+            return finish(False, 'gave up after %d replans (the budget of this plan): %s'
+                          % (result.replans, surprise))
+        if stalled >= config.max_stalled_replans:
+            return finish(False, 'gave up: %d replans in a row made no progress: %s'
+                          % (stalled, surprise))
         result.replans += 1
         event('replan', replan=result.replans, reason=surprise, state=state.to_dict())
         plan = plan_fn(state, goal)
         result.plan_seconds += plan.seconds
+        if plan.ok:
+            # progress: the new plan is shorter than the one the last surprise interrupted
+            stalled = 0 if last_plan_moves is None or plan.moves < last_plan_moves \
+                else stalled + 1
+            last_plan_moves = plan.moves

@@ -28,7 +28,7 @@ from nsvla_common.params import load_yaml, Param, resolve
 from nsvla_common.paths import params_path
 from nsvla_control.episode import EpisodeConfig, EpisodeResult, PlanFn, run_episode, StatusFn
 from nsvla_control.motion import ArmSegment, GripperSegment, MotionError, Segment
-from nsvla_control.skills import move_of, Skills
+from nsvla_control.skills import LOOSE_PEG, move_of, Skills
 from nsvla_planner.planning import PlanResult
 from nsvla_planner.state import block_index, Goal, SymbolicState
 
@@ -40,7 +40,12 @@ PARAMETERS: Tuple[Param, ...] = (
           read_only=True, choices=MOTION_BACKENDS),
     Param('scene_config', 'scene_default.yaml',
           'scene YAML: peg positions, block sizes, robot home', read_only=True),
-    Param('max_replans', 3, 'replans per episode before giving up', 0, 50),
+    Param('max_replans', 3, 'replans an episode may always make (the budget grows with the '
+          'plan: see replans_per_move)', 0, 50),
+    Param('replans_per_move', 0.5, 'replans allowed per move of the first plan, beyond '
+          'max_replans', 0.0, 10.0),
+    Param('max_stalled_replans', 3, 'replans in a row that make no progress (the new plan is '
+          'not shorter than the one before) before giving up', 1, 50),
     Param('max_moves', 2000, 'block moves per episode before giving up', 1, 100000),
     Param('observe_retries', 3, 'looks in a row that may come back unknown before giving up',
           1, 20),
@@ -129,7 +134,9 @@ class Executor:
         """Return the episode bounds of the parameters."""
         p = self.params
         return EpisodeConfig(max_replans=p['max_replans'], max_moves=p['max_moves'],
-                             observe_retries=p['observe_retries'])
+                             observe_retries=p['observe_retries'],
+                             replans_per_move=p['replans_per_move'],
+                             max_stalled_replans=p['max_stalled_replans'])
 
     def run(self, goal: Goal, episode_id: str, status: Optional[StatusFn] = None,
             initial_plan: Optional[PlanResult] = None,
@@ -152,6 +159,11 @@ class Executor:
             if move.src_peg == 0:     # already in the fingers: only the place half is left
                 waypoints = self.skills.place_waypoints(move, state.num_blocks,
                                                         self.motion.tcp_position(q))
+            elif move.src_peg == LOOSE_PEG:   # off the pegs: grasp where it was seen
+                pose = state.poses.get(block)
+                if pose is None:
+                    return False, 'no pose for loose %s: cannot grasp it' % block
+                waypoints = self.skills.loose_waypoints(move, state.num_blocks, pose)
             else:
                 waypoints = self.skills.move_waypoints(move, state.num_blocks)
             apothem = self.scene.block_apothems(state.num_blocks)[block_index(block) - 1]
@@ -165,6 +177,18 @@ class Executor:
         """Wait ``settle_s`` for the blocks to come to rest, then the next fresh look."""
         self.arm.wait(self.params['settle_s'])
         return self.eyes.look(self.params['observe_timeout_s'], self._cancelled)
+
+    def clear_view(self) -> Tuple[bool, str]:
+        """Move the arm home, out of the camera's view, before looking again."""
+        home = getattr(self.motion, 'q_rest', None)
+        if home is None or not hasattr(self.motion, 'joint_move'):
+            return False, 'this motion backend cannot move out of the view'
+        try:
+            segments = self.motion.joint_move(self.arm.joint_positions(), home,
+                                              'out of the camera view')
+        except NsvlaError as exc:
+            return False, str(exc)
+        return self.follow(segments)
 
     # ------------------------------------------------------------ motion
     def follow(self, segments: Sequence[Segment]) -> Tuple[bool, str]:

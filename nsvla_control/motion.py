@@ -95,6 +95,7 @@ class BuiltinMotion:
             raise MotionError('velocity/acceleration scaling must be in (0, 1]')
         self.arm_joints = tuple(arm_joints)
         self.ik = IKSolver(model, tcp_site, self.arm_joints, q_rest=q_rest)
+        self.q_rest = None if q_rest is None else np.asarray(q_rest, float)
         self.vmax = np.array(PANDA_VMAX) * velocity_scaling
         self.amax = np.array(PANDA_AMAX) * acceleration_scaling
         self.gripper_seconds = gripper_seconds
@@ -119,6 +120,16 @@ class BuiltinMotion:
                               % (label or 'waypoint', np.round(np.asarray(pos), 3).tolist(),
                                  res.reason))
         return res.q
+
+    def joint_move(self, q_start: Sequence[float], q_goal: Sequence[float],
+                   label: str = 'joint move') -> List[Segment]:
+        """A timed move straight in joint space (e.g. out of the camera's view, to home)."""
+        q0, q1 = np.asarray(q_start, float), np.asarray(q_goal, float)
+        if np.max(np.abs(q1 - q0)) <= 1e-6:
+            return []
+        timed = time_parameterise(np.array([q0, q1]), self.vmax, self.amax)
+        return [ArmSegment(self.arm_joints, timed.times, timed.positions, timed.velocities,
+                           label)]
 
     def tcp_position(self, q: Sequence[float]) -> np.ndarray:
         """Position of the TCP at joint positions ``q`` (forward kinematics)."""

@@ -57,6 +57,7 @@ class MoveSpec:
 
 
 HAND = 'hand'   # the source of a move whose block is already in the gripper
+LOOSE_PEG = -1  # MoveSpec.src_peg of a loose block (off every peg: grasped where it was seen)
 
 
 def move_of(state: SymbolicState, block: str, onto: str) -> MoveSpec:
@@ -67,6 +68,14 @@ def move_of(state: SymbolicState, block: str, onto: str) -> MoveSpec:
     the move is left (after a stop that left it in the fingers).
     """
     stacks = state.stacks()
+    if block in state.loose:
+        dst_peg = onto if onto.startswith('p') else state.peg_of(onto)
+        if dst_peg is None:
+            raise ValidationError('%s is not on a peg: cannot place on it' % onto)
+        dst_column = stacks[dst_peg]
+        if onto.startswith('b') and (not dst_column or dst_column[-1] != onto):
+            raise ValidationError('%s is not on top of %s' % (onto, dst_peg))
+        return MoveSpec(block, LOOSE_PEG, -1, int(dst_peg[1:]), len(dst_column))
     if state.holding == block:
         dst_peg = onto if onto.startswith('p') else state.peg_of(onto)
         if dst_peg is None:
@@ -106,9 +115,9 @@ def steps_to_moves(plan: Sequence[dict]) -> List[Tuple[str, str, str]]:
         name, args = step.get('action'), list(step.get('args', []))
         if i == 0 and name == 'place' and len(args) == 2:
             moves.append((args[0], HAND, args[1]))
-        elif name == 'move' and len(args) == 3:
+        elif name in ('move', 'move_loose') and len(args) == 3:
             moves.append((args[0], args[1], args[2]))
-        elif name == 'pick' and len(args) == 2 and pending is None:
+        elif name in ('pick', 'pick_loose') and len(args) == 2 and pending is None:
             pending = (args[0], args[1])
         elif name == 'place' and len(args) == 2 and pending and pending[0] == args[0]:
             moves.append((args[0], pending[1], args[1]))
@@ -151,6 +160,41 @@ class Skills:
             Waypoint((tx, ty, top), yaw, None, straight=True, label='above target'),
             Waypoint((tx, ty, release), yaw, 'open', straight=True, label='release'),
             Waypoint((tx, ty, top), yaw, None, straight=True, label='retreat'),
+        ]
+
+    def loose_waypoints(self, move: MoveSpec, num_blocks: int, pose: object) -> List[Waypoint]:
+        """
+        Waypoints of a move of a loose block, grasped where perception saw it (``pose``).
+
+        The fingers close on two flats: the pose's yaw where it was seen, else across the line
+        from the block to the nearest peg, so neither finger lands on a neighbouring stack.
+        """
+        spec, cfg = self.spec, self.config
+        x, y, z = (float(getattr(pose, k)) for k in ('x', 'y', 'z'))
+        seen_yaw = float(getattr(pose, 'yaw', float('nan')))
+        near = min(range(1, spec.num_pegs + 1),  # type: ignore[attr-defined]
+                   key=lambda k: math.hypot(x - spec.peg_xy(k)[0], y - spec.peg_xy(k)[1]))
+        px, py = spec.peg_xy(near)  # type: ignore[attr-defined]
+        across = math.atan2(y - py, x - px) + math.pi / 2
+        if math.isfinite(seen_yaw):
+            # flats every pi/4 around the seen yaw: take the one nearest the 'across' direction
+            step = math.pi / 4
+            offset = seen_yaw + cfg.grasp_yaw
+            yaw = offset + step * round((across - offset) / step)
+        else:
+            yaw = across
+        yaw = math.remainder(yaw, math.pi)
+        top = self.travel_z(num_blocks) + 0.02
+        grasp = z + spec.grasp_above_centre  # type: ignore[attr-defined]
+        tx, ty = spec.peg_xy(move.dst_peg)  # type: ignore[attr-defined]
+        release = spec.grasp_z(move.dst_level) + cfg.release_clearance  # type: ignore
+        return [
+            Waypoint((x, y, top), yaw, 'open', label='above loose %s' % move.block),
+            Waypoint((x, y, grasp), yaw, 'close', straight=True, label='grasp loose'),
+            Waypoint((x, y, top), yaw, None, straight=True, label='lift'),
+            Waypoint((tx, ty, top), cfg.grasp_yaw, None, straight=True, label='above target'),
+            Waypoint((tx, ty, release), cfg.grasp_yaw, 'open', straight=True, label='release'),
+            Waypoint((tx, ty, top), cfg.grasp_yaw, None, straight=True, label='retreat'),
         ]
 
     def move_waypoints(self, move: MoveSpec, num_blocks: int) -> List[Waypoint]:

@@ -153,3 +153,38 @@ def test_a_leading_place_is_a_move_from_the_hand():
     with pytest.raises(Exception):
         steps_to_moves([{'action': 'pick', 'args': ['b2', 'p1']},
                         {'action': 'place', 'args': ['b1', 'p2']}])
+
+
+def test_the_replan_budget_follows_the_plan_and_gives_up_on_no_progress():
+    from nsvla_control.episode import EpisodeConfig
+    config = EpisodeConfig(max_replans=3, replans_per_move=0.5, max_stalled_replans=3)
+    assert config.replan_budget(7) == 4 and config.replan_budget(15) == 8
+    assert config.replan_budget(2) == 3
+    # five slips spread over a 15-move plan: more than 3 replans, each one made progress
+    slips = {i: 'slip' for i in (1, 4, 7, 10, 13)}
+    robot = SymbolicRobot(SymbolicState.tower(4), faults=slips)
+    res = run_episode(robot, PLANNER.plan, Goal.tower(4, 3), 'e1', config=config)
+    assert res.solved and res.replans == 5, res.reason
+    # the same move slipping every time: no progress, given up after 3 stalled replans
+    robot = SymbolicRobot(SymbolicState.tower(4), faults={i: 'slip' for i in range(2, 40)})
+    res = run_episode(robot, PLANNER.plan, Goal.tower(4, 3), 'e2', config=config)
+    assert not res.solved and 'no progress' in res.reason, res.reason
+    assert res.replans == 4     # the first replan shortened the plan; then three did not
+
+
+def test_an_unknown_look_moves_the_arm_out_of_view_before_looking_again():
+    class Occluding(SymbolicRobot):
+        cleared = 0
+
+        def observe(self):
+            if self.count == 2 and not self.cleared:   # after the second move the arm hides
+                return SymbolicState.unknown(3, 3, 'b1 not visible (occluded?)')
+            return self.state
+
+        def clear_view(self):
+            self.cleared += 1
+            return True, ''
+
+    robot = Occluding(SymbolicState.tower(3))
+    res = run_episode(robot, PLANNER.plan, Goal.tower(3, 3), 'e1')
+    assert res.solved and robot.cleared == 1 and res.replans == 0
