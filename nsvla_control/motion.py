@@ -123,7 +123,7 @@ class BuiltinMotion:
 
     def joint_move(self, q_start: Sequence[float], q_goal: Sequence[float],
                    label: str = 'joint move') -> List[Segment]:
-        """A timed move straight in joint space (e.g. out of the camera's view, to home)."""
+        """Plan a timed move straight in joint space (e.g. out of the camera's view, to home)."""
         q0, q1 = np.asarray(q_start, float), np.asarray(q_goal, float)
         if np.max(np.abs(q1 - q0)) <= 1e-6:
             return []

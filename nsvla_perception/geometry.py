@@ -2,18 +2,24 @@
 # Licensed under the Apache License, Version 2.0
 
 """
-Pinhole geometry of the scene camera: world points to pixels, peg columns, regions of interest.
+Pinhole geometry of the scene camera: world points to pixels and back, rings, regions of interest.
 
 The camera is the one of the scene file (``camera.fovy_deg``, ``position``, ``look_at``, image
 ``width`` x ``height``), modelled like MuJoCo's: no distortion, square pixels, principal point at
 the image centre, x right and y up in its body frame, looking along its -z axis (the optical frame
 used here has x right, y down, z forward). A real rig uses the same model with its own YAML.
+
+Back-projection (:meth:`PinholeCamera.on_plane`) intersects a pixel's ray with a horizontal
+plane: the table position of a block lying flat is where the ray through its image meets the
+plane of its centre, ``z = block_height / 2``. :func:`ring_outline` is the image outline of a
+ring block (the convex hull of its two octagons), the shape a fully visible block must have.
 """
 
 import math
 from dataclasses import dataclass
 from typing import Optional, Sequence, Tuple
 
+import cv2
 import numpy as np
 
 from nsvla_common.errors import ConfigError
@@ -73,6 +79,30 @@ class PinholeCamera:
         v = f * cam[:, 1] / z + (self.height - 1) / 2.0
         return np.stack([u, v], axis=1)
 
+    def rays(self, pixels: Sequence[Sequence[float]]) -> np.ndarray:
+        """Return unit world directions (N, 3) of the rays through pixels (N, 2) ``(u, v)``."""
+        uv = np.asarray(pixels, float).reshape(-1, 2)
+        f = self.focal
+        cam = np.column_stack([(uv[:, 0] - (self.width - 1) / 2.0) / f,
+                               (uv[:, 1] - (self.height - 1) / 2.0) / f,
+                               np.ones(len(uv))])
+        world = cam @ self.rotation.T
+        return world / np.linalg.norm(world, axis=1, keepdims=True)
+
+    def on_plane(self, pixels: Sequence[Sequence[float]], z: float) -> np.ndarray:
+        """
+        Return the world points (N, 3) where the rays through ``pixels`` meet the plane ``z``.
+
+        A ray that never reaches the plane in front of the camera (it points above the horizon
+        of that plane) gives NaN.
+        """
+        d = self.rays(pixels)
+        origin = np.asarray(self.position, float)
+        with np.errstate(divide='ignore', invalid='ignore'):
+            t = (float(z) - origin[2]) / d[:, 2]
+        t = np.where(t > 0, t, np.nan)
+        return origin + t[:, None] * d
+
     def pixels_per_metre(self, point: Sequence[float]) -> float:
         """Return the image scale (pixels per metre) at a world point, across the optical axis."""
         return self.focal / max(float(self.to_camera([point])[0, 2]), 1e-9)
@@ -94,6 +124,24 @@ def camera_from_spec(spec, position: Optional[Sequence[float]] = None,
     return PinholeCamera(int(cam.width), int(cam.height), float(cam.fovy_deg),
                          tuple(float(c) for c in (position or cam.position)),
                          tuple(float(c) for c in (look_at or cam.look_at)))
+
+
+def ring_outline(camera: PinholeCamera, centre: Sequence[float], apothem: float, height: float,
+                 segments: int, yaw: float = 0.0) -> np.ndarray:
+    """
+    Return the image outline (M, 2) float32 of an upright ring block: its convex silhouette.
+
+    The block is a prism of ``segments`` flat faces (outer apothem ``apothem``) of ``height``,
+    centred at ``centre`` and turned by ``yaw`` about the vertical; the hole does not change the
+    outline. The points are in order (``cv2.convexHull``), ready for ``cv2.fillConvexPoly``.
+    """
+    r = apothem / math.cos(math.pi / segments)
+    ang = yaw + math.pi / segments + 2 * math.pi * np.arange(segments) / segments
+    ring = np.column_stack([r * np.cos(ang), r * np.sin(ang)])
+    pts = np.concatenate([np.column_stack([ring, np.full(segments, dz)])
+                          for dz in (-height / 2.0, height / 2.0)]) + np.asarray(centre, float)
+    uv = camera.project(pts).astype(np.float32)
+    return cv2.convexHull(uv).reshape(-1, 2)
 
 
 def stack_points(spec, num_levels: int) -> np.ndarray:

@@ -6,13 +6,16 @@ From per-block detections to a symbolic state with per-fact confidence, or unkno
 
 Both backends describe what they saw as one :class:`BlockReading` per block: the peg it is on (or
 none: not visible, off the pegs), a measured height cue used to order each stack, a confidence in
-[0, 1] and an image position for overlays and markers. :func:`decide` turns the readings into a
-:class:`Perception`: a known ``SymbolicState`` when every block is seen on a peg with enough
-confidence and the seen stack order obeys the domain rules, else ``SymbolicState.unknown`` with
-the reason and a ``kind``:
+[0, 1] and an image position for overlays and markers. A block seen lying flat on the table off
+the pegs has no peg but a ``pose`` (its centre on the table, from the camera): it is *loose*,
+``loose(b, table)``, with that confidence. :func:`decide` turns the readings into a
+:class:`Perception`: a known ``SymbolicState`` when every block is seen on a peg or loose on the
+table with enough confidence and the seen stack order obeys the domain rules, else
+``SymbolicState.unknown`` with the reason and a ``kind``:
 
-- ``occluded``: a block is not visible, hardly visible or off the pegs (the arm in front of it,
-  a block in the hand): transient, the temporal filter may hold the last confident state;
+- ``occluded``: a block is not visible, hardly visible or off the pegs where it could not be
+  placed on the table (the arm in front of it, a block in the hand, one partly hidden or cut by
+  the image edge): transient, the temporal filter may hold the last confident state;
 - ``illegal``: the seen order breaks the rules (a larger block above a smaller one), or more
   blocks are in view than the scene is set for;
 - ``low_confidence``: every block seen, but one placement is ambiguous.
@@ -24,7 +27,8 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from nsvla_common.errors import IllegalStateError
-from nsvla_planner.state import block, block_index, FactKey, peg, SymbolicState
+from nsvla_planner.state import (block, block_index, FactKey, LoosePose, peg, SymbolicState,
+                                 TABLE)
 
 KNOWN = 'known'
 OCCLUDED = 'occluded'
@@ -46,6 +50,16 @@ class BlockReading:
     pixel: Optional[Tuple[float, float]] = None   # image position (u, v) for overlays
     area: int = 0                # pixels seen (classic) or 0
     note: str = ''               # why the confidence is low or the block is not placed
+    pose: Optional[LoosePose] = None   # with peg 0: lying loose on the table there
+
+    @property
+    def loose(self) -> bool:
+        """Return True when the block was seen lying on the table off the pegs (at ``pose``)."""
+        return self.peg == 0 and self.visible and self.pose is not None
+
+    def where(self) -> str:
+        """Return where the reading puts the block, for reasons: ``p2`` or ``the table``."""
+        return 'the table' if self.loose else 'p%d' % self.peg
 
 
 @dataclass
@@ -67,16 +81,16 @@ def fact_confidences(state: SymbolicState, block_conf: Dict[str, float]) -> Dict
     """
     Return a confidence for every fact of a known state from per-block placement confidences.
 
-    ``on(b, x)`` needs ``b`` placed right and, when ``x`` is a block, ``x`` too; ``clear(b)``
-    depends on every smaller block (any of them could be on ``b``); ``clear(p)`` and
-    ``hand_empty`` depend on every block.
+    ``on(b, x)`` needs ``b`` placed right and, when ``x`` is a block, ``x`` too; ``loose(b, x)``
+    needs ``b`` placed right; ``clear(b)`` depends on every smaller block (any of them could be
+    on ``b``); ``clear(p)`` and ``hand_empty`` depend on every block.
     """
     names = state.blocks()
     every = min((block_conf.get(b, 0.0) for b in names), default=1.0)
     out: Dict[FactKey, float] = {}
     for key in state.fact_keys():
         pred, args = key
-        if pred == 'on':
+        if pred in ('on', 'loose'):
             b, s = args
             conf = block_conf.get(b, 0.0)
             if s.startswith('b'):
@@ -95,7 +109,8 @@ def state_with_confidence(stacks: Dict[str, Sequence[str]], num_blocks: int, num
     """
     Build a known state from ``{peg: [bottom..top]}`` with per-fact confidences.
 
-    Raises IllegalStateError (from ``SymbolicState.from_stacks``) when the stacks break a rule.
+    ``kwargs`` go to ``SymbolicState`` (``loose``, ``poses``, ``source``, ``stamp``). Raises
+    IllegalStateError (from ``SymbolicState.from_stacks``) when the stacks break a rule.
     """
     state = SymbolicState.from_stacks(stacks, num_blocks, num_pegs, **kwargs)
     state._confidence = fact_confidences(state, block_conf)
@@ -116,8 +131,9 @@ def decide(readings: Sequence[BlockReading], num_blocks: int, num_pegs: int, sou
 
     The stack order on each peg is the order of the readings' ``height`` cue (lowest first), so
     a larger block seen above a smaller one gives an ``illegal`` unknown state, never a state
-    re-ordered into legality. ``unexpected`` names blocks beyond bN seen in the image (the
-    block count is set wrong): the state is then ``illegal`` too.
+    re-ordered into legality. A reading without a peg but with a ``pose`` makes its block
+    ``loose(b, table)`` at that pose. ``unexpected`` names blocks beyond bN seen in the image
+    (the block count is set wrong): the state is then ``illegal`` too.
     """
     by_name = {r.name: r for r in readings}
     names = [block(i) for i in range(1, num_blocks + 1)]
@@ -129,20 +145,27 @@ def decide(readings: Sequence[BlockReading], num_blocks: int, num_pegs: int, sou
     if missing:
         return _unknown(num_blocks, num_pegs, OCCLUDED, 'not visible: %s (occluded?)'
                         % ', '.join(missing), readings, source, stamp)
-    off = [by_name[b] for b in names if not 1 <= by_name[b].peg <= num_pegs]
+    off = [by_name[b] for b in names
+           if not 1 <= by_name[b].peg <= num_pegs and not by_name[b].loose]
     if off:
         return _unknown(num_blocks, num_pegs, OCCLUDED, 'not on a peg: %s' % '; '.join(
             '%s (%s)' % (r.name, r.note or 'off the pegs') for r in off),
             readings, source, stamp)
     columns: Dict[str, List[BlockReading]] = {}
+    loose: Dict[str, str] = {}
+    poses: Dict[str, LoosePose] = {}
     for b in names:
-        columns.setdefault(peg(by_name[b].peg), []).append(by_name[b])
+        r = by_name[b]
+        if r.loose:
+            loose[b], poses[b] = TABLE, r.pose
+        else:
+            columns.setdefault(peg(r.peg), []).append(r)
     stacks = {p: [r.name for r in sorted(col, key=lambda r: r.height)]
               for p, col in columns.items()}
     conf = {b: float(by_name[b].confidence) for b in names}
     try:
         state = state_with_confidence(stacks, num_blocks, num_pegs, conf, source=source,
-                                      stamp=stamp)
+                                      stamp=stamp, loose=loose, poses=poses)
     except IllegalStateError as exc:
         return _unknown(num_blocks, num_pegs, ILLEGAL, 'seen stacks break the rules: %s'
                         % exc, readings, source, stamp)
@@ -151,8 +174,8 @@ def decide(readings: Sequence[BlockReading], num_blocks: int, num_pegs: int, sou
         hidden = [r for r in weak if r.note.startswith('partly hidden')]
         kind = OCCLUDED if len(hidden) == len(weak) else LOW_CONFIDENCE
         return _unknown(num_blocks, num_pegs, kind, 'confidence below %.2f: %s' % (
-            min_confidence, '; '.join('%s on p%d %.2f%s' % (
-                r.name, r.peg, r.confidence, ' (%s)' % r.note if r.note else '')
+            min_confidence, '; '.join('%s on %s %.2f%s' % (
+                r.name, r.where(), r.confidence, ' (%s)' % r.note if r.note else '')
                 for r in weak)), readings, source, stamp)
     return Perception(state, KNOWN, list(readings))
 

@@ -53,7 +53,8 @@ table top and the robot base at the origin):
   camera, or ``'overview'``), ``camera_info(width, height)`` (ROS CameraInfo fields as a dict),
   ``camera_pose()`` (optical frame: x right, y down, z forward), ``project(points, width,
   height)`` (world points to pixels), ``ground_truth() -> SymbolicState``
-  (``nsvla_sim.ground_truth``), ``observations()`` (pose, tilt and contacts of each block).
+  (``nsvla_sim.ground_truth``), ``observations()`` (pose, tilt, yaw, speed and contacts of
+  each block).
 - faults: ``drop_probability`` (a grasp slips mid-transport, seeded by the reset seed),
   ``weld_assist`` (a weld constraint holds a gripped block; off by default: the fingers hold
   it by friction), ``events`` (recent grasp / drop / weld events as dicts).
@@ -579,13 +580,25 @@ class HanoiWorld:
 
     # ================================================================ observation
     def observations(self) -> List[BlockObservation]:
-        """One :class:`BlockObservation` per block (pose, tilt, contacts)."""
+        """
+        One :class:`BlockObservation` per block (pose, tilt, yaw, speed, contacts).
+
+        A sleeping block has no contacts but lies at rest where it fell asleep: it reads as
+        supported, with speed 0.
+        """
+        m, d = self.model, self.data
         pads, support = self._contacts()
         out = []
         for b in self.block_names:
             bid = self._block_body[b]
-            out.append(BlockObservation(b, tuple(self.data.xpos[bid]),
-                                        float(self.data.xmat[bid][8]), pads[b], support[b]))
+            mat = d.xmat[bid]
+            asleep = bool(d.tree_asleep[m.body_treeid[bid]] >= 0)
+            dof = int(m.body_dofadr[bid])   # free joint: linear (world), then angular velocity
+            speed = float(np.linalg.norm(d.qvel[dof:dof + 3])
+                          + np.linalg.norm(d.qvel[dof + 3:dof + 6]) * self.block_apothem(b))
+            out.append(BlockObservation(b, tuple(d.xpos[bid]), float(mat[8]), pads[b],
+                                        support[b] or asleep, yaw=math.atan2(mat[3], mat[0]),
+                                        speed=speed))
         return out
 
     def ground_truth(self) -> SymbolicState:
