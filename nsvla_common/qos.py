@@ -26,10 +26,10 @@ def _qos(depth: int, lease_s: float) -> Any:
 
 
 def alive_qos(depth: int = 100) -> Any:
-    """Return the publisher QoS that asserts the node's liveliness every fraction of ALIVE_LEASE_S."""
+    """Return the publisher QoS asserting the node's liveliness within ALIVE_LEASE_S."""
     return _qos(depth, ALIVE_LEASE_S)
 
 
 def watch_qos(depth: int = 100) -> Any:
-    """Return the subscriber QoS that hears within WATCH_LEASE_S when such a publisher's process is gone."""
+    """Return the subscriber QoS told within WATCH_LEASE_S when such a publisher is gone."""
     return _qos(depth, WATCH_LEASE_S)

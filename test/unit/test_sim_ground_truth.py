@@ -4,10 +4,11 @@
 """Ground truth from block poses and contacts (pure: synthetic observations, no physics)."""
 
 import math
+import random
 
 import pytest
 
-from nsvla_planner.state import SymbolicState
+from nsvla_planner.state import SymbolicState, TABLE
 from nsvla_sim.ground_truth import BlockObservation, symbolic_from_observations
 from nsvla_sim.scene import load_scene
 
@@ -45,9 +46,11 @@ def test_gripped_but_still_resting_is_on_its_support(spec):
 
 
 @pytest.mark.parametrize('obs_b1, words', [
-    (BlockObservation('b1', (0.30, 0.30, 0.01), 1.0), 'b1 is off the pegs'),
-    (BlockObservation('b1', (0.50, 0.17, 0.09), 1.0), 'not resting at level 0'),
-    (BlockObservation('b1', (0.50, 0.17, 0.01), math.cos(math.radians(40))), 'tilted by 40'),
+    (BlockObservation('b1', (0.30, 0.30, 0.01), 1.0, supported=False), 'b1 is still moving'),
+    (BlockObservation('b1', (0.30, 0.30, 0.01), 1.0, speed=0.3), 'b1 is still moving'),
+    (BlockObservation('b1', (0.50, 0.17, 0.09), 1.0, supported=False), 'b1 is still moving'),
+    (BlockObservation('b1', (0.50, 0.17, 0.09), 1.0), 'above what could hold it'),
+    (BlockObservation('b1', (0.30, 0.30, 0.09), 1.0), 'above the table on nothing known'),
 ])
 def test_unknown_with_the_reason(spec, obs_b1, words):
     obs = [_on(spec, 'b3', 1, 0), _on(spec, 'b2', 1, 1), obs_b1]
@@ -55,10 +58,41 @@ def test_unknown_with_the_reason(spec, obs_b1, words):
     assert not state.known and words in state.reason
 
 
-def test_larger_on_smaller_is_unknown_not_an_exception(spec):
+@pytest.mark.parametrize('obs_b1, loose', [
+    (BlockObservation('b1', (0.30, 0.30, 0.01), 1.0), {'b1': TABLE}),
+    (BlockObservation('b1', (0.50, 0.17, 0.02), math.cos(math.radians(40))), {'b1': 'p3'}),
+])
+def test_what_was_unknown_off_the_pegs_or_tilted_is_now_loose(spec, obs_b1, loose):
+    obs = [_on(spec, 'b3', 1, 0), _on(spec, 'b2', 1, 1), obs_b1]
+    state = symbolic_from_observations(spec, 3, obs)
+    assert state.known and state.loose == loose and state.stacks()['p1'] == ['b3', 'b2']
+
+
+def test_larger_on_smaller_is_loose_on_the_smaller_not_an_exception(spec):
     obs = [_on(spec, 'b1', 1, 0), _on(spec, 'b2', 1, 1), _on(spec, 'b3', 2, 0)]
     state = symbolic_from_observations(spec, 3, obs)
-    assert not state.known and 'larger' in state.reason
+    assert state.known and state.loose == {'b2': 'b1'}
+    assert state.stacks() == {'p1': ['b1'], 'p2': ['b3'], 'p3': []}
+
+
+@pytest.mark.parametrize('seed', range(40))
+def test_legal_stacks_give_the_same_state_as_before_loose_blocks(spec, seed):
+    """Whatever the yaw, speed and support flags, a legal layout reads as from_stacks."""
+    rng = random.Random(seed)
+    n = rng.randint(1, 6)
+    want = SymbolicState.random(n, spec.num_pegs, rng, stamp=2.0, source='ground_truth')
+    obs = []
+    for p, column in want.stacks().items():
+        for level, b in enumerate(column):
+            x, y = spec.peg_xy(int(p[1:]))
+            obs.append(BlockObservation(
+                b, (x + rng.uniform(-0.004, 0.004), y, spec.block_centre_z(level)),
+                rng.choice([1.0, -1.0, 0.99]), rng.choice([0, 1]), rng.random() < 0.5,
+                yaw=rng.uniform(-3, 3), speed=rng.choice([0.0, 0.5])))
+    rng.shuffle(obs)
+    state = symbolic_from_observations(spec, n, obs, stamp=2.0)
+    assert state == want and not state.loose and not state.poses
+    assert state.to_dict() == want.to_dict()
 
 
 def test_two_blocks_in_the_hand_is_unknown(spec):
