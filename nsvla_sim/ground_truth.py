@@ -20,9 +20,10 @@ Ground-truth symbolic state read off the simulated bodies (pure: poses + contact
   - off the pegs and lifted off the table: ``loose(x, y)`` with ``y`` the highest block under it
     (or the peg under it); a block on a loose block (a pile off the pegs) cannot be said;
 
-- anything else gives ``status: unknown`` with the reason: a block still moving (neither at rest
-  nor held), two blocks in the hand, a block on a loose block, a loose block against a block
-  that has another on it, a block lifted off the table on nothing known.
+- anything else gives ``status: unknown`` with the reason: a block still moving (not supported,
+  or faster than ``MAX_REST_SPEED``, and not held), two blocks in the hand, a block on a loose
+  block, a loose block against a block that has another on it, a block above anything that
+  could hold it.
 
 Blocks that form legal stacks give exactly the state they gave before loose blocks existed.
 """
