@@ -199,7 +199,11 @@ class Executor:
             if self._cancelled():
                 self.arm.hold()
                 return False, 'cancelled'
-            self.arm.send(seg)
+            try:
+                self.arm.send(seg)
+            except NsvlaError as exc:     # a controller that refuses it (limits, bad input)
+                self.arm.hold()
+                return False, 'the controller refused %r: %s' % (seg.label, exc)
             self.arm.wait(seg.duration)
             if isinstance(seg, GripperSegment):
                 continue

@@ -22,7 +22,7 @@ import numpy as np
 
 from nsvla_common.errors import NsvlaError
 from nsvla_control.skills import Waypoint
-from nsvla_control.timing import time_parameterise
+from nsvla_control.timing import time_parameterise, within_limits
 
 # Franka Panda limits (franka_ros / libfranka datasheet).
 PANDA_VMAX = (2.175, 2.175, 2.175, 2.175, 2.61, 2.61, 2.61)
@@ -127,7 +127,8 @@ class BuiltinMotion:
         q0, q1 = np.asarray(q_start, float), np.asarray(q_goal, float)
         if np.max(np.abs(q1 - q0)) <= 1e-6:
             return []
-        timed = time_parameterise(np.array([q0, q1]), self.vmax, self.amax)
+        timed = within_limits(time_parameterise(np.array([q0, q1]), self.vmax, self.amax),
+                              self.vmax, self.amax)
         return [ArmSegment(self.arm_joints, timed.times, timed.positions, timed.velocities,
                            label)]
 
@@ -158,7 +159,8 @@ class BuiltinMotion:
         for wp in waypoints:
             path = self.joint_path(q, wp)
             if np.max(np.abs(path[-1] - path[0])) > 1e-6:
-                timed = time_parameterise(path, self.vmax, self.amax)
+                timed = within_limits(time_parameterise(path, self.vmax, self.amax),
+                                      self.vmax, self.amax)
                 segments.append(ArmSegment(self.arm_joints, timed.times, timed.positions,
                                            timed.velocities, wp.label))
             q = path[-1]

@@ -12,6 +12,7 @@ velocities at the samples are ``dq/ds * ds/dt``, given to the controller so it i
 cubic splines. Pure numpy.
 """
 
+import math
 from dataclasses import dataclass
 from typing import List, Sequence
 
@@ -93,3 +94,54 @@ def time_parameterise(points: Sequence[Sequence[float]], vmax: Sequence[float],
     vel = dq_ds * np.clip(sdot, 0.0, 1.0)[:, None]
     vel = np.clip(vel, -vmax_a, vmax_a)
     return TimedPath(t, q, vel)
+
+
+def limit_demand(path: TimedPath, vmax: Sequence[float], amax: Sequence[float]) -> float:
+    """
+    Return how far ``path`` goes beyond ``vmax`` / ``amax`` (1.0: exactly at the limits).
+
+    Velocities are the samples'; accelerations are lower bounds any smooth motion through the
+    samples needs: the velocity change over a segment, and twice the gap between a segment's
+    mean velocity and the velocity at either end, over its duration. A controller that checks
+    limits (the embedded sim, the Franka reflex) refuses a path whose demand is over 1.
+    """
+    v = np.asarray(path.velocities, float)
+    q = np.asarray(path.positions, float)
+    t = np.asarray(path.times, float)
+    vmax_a, amax_a = np.asarray(vmax, float), np.asarray(amax, float)
+    demand = float(np.max(np.abs(v) / vmax_a)) if v.size else 0.0
+    if len(t) < 2:
+        return demand
+    dt = np.diff(t)[:, None]
+    ok = dt[:, 0] > 1e-9
+    if not np.any(ok):
+        return demand
+    dt = dt[ok]
+    u = (np.diff(q, axis=0)[ok]) / dt
+    va, vb = v[:-1][ok], v[1:][ok]
+    acc = np.maximum.reduce([np.abs(vb - va), 2 * np.abs(u - va), 2 * np.abs(u - vb)]) / dt
+    return max(demand, float(np.max(np.abs(u) / vmax_a)), float(np.max(acc / amax_a)))
+
+
+def within_limits(path: TimedPath, vmax: Sequence[float], amax: Sequence[float],
+                  margin: float = 0.95) -> TimedPath:
+    """
+    Stretch ``path`` in time until its demand (:func:`limit_demand`) is at most ``margin``.
+
+    Slowing down by k divides velocities by k and accelerations by k^2; the path (positions)
+    is unchanged. The rest-to-rest timing can overshoot the acceleration limit at a kink of the
+    joint path (a grasp yaw turn); this makes every trajectory the executor sends one a
+    limit-checking controller accepts.
+    """
+    demand = limit_demand(path, vmax, amax)
+    if demand <= margin:
+        return path
+    k = 1.0
+    for _ in range(20):
+        k *= max(1.05, math.sqrt(demand / margin))
+        scaled = TimedPath(path.times * k, path.positions, path.velocities / k)
+        demand = limit_demand(scaled, vmax, amax)
+        if demand <= margin:
+            return scaled
+    raise ValidationError('cannot time the path within the joint limits (demand %.2f)'
+                          % demand)

@@ -91,8 +91,9 @@ def test_builtin_motion_solves_the_3_block_tower_within_the_limits_with_margin(w
     assert arm_segments == 6 * len(HANOI_3)
     # the shipped scaling is what the check sees: 40 % of the velocity, 30 % of the
     # acceleration limits, far from the 105 % at which it refuses
-    assert usage['velocity'] == pytest.approx(0.4, abs=0.02)
-    assert usage['acceleration'] == pytest.approx(0.3, abs=0.03)
+    # the timing keeps 5 % below the scaled limits (velocity_scaling 0.4, acceleration 0.3)
+    assert 0.3 <= usage['velocity'] <= 0.4 + 1e-6
+    assert 0.2 <= usage['acceleration'] <= 0.3 + 1e-6
 
 
 def test_a_refused_trajectory_stops_the_arm_where_it_is(world3):

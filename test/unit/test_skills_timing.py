@@ -53,3 +53,22 @@ def test_timing_respects_velocity_and_acceleration_limits(span):
 def test_timing_rejects_bad_limits():
     with pytest.raises(ValidationError):
         time_parameterise([[0.0, 0.0], [1.0, 1.0]], [1.0], [1.0])
+
+
+def test_a_kinked_path_is_slowed_until_a_limit_checking_controller_accepts_it():
+    import numpy as np
+
+    from nsvla_control.timing import limit_demand, TimedPath, within_limits
+    vmax, amax = [1.0, 1.0], [2.0, 2.0]
+    # a sharp velocity reversal over 10 ms: far beyond 2 rad/s^2
+    kinked = TimedPath(np.array([0.0, 0.5, 0.51, 1.0]),
+                       np.array([[0.0, 0.0], [0.4, 0.0], [0.4, 0.0], [0.0, 0.0]]),
+                       np.array([[0.0, 0.0], [0.8, 0.0], [-0.8, 0.0], [0.0, 0.0]]))
+    assert limit_demand(kinked, vmax, amax) > 10
+    fixed = within_limits(kinked, vmax, amax)
+    assert limit_demand(fixed, vmax, amax) <= 0.95
+    assert np.allclose(fixed.positions, kinked.positions)
+    assert fixed.duration > kinked.duration
+    calm = TimedPath(np.array([0.0, 1.0]), np.array([[0.0, 0.0], [0.1, 0.0]]),
+                     np.array([[0.0, 0.0], [0.0, 0.0]]))
+    assert within_limits(calm, vmax, amax) is calm
