@@ -236,5 +236,6 @@ def run_attacks(real_time_factor: float = 4.0, log: Any = None) -> Dict[str, Any
         ex.shutdown()
         node.destroy_node()
         rclpy.try_shutdown(context=context)
-        report['exit_codes'] = launcher.stop()
+        # a loaded machine can take more than the default 10 s to stop a node cleanly
+        report['exit_codes'] = launcher.stop(grace_s=30.0)
     return report

@@ -143,7 +143,8 @@ class PlannerNode(Node):
             return messages.state_from_msg(start[0])
         end = time.monotonic() + self.params['state_timeout_s']
         with self._state_cond:
-            while (self._state is None or not self._state.known) and not cancelled():
+            while (self._state is None or not self._state.known) and not cancelled() \
+                    and self.context.ok():
                 left = end - time.monotonic()
                 if left <= 0:
                     break
