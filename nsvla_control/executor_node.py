@@ -381,8 +381,6 @@ class ExecutorNode(Node):
         for part in ('arm', 'eyes'):
             if hasattr(self, part):
                 getattr(self, part).stop.set()
-        if hasattr(self, '_server'):
-            self._server.destroy()
         super().destroy_node()
 
 

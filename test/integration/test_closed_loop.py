@@ -85,19 +85,34 @@ def test_the_bench_and_the_launched_graph_take_the_same_moves():
     assert end['moves'] == bench.moves and end['replans'] == bench.replans == 0
 
 
-def test_a_dropped_block_is_replanned_for(ros_node):
-    # the fifth grasp slips (b1 on its way onto b2): the block falls, the executor sees a
-    # state it did not expect and asks the planner again
+def test_a_dropped_block_is_replanned_for_in_physics():
+    """The fifth grasp slips (in-process, deterministic): a surprise, a replan, solved."""
+    from nsvla_control.sim_robot import make_sim_executor
+    from nsvla_planner.state import Goal
+    from nsvla_sim.world import HanoiWorld
+    world = HanoiWorld(num_blocks=3, drop_grasps=(5,))
+    try:
+        end = make_sim_executor(world, 'ground_truth').run(Goal.tower(3, 3), 'drop')
+    finally:
+        world.close()
+    assert end.solved, end.reason
+    assert any(s['result'] == 'mismatch' for s in end.steps)
+    assert end.replans >= 1 and end.moves > 7
+
+
+def test_the_launched_graph_survives_a_dropped_block(ros_node):
+    # over DDS the slip's timing depends on the machine's load: the block may fall where the
+    # plan wanted it; either way the episode must end solved, replanning on any surprise
     launcher, out = _launch({'drop_grasps': '5'})
     try:
         end = _episode(ros_node, launcher, out, 'move the tower to the right peg')
     finally:
         launcher.stop()
     replans = [e for e in end['events'] if e['event'] == 'replan']
-    assert any(s['result'] == 'mismatch' for s in end['events'] if s['event'] == 'step_end')
-    assert len(replans) >= 1 and end['replans'] == len(replans)
+    mismatches = [s for s in end['events'] if s['event'] == 'step_end'
+                  and s['result'] == 'mismatch']
+    assert end['replans'] == len(replans) >= (1 if mismatches else 0)
     assert end['result'] == 'solved', (end.get('reason'), out.getvalue()[-3000:])
-    assert end['moves'] > 7
 
 
 def test_run_episode_notices_a_dead_executor_within_five_seconds(ros_node):
