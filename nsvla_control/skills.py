@@ -17,7 +17,7 @@ the carried block hanging below the fingers. No ROS, no MuJoCo: pure geometry.
 
 import math
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from nsvla_common.errors import ValidationError
 from nsvla_planner.state import SymbolicState
@@ -60,46 +60,46 @@ HAND = 'hand'   # the source of a move whose block is already in the gripper
 LOOSE_PEG = -1  # MoveSpec.src_peg of a loose block (off every peg: grasped where it was seen)
 
 
+def _target_peg(state: SymbolicState, onto: str) -> str:
+    """Return the peg whose stack ``onto`` (a block or a peg) belongs to."""
+    dst_peg = onto if onto.startswith('p') else state.peg_of(onto)
+    if dst_peg is None:
+        raise ValidationError('%s is not on a peg: cannot place on it' % onto)
+    return dst_peg
+
+
+def _target_level(stacks: Dict[str, List[str]], onto: str, dst_peg: str) -> int:
+    """Return the level a block placed on ``onto`` lands at; ``onto`` must top its stack."""
+    dst_column = stacks[dst_peg]
+    if onto.startswith('b') and (not dst_column or dst_column[-1] != onto):
+        raise ValidationError('%s is not on top of %s' % (onto, dst_peg))
+    return len(dst_column)
+
+
 def move_of(state: SymbolicState, block: str, onto: str) -> MoveSpec:
     """
     Peg and level of ``block`` now and after it is placed on ``onto`` (block or peg).
 
     A block the state says is held (``holding``) has ``src_peg`` 0: only the place half of
-    the move is left (after a stop that left it in the fingers).
+    the move is left (after a stop that left it in the fingers). A loose block has
+    ``src_peg`` :data:`LOOSE_PEG`: it is grasped where it was seen.
     """
     stacks = state.stacks()
-    if block in state.loose:
-        dst_peg = onto if onto.startswith('p') else state.peg_of(onto)
-        if dst_peg is None:
-            raise ValidationError('%s is not on a peg: cannot place on it' % onto)
-        dst_column = stacks[dst_peg]
-        if onto.startswith('b') and (not dst_column or dst_column[-1] != onto):
-            raise ValidationError('%s is not on top of %s' % (onto, dst_peg))
-        return MoveSpec(block, LOOSE_PEG, -1, int(dst_peg[1:]), len(dst_column))
-    if state.holding == block:
-        dst_peg = onto if onto.startswith('p') else state.peg_of(onto)
-        if dst_peg is None:
-            raise ValidationError('%s is not on a peg: cannot place on it' % onto)
-        dst_column = stacks[dst_peg]
-        if onto.startswith('b') and (not dst_column or dst_column[-1] != onto):
-            raise ValidationError('%s is not on top of %s' % (onto, dst_peg))
-        return MoveSpec(block, 0, -1, int(dst_peg[1:]), len(dst_column))
+    if block in state.loose or state.holding == block:
+        dst_peg = _target_peg(state, onto)
+        src = LOOSE_PEG if block in state.loose else 0
+        return MoveSpec(block, src, -1, int(dst_peg[1:]), _target_level(stacks, onto, dst_peg))
     src_peg = state.peg_of(block)
     if src_peg is None:
         raise ValidationError('%s is not on a peg (held or unknown): cannot pick it' % block)
     column = stacks[src_peg]
     if column[-1] != block:
         raise ValidationError('%s is not on top of %s (%s is)' % (block, src_peg, column[-1]))
-    dst_peg = onto if onto.startswith('p') else state.peg_of(onto)
-    if dst_peg is None:
-        raise ValidationError('%s is not on a peg: cannot place on it' % onto)
+    dst_peg = _target_peg(state, onto)
     if dst_peg == src_peg:
         raise ValidationError('%s is already on %s' % (block, src_peg))
-    dst_column = stacks[dst_peg]
-    if onto.startswith('b') and (not dst_column or dst_column[-1] != onto):
-        raise ValidationError('%s is not on top of %s' % (onto, dst_peg))
     return MoveSpec(block, int(src_peg[1:]), len(column) - 1, int(dst_peg[1:]),
-                    len(dst_column))
+                    _target_level(stacks, onto, dst_peg))
 
 
 def steps_to_moves(plan: Sequence[dict]) -> List[Tuple[str, str, str]]:
