@@ -55,8 +55,13 @@ PARAMETERS: Tuple[Param, ...] = (
           0.01, 1.0, read_only=True),
     Param('grasp_squeeze', 0.004, 'close each finger this far inside the block flats (m)',
           0.0, 0.02),
-    Param('goal_tolerance', 0.03, 'max joint error (rad) to call a trajectory finished',
-          0.001, 0.5),
+    # The next segment starts at this one's end: a controller refuses a start more than its
+    # start tolerance away from where the arm is (the sim and MoveIt: 0.01 rad), so a looser
+    # value sends the next segment while the last one still runs on a controller that
+    # received it late (seen under load: 0.0135 rad, refused, the move failed).
+    Param('goal_tolerance', 0.005,
+          "max joint error (rad) to call a trajectory finished; keep it under the "
+          "controller's start tolerance (0.01 rad in the sim and MoveIt)", 0.0005, 0.01),
     Param('trajectory_timeout_margin_s', 5.0,
           "seconds past a trajectory's duration before it counts as failed", 0.0, 120.0),
     Param('settle_s', 0.5, 'seconds to wait after a move before looking at the blocks',

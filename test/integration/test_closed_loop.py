@@ -27,6 +27,13 @@ def _launch(sim_params):
     return launcher, out
 
 
+def _surprises(end):
+    """The steps that did not go as planned, and the replans, for an assertion message."""
+    return ['%s %s %s: %s' % (e['event'], e.get('result', ''), e.get('action', ''),
+                              e.get('reason', '')) for e in end['events']
+            if e['event'] == 'replan' or (e['event'] == 'step_end' and e['result'] != 'ok')]
+
+
 def _episode(ros_node, launcher, out, instruction):
     try:
         return execute_task(ros_node, ros_node.executor, instruction, 240.0,
@@ -41,7 +48,7 @@ def test_three_instructions_on_one_graph_that_stays_up(ros_node):
     try:
         first = _episode(ros_node, launcher, out, 'move the tower to the middle peg')
         assert first['result'] == 'solved', (first['reason'], out.getvalue()[-3000:])
-        assert first['moves'] == 7 and first['replans'] == 0
+        assert first['moves'] == 7 and first['replans'] == 0, _surprises(first)
         steps = [e for e in first['events'] if e['event'] == 'step_end']
         assert len(steps) == 7 and all(s['result'] == 'ok' for s in steps)
         illegal = _episode(ros_node, launcher, out, 'put the yellow block on the red block')
@@ -49,7 +56,7 @@ def test_three_instructions_on_one_graph_that_stays_up(ros_node):
         assert 'planner' in illegal['reason'], illegal['reason']
         third = _episode(ros_node, launcher, out, 'move the tower to the right peg')
         assert third['result'] == 'solved', (third['reason'], out.getvalue()[-3000:])
-        assert third['moves'] == 7
+        assert third['moves'] == 7, (_surprises(third), out.getvalue()[-3000:])
         assert launcher.dead() is None
     finally:
         launcher.stop()
