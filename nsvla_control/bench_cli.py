@@ -15,6 +15,7 @@ Prints one JSON object with ``--json``:
 
 import argparse
 import json
+import random
 import statistics
 import time
 from typing import Any, Callable, Dict, List, Optional
@@ -49,12 +50,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--out', default=None, help='also write per-episode records (JSON)')
 
 
+def random_goal(start: Any, seed: int) -> Any:
+    """
+    Draw a seeded random legal configuration other than ``start``, as a Goal of on-facts.
+
+    Every block's support is named (the block below, or the peg), so the goal is the whole
+    configuration.
+    """
+    from nsvla_planner.state import Goal, SymbolicState
+    rng = random.Random('goal-%d' % seed)
+    while True:
+        target = SymbolicState.random(start.num_blocks, start.num_pegs, rng=rng)
+        if target.assignment() != start.assignment():
+            break
+    facts = [('on', (b, target.support[b])) for b in target.blocks()]
+    return Goal(facts, num_blocks=start.num_blocks, num_pegs=start.num_pegs,
+                text='configuration %s' % target.stacks())
+
+
 def run_one(blocks: int, seed: int, faults: float, perception: str, start: str,
             goal_peg: int, engine: Optional[str] = None, max_replans: Optional[int] = None,
             status: Optional[Callable[[Dict[str, Any]], None]] = None,
-            params_file: Optional[str] = None) -> EpisodeResult:
-    """Build the world the sim node would build for ``seed`` and run one episode in it."""
+            params_file: Optional[str] = None, random_target: bool = False) -> EpisodeResult:
+    """
+    Build the world the sim node would build for ``seed`` and run one episode in it.
+
+    The goal is the tower on ``goal_peg``, or with ``random_target`` a seeded random legal
+    configuration (:func:`random_goal`). ``result.optimal_moves`` is the fewest moves from the
+    world's start to the goal (breadth-first, ``nsvla_planner.domain.bfs_plan``), not the first
+    plan's length.
+    """
     from nsvla_control.sim_robot import make_sim_executor, sim_parameters
+    from nsvla_planner.domain import bfs_plan
     from nsvla_planner.planning import Planner
     from nsvla_planner.state import Goal
     from nsvla_sim.world import HanoiWorld
@@ -72,8 +99,12 @@ def run_one(blocks: int, seed: int, faults: float, perception: str, start: str,
             planner = Planner(engine, float(plan.get('timeout_s', 30.0)),
                               plan.get('plan_form', 'pick_place'))
         executor = make_sim_executor(world, perception, params_file, overrides, planner)
-        result = executor.run(Goal.tower(blocks, goal_peg), 'seed%d' % seed, status)
+        truth = world.ground_truth()
+        goal = random_goal(truth, seed) if random_target else Goal.tower(blocks, goal_peg)
+        shortest = bfs_plan(truth, goal)
+        result = executor.run(goal, 'seed%d' % seed, status)
         result.steps = [dict(s, sim_time=world.time) for s in result.steps]
+        result.optimal_moves = None if shortest is None else len(shortest)
         return result
     finally:
         world.close()

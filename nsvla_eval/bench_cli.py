@@ -47,6 +47,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--episodes', type=int, default=5, help='episodes per setting')
     parser.add_argument('--seed', type=int, default=0, help='seed of the first episode')
     parser.add_argument('--goal-peg', type=int, default=3, help='peg the tower must end on')
+    parser.add_argument('--random-share', type=float, default=0.0,
+                        help='fraction of each setting\'s episodes (every k-th seed) that start '
+                             'from a random legal configuration and must reach a random legal '
+                             'configuration instead of the tower (0.5: every other one)')
     parser.add_argument('--engine', default=None,
                         help='planning engine (default: the planner key of the params file)')
     parser.add_argument('--max-replans', type=int, default=None,
@@ -222,25 +226,35 @@ def _warm_up(perceptions: List[str], engine: Optional[str]) -> None:
             perceiver.perceive(np.zeros((height, width, 3), np.uint8))
 
 
+def random_episode(index: int, share: float) -> bool:
+    """Whether episode ``index`` of a setting gets a random start and goal (``share`` of them)."""
+    if share <= 0.0:
+        return False
+    return int((index + 1) * share) > int(index * share)
+
+
 def run_episode_record(blocks: int, perception: str, faults: float, seed: int,
                        args: argparse.Namespace, meter: DecisionMeter) -> Dict[str, Any]:
     """Run one seeded episode under the decision meter and return its record."""
     from nsvla_control.bench_cli import run_one, summarise
     meter.reset()
     t0 = time.monotonic()
+    mixed = random_episode(seed - args.seed, getattr(args, 'random_share', 0.0))
     try:
-        res = run_one(blocks, seed, faults, perception, 'tower', args.goal_peg, args.engine,
-                      args.max_replans, params_file=args.params_file)
+        res = run_one(blocks, seed, faults, perception, 'random' if mixed else 'tower',
+                      args.goal_peg, args.engine, args.max_replans,
+                      params_file=args.params_file, random_target=mixed)
     except NsvlaError as exc:
         rec = {'solved': False, 'reason': '%s: %s' % (exc.status, exc), 'moves': 0,
                'replans': 0, 'recoveries': 0, 'wall_s': time.monotonic() - t0,
-               'plan_completion': 0.0}
+               'plan_completion': 0.0, 'optimal_moves': None}
     else:
         rec = {'solved': res.solved, 'reason': res.reason, 'moves': res.moves,
                'replans': res.replans, 'recoveries': res.recoveries, 'wall_s': res.wall_s,
                'plan_completion': summarise([res], blocks, faults, perception)[
-                   'plan_completion']}
-    rec.update(blocks=blocks, perception=perception, faults=faults, seed=seed)
+                   'plan_completion'], 'optimal_moves': res.optimal_moves}
+    rec.update(blocks=blocks, perception=perception, faults=faults, seed=seed,
+               start='random' if mixed else 'tower', goal='random' if mixed else 'tower')
     rec.update(meter.account())
     return rec
 
@@ -256,6 +270,8 @@ def run(args: argparse.Namespace) -> int:
                                                                       ', '.join(PERCEPTION)))
     if args.episodes < 1 or min(blocks) < 1 or not all(0.0 <= f <= 1.0 for f in faults):
         raise ConfigError('need --episodes >= 1, --blocks >= 1 and faults in [0, 1]')
+    if not 0.0 <= args.random_share <= 1.0:
+        raise ConfigError('--random-share must be in [0, 1], got %r' % args.random_share)
     from nsvla_energy.meters import open_meters
     from nsvla_perception.settings import load_settings
     watts = args.watts_per_core or load_settings().energy.watts_per_core
@@ -311,8 +327,10 @@ def run(args: argparse.Namespace) -> int:
                                           % '+'.join(hw))},
         'training': training_energy(),
         'created': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
+        'random_share': args.random_share,
         'command': 'nsvla bench --blocks %s --perception %s --faults %s --episodes %d --seed %d'
-                   % (args.blocks, args.perception, args.faults, args.episodes, args.seed),
+                   ' --random-share %g' % (args.blocks, args.perception, args.faults,
+                                           args.episodes, args.seed, args.random_share),
     }
     paths = bench_table.write_report(out_dir, rows, meta, records)
     comp = bench_table.comparison(rows, meta['training'])

@@ -50,6 +50,9 @@ def aggregate(records: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
 
     ``decision_j_per_solved`` is the decision energy of all the setting's episodes divided by
     the tasks solved (None when none was), so failed attempts are charged to the successes.
+    An episode's optimum is its record's ``optimal_moves`` (the shortest plan from its start to
+    its goal), else ``2^n - 1`` (a tower moved); ``optimal_solved`` counts the solved episodes
+    that took exactly that many moves.
     """
     groups: Dict[Tuple[Any, ...], List[Dict[str, Any]]] = {}
     for rec in records:
@@ -61,7 +64,12 @@ def aggregate(records: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
     for (blocks, perception, faults), recs in groups.items():
         n = len(recs)
         solved = [r for r in recs if r['solved']]
-        optimal = 2 ** int(blocks) - 1
+
+        def best(r: Dict[str, Any]) -> int:
+            given = r.get('optimal_moves')
+            return int(given) if given is not None else 2 ** int(blocks) - 1
+        optimal = _mean([best(r) for r in recs])
+        ratios = [r['moves'] / best(r) for r in solved if best(r)]
         decision = [float(r.get('decision_j') or 0.0) for r in recs]
         mean_solved_moves = _mean([r['moves'] for r in solved])
         measured = [r['measured_j'] for r in recs if r.get('measured_j') is not None]
@@ -72,8 +80,8 @@ def aggregate(records: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
                                       for r in recs]),
             'mean_moves': _mean([r['moves'] for r in recs]),
             'mean_moves_solved': mean_solved_moves, 'optimal_moves': optimal,
-            'moves_over_optimal': (mean_solved_moves / optimal
-                                   if mean_solved_moves is not None and optimal else None),
+            'moves_over_optimal': _mean(ratios) if ratios else None,
+            'optimal_solved': sum(1 for r in solved if r['moves'] == best(r)),
             'replans': sum(int(r.get('replans') or 0) for r in recs),
             'replans_per_episode': _mean([r.get('replans') or 0 for r in recs]),
             'mean_wall_s': _mean([r.get('wall_s') for r in recs]),
@@ -209,17 +217,19 @@ def comparison(rows: Sequence[Dict[str, Any]],
 def rows_markdown(rows: Sequence[Dict[str, Any]], energy_label: str = 'estimated') -> str:
     """Return the measured table as Markdown."""
     lines = ['| blocks | perception | faults | episodes | success | plan completion | '
-             'moves (optimal) | moves / optimal (solved) | replans | wall s / episode | '
+             'moves (optimal) | moves / optimal (solved; optimal count) | replans | '
+             'wall s / episode | '
              'decision J / episode (%s) | decision J / solved task (%s) |'
              % (energy_label, energy_label),
              '|---|---|---|---|---|---|---|---|---|---|---|---|']
     for r in rows:
-        lines.append('| %d | %s | %.2f | %d | %s (%d/%d) | %s | %.1f (%d) | %s | %d | %.1f | '
+        lines.append('| %d | %s | %.2f | %d | %s (%d/%d) | %s | %.1f (%.1f) | %s | %d | %.1f | '
                      '%s | %s |' % (
                          r['blocks'], r['perception'], float(r['faults']), r['episodes'],
                          _pct(r['success_rate']), r['solved'], r['episodes'],
                          _pct(r['plan_completion']), r['mean_moves'] or 0.0, r['optimal_moves'],
-                         '%.2f' % r['moves_over_optimal'] if r['moves_over_optimal'] else '-',
+                         '%.2f (%d/%d)' % (r['moves_over_optimal'], r.get('optimal_solved', 0),
+                                           r['solved']) if r['moves_over_optimal'] else '-',
                          r['replans'], r['mean_wall_s'] or 0.0,
                          _num(r['decision_j_per_episode']), _num(r['decision_j_per_solved'])))
     return '\n'.join(lines)

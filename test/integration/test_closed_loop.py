@@ -28,7 +28,7 @@ def _launch(sim_params):
 
 
 def _surprises(end):
-    """The steps that did not go as planned, and the replans, for an assertion message."""
+    """List the steps that did not go as planned, and the replans, for an assertion message."""
     return ['%s %s %s: %s' % (e['event'], e.get('result', ''), e.get('action', ''),
                               e.get('reason', '')) for e in end['events']
             if e['event'] == 'replan' or (e['event'] == 'step_end' and e['result'] != 'ok')]

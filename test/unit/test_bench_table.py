@@ -48,6 +48,40 @@ def test_aggregate_builds_one_row_per_setting_with_the_right_statistics():
     assert classic['mean_moves_solved'] == 7 and classic['moves_over_optimal'] == 1.0
     assert four['optimal_moves'] == 15 and four['mean_moves'] == pytest.approx(16.0)
     assert four['moves_over_optimal'] == pytest.approx(16.0 / 15.0)
+    assert four['optimal_solved'] == 1 and classic['optimal_solved'] == 1
+
+
+def test_an_episode_record_with_its_own_optimum_is_judged_by_it():
+    recs = [dict(_rec(3, 'classic', 0.0, True, 4, 1.0), optimal_moves=4),
+            dict(_rec(3, 'classic', 0.0, True, 7, 1.0), optimal_moves=5),
+            _rec(3, 'classic', 0.0, True, 7, 1.0)]
+    (row,) = bench_table.aggregate(recs)
+    assert row['optimal_moves'] == pytest.approx((4 + 5 + 7) / 3)
+    assert row['optimal_solved'] == 2
+    assert row['moves_over_optimal'] == pytest.approx((1.0 + 7 / 5 + 1.0) / 3)
+
+
+def test_random_share_picks_every_kth_episode():
+    from nsvla_eval.bench_cli import random_episode
+    assert [random_episode(i, 0.5) for i in range(6)] == [False, True] * 3
+    assert not any(random_episode(i, 0.0) for i in range(6))
+    assert all(random_episode(i, 1.0) for i in range(6))
+    assert sum(random_episode(i, 0.25) for i in range(100)) == 25
+
+
+def test_a_random_goal_is_a_whole_legal_configuration_other_than_the_start():
+    import random
+
+    from nsvla_control.bench_cli import random_goal
+    from nsvla_planner.domain import bfs_plan
+    from nsvla_planner.state import SymbolicState
+    for seed in range(30):
+        start = SymbolicState.random(4, 3, rng=random.Random(seed))
+        goal = random_goal(start, seed)
+        assert len(goal.facts) == 4 and not goal.satisfied_by(start)
+        assert goal.facts == random_goal(start, seed).facts     # seeded
+        plan = bfs_plan(start, goal)
+        assert plan is not None and 1 <= len(plan) <= 2 ** 4 - 1
 
 
 def test_no_solved_task_gives_no_energy_per_solved_task_and_bad_records_are_refused():
@@ -155,8 +189,20 @@ def test_nsvla_bench_with_one_short_episode_writes_the_table(tmp_path, capsys):
     assert episode['planning_calls'] >= 1 and episode['perception_calls'] == 0
     assert episode['planning_cpu_s'] > 0
     md = (out / 'bench.md').read_text()
-    assert '| 3 | ground_truth | 0.00 | 1 | 100 % (1/1) | 100 % | 7.0 (7) |' in md
+    assert '| 3 | ground_truth | 0.00 | 1 | 100 % (1/1) | 100 % | 7.0 (7.0) | 1.00 (1/1) |' in md
     assert (out / 'bench.png').stat().st_size > 5000
+
+
+def test_nsvla_bench_random_share_runs_a_random_start_and_goal_optimally(tmp_path, capsys):
+    from nsvla_common.cli import main
+    out = tmp_path / 'bench'
+    rc = main(['bench', '--blocks', '3', '--perception', 'ground_truth', '--faults', '0',
+               '--episodes', '2', '--seed', '4', '--random-share', '0.5', '--out', str(out)])
+    assert rc == 0
+    tower, mixed = json.load(open(out / 'bench.json'))['episodes']
+    assert (tower['start'], mixed['start'], mixed['goal']) == ('tower', 'random', 'random')
+    assert tower['optimal_moves'] == 7 and mixed['optimal_moves'] is not None
+    assert mixed['solved'] and mixed['moves'] == mixed['optimal_moves'], mixed
 
 
 def test_nsvla_bench_refuses_an_unknown_perception(capsys):
