@@ -47,10 +47,17 @@ class FilterOutput:
 
 
 def candidate_key(perception: Perception) -> Hashable:
-    """Return what identifies a candidate across frames: placement when known, else the kind."""
+    """
+    Return what identifies a candidate across frames: placement when known, else the kind.
+
+    The placement is the stacks, the held block and the loose blocks with what each rests on
+    (not their table positions, which jitter from frame to frame): a block in the hand and the
+    same block lying on the table are different candidates.
+    """
     if perception.kind == KNOWN:
-        return (KNOWN, tuple(sorted((p, tuple(c))
-                                    for p, c in perception.state.stacks().items())))
+        state = perception.state
+        return (KNOWN, tuple(sorted((p, tuple(c)) for p, c in state.stacks().items())),
+                state.holding, tuple(sorted(state.loose.items())))
     return (perception.kind,)
 
 
@@ -148,4 +155,5 @@ class TemporalFilter:
 
 def _content(out: FilterOutput) -> Hashable:
     state = out.state
-    return (state.status, tuple(sorted(state.support.items())), out.held)
+    return (state.status, tuple(sorted(state.support.items())), state.holding,
+            tuple(sorted(state.loose.items())), out.held)

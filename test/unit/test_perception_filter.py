@@ -138,3 +138,18 @@ def test_a_known_state_not_read_from_the_latest_frame_is_always_remembered(stabi
             assert frame.kind == KNOWN and out.state == frame.state and out.state.reason == ''
         if out.remembered:
             assert out.state.reason
+
+
+def test_a_block_in_the_hand_and_the_same_block_on_the_table_are_different_candidates():
+    from nsvla_planner.state import LoosePose, TABLE
+    rest = {'b3': 'p1', 'b2': 'b3'}
+    held = SymbolicState(3, 3, rest, 'b1', source='classic')
+    loose = SymbolicState(3, 3, rest, None, loose={'b1': TABLE},
+                          poses={'b1': LoosePose(0.5, 0.1, 0.02, 0.0, True)}, source='classic')
+    assert held.stacks() == loose.stacks()          # what the old key compared
+    f = TemporalFilter(stability_frames=2)
+    outs = [f.update(Perception(s, KNOWN)) for s in (held, held, loose, loose)]
+    assert outs[1].state.holding == 'b1'
+    assert outs[2].remembered and outs[2].state.holding == 'b1'   # not stable yet: says so
+    assert outs[3].state.loose == {'b1': TABLE} and outs[3].changed
+    assert not outs[3].remembered
