@@ -5,17 +5,20 @@
 ``nsvla plan``: plan one Hanoi problem from a state and an instruction, print the plan.
 
 Contract: ``nsvla plan --blocks N [--pegs K] [--instruction TEXT] [--state FILE.json]
-[--engine NAME] --json`` prints one JSON object ``{"status", "plan", "engine", "seconds", ...}``
-and exits 0 when a plan was found; otherwise it prints the status and reason and exits 1.
+[--engine NAME] --json`` prints one JSON object ``{"status", "plan", "engine", "seconds",
+"understood", ...}`` and exits 0 when a plan was found; otherwise it prints the status and the
+reason on one line (or the JSON object) and exits 1. ``understood`` says the goal back in words
+("b1..b3 as a tower on p3"), or is null when there is no goal. Instructions are resolved
+against the start state (``--state``, or the full tower on peg 1).
 """
 
 import argparse
 import json
 import sys
-from typing import Optional
+from typing import Any, Dict, Optional, Tuple
 
 from nsvla_common.errors import NsvlaError, ValidationError
-from nsvla_planner.language import parse_instruction
+from nsvla_planner.language import describe_goal, parse_instruction
 from nsvla_planner.planning import DEFAULT_ENGINE, ENGINES, Planner, PlanResult
 from nsvla_planner.scene_words import colours_from_scene
 from nsvla_planner.state import Goal, SymbolicState
@@ -44,14 +47,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--json', action='store_true', help='print one JSON object')
 
 
+def _read_json(path: str, what: str) -> Dict[str, Any]:
+    """Read a JSON file of the nsvla envelope; any problem is one ValidationError line."""
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError as exc:
+        raise ValidationError('cannot read %s file %s: %s' % (what, path, exc.strerror)) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationError('%s file %s is not JSON (%s at line %d column %d)'
+                              % (what, path, exc.msg, exc.lineno, exc.colno)) from None
+    if not isinstance(data, dict):
+        raise ValidationError('%s file %s must hold a JSON object, got %s'
+                              % (what, path, type(data).__name__))
+    if 'stamp' not in data:
+        raise ValidationError('%s file %s has no "stamp" (seconds since the epoch): every '
+                              'nsvla JSON file carries one' % (what, path))
+    return data
+
+
 def _load_state(args: argparse.Namespace) -> SymbolicState:
     if args.state:
-        try:
-            with open(args.state) as f:
-                text = f.read()
-        except OSError as exc:
-            raise ValidationError('cannot read state file %s: %s' % (args.state, exc.strerror))
-        state = SymbolicState.from_json(text)
+        state = SymbolicState.from_json(_read_json(args.state, 'state'))
         if args.blocks is not None and args.blocks != state.num_blocks:
             raise ValidationError('--blocks %d but the state file has %d blocks'
                                   % (args.blocks, state.num_blocks))
@@ -59,25 +78,34 @@ def _load_state(args: argparse.Namespace) -> SymbolicState:
             raise ValidationError('--pegs %d but the state file has %d pegs'
                                   % (args.pegs, state.num_pegs))
         return state
-    return SymbolicState.tower(args.blocks or 3, args.pegs or 3)
+    return SymbolicState.tower(3 if args.blocks is None else args.blocks,
+                               3 if args.pegs is None else args.pegs)
 
 
-def _goal(args: argparse.Namespace, state: SymbolicState) -> Goal:
+def _goal(args: argparse.Namespace, state: SymbolicState) -> Tuple[Goal, Dict[str, str]]:
     if args.goal:
-        with open(args.goal) as f:
-            return Goal.from_json(f.read(), state.num_blocks, state.num_pegs)
+        if args.instruction is not None:
+            raise ValidationError('give --goal or --instruction, not both')
+        goal = Goal.from_json(_read_json(args.goal, 'goal'), state.num_blocks, state.num_pegs)
+        try:
+            colours = colours_from_scene(args.scene, state.num_blocks, missing_ok=True)
+        except NsvlaError:      # the colours only name the blocks in "understood"
+            colours = {}
+        return goal, colours
     colours = colours_from_scene(args.scene, state.num_blocks, missing_ok=True)
-    return parse_instruction(args.instruction or DEFAULT_INSTRUCTION, state.num_blocks,
-                             state.num_pegs, colours)
+    text = DEFAULT_INSTRUCTION if args.instruction is None else args.instruction
+    return parse_instruction(text, state.num_blocks, state.num_pegs, colours, state), colours
 
 
 def format_listing(result: PlanResult) -> str:
-    """Readable multi-line listing of a plan result."""
+    """Readable listing of a plan result: one line for a failure."""
+    understood = result.extra.get('understood')
     if not result.ok:
-        return 'status: %s\nreason: %s' % (result.status, result.reason)
-    lines = ['status: solved by %s in %.3f s (%d moves%s)'
-             % (result.engine, result.seconds, result.moves,
-                ', optimal' if result.optimal else '')]
+        return 'status: %s: %s' % (result.status, result.reason)
+    lines = ['understood as: %s' % understood] if understood else []
+    lines.append('status: solved by %s in %.3f s (%d moves%s)'
+                 % (result.engine, result.seconds, result.moves,
+                    ', optimal' if result.optimal else ''))
     for i, step in enumerate(result.plan, 1):
         lines.append('%3d. %s(%s)' % (i, step['action'], ', '.join(step['args'])))
     return '\n'.join(lines)
@@ -86,12 +114,15 @@ def format_listing(result: PlanResult) -> str:
 def run(args: argparse.Namespace) -> int:
     """Plan and print; exit 0 only when a plan was found."""
     result: Optional[PlanResult] = None
+    understood: Optional[str] = None
     try:
         state = _load_state(args)
-        goal = _goal(args, state)
+        goal, colours = _goal(args, state)
+        understood = describe_goal(goal, colours)
         result = Planner(args.engine, args.timeout, args.form).plan(state, goal)
     except NsvlaError as exc:
         result = PlanResult(exc.status, [], args.engine, 0.0, reason=str(exc), form=args.form)
+    result.extra.setdefault('understood', understood)
     if args.json:
         print(json.dumps(result.to_dict()))
     else:

@@ -32,7 +32,7 @@ from nsvla_interfaces.action import PlanTask
 from nsvla_interfaces.msg import Plan as PlanMsg, SymbolicState as StateMsg
 from nsvla_interfaces.srv import GetPlan
 from nsvla_planner import domain, messages
-from nsvla_planner.language import parse_instruction
+from nsvla_planner.language import describe_goal, parse_instruction
 from nsvla_planner.planning import ENGINES, Planner, PlanResult
 from nsvla_planner.scene_words import colours_from_scene
 from nsvla_planner.state import Goal, SymbolicState
@@ -161,7 +161,10 @@ class PlannerNode(Node):
         elif instruction.strip():
             colours = colours_from_scene(self.params['scene_config'], state.num_blocks,
                                          missing_ok=True)
-            out = parse_instruction(instruction, state.num_blocks, state.num_pegs, colours)
+            out = parse_instruction(instruction, state.num_blocks, state.num_pegs, colours,
+                                    state)
+            self.get_logger().info('instruction %r understood as: %s'
+                                   % (instruction, describe_goal(out, colours)))
         else:
             raise ValidationError('the request has neither an instruction nor goal facts')
         out.check_against(state)
