@@ -13,8 +13,10 @@ Two plan forms exist, as in the published domain and its compact variant:
 
 A loose block (``loose(x, y)``: off every peg, lying on the table or resting illegally on ``y``)
 is taken back by ``pick_loose(x, y)`` (then an ordinary ``place``) or, in the move form,
-``move_loose(x, y, to)``. Nothing else can touch it, and nothing may be stacked on it. When no
-block is loose these actions never apply, so plans stay 2^n - 1 for the tower.
+``move_loose(x, y, to)``. Nothing else can touch it, and nothing may be stacked on it; while a
+block is loose no block on a peg is picked (loose blocks go back first: one may lie in the
+fingers' way). When no block is loose these rules never apply, so plans stay 2^n - 1 for the
+tower.
 
 These rules are the ground truth the tests replay plans through; the unified-planning model in
 :mod:`nsvla_planner.planning` is written from the same text.
@@ -60,6 +62,9 @@ def apply(state: SymbolicState, step: Step) -> SymbolicState:
             raise IllegalActionError('%s%s: unknown object %r' % (name, tuple(args), a))
     support = dict(state.support)
     label = '%s(%s)' % (name, ', '.join(args))
+    if name in ('pick', 'move') and state.loose:
+        raise IllegalActionError('%s: %s loose: loose blocks go back to a peg first'
+                                 % (label, ', '.join(sorted(state.loose))))
     if name == 'pick' and len(args) == 2:
         x, y = args
         if state.holding is not None:

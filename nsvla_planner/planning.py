@@ -50,7 +50,8 @@ ENGINES: Dict[str, EngineSpec] = {
                                      note='LAMA first solution: fast, not optimal'),
     'symk-opt': EngineSpec('symk-opt', optimal=True, note='symbolic search, optimal'),
     'enhsp': EngineSpec('enhsp', note='ENHSP (needs Java)'),
-    'pyperplan': EngineSpec('pyperplan', in_process=True, note='pure Python, small n only'),
+    'pyperplan': EngineSpec('pyperplan', in_process=True,
+                            note='pure Python, small n only; STRIPS: not with loose blocks'),
     'pyperplan-opt': EngineSpec('pyperplan-opt', optimal=True, in_process=True,
                                 note='pure Python BFS-like, small n only'),
 }
@@ -86,8 +87,8 @@ class PlanResult:
 # ----------------------------------------------------------------------------- problem model
 def build_problem(state: SymbolicState, goal: Goal, form: str = 'pick_place') -> Any:
     """Return the unified-planning Problem for ``state`` -> ``goal`` in the given plan form."""
-    from unified_planning.shortcuts import (And, BoolType, InstantaneousAction, Object, Problem,
-                                            UserType)
+    from unified_planning.shortcuts import (And, BoolType, Forall, InstantaneousAction, Not,
+                                            Object, Problem, UserType, Variable)
     if form not in domain.FORMS:
         raise ValidationError('plan form must be one of %s, got %r' % (domain.FORMS, form))
     if not state.known:
@@ -109,10 +110,17 @@ def build_problem(state: SymbolicState, goal: Goal, form: str = 'pick_place') ->
         fluents.append(loose)
     for f in fluents:
         problem.add_fluent(f, default_initial_value=False)
+    # Loose blocks go back first: nothing on a peg is picked while one lies about (it may be
+    # in the fingers' way, and the arm could knock it). A quantified precondition, so only
+    # when a block is loose: the tower problem stays STRIPS (pyperplan) and 2^n - 1.
+    tidy = []
+    if state.loose:
+        z, w = Variable('z', block_t), Variable('w', place_t)
+        tidy.append(Forall(Not(loose(z, w)), z, w))
     if form == 'pick_place':
         pick = InstantaneousAction('pick', x=block_t, y=place_t)
         x, y = pick.parameters
-        pick.add_precondition(And(on(x, y), clear(x), hand_empty()))
+        pick.add_precondition(And(on(x, y), clear(x), hand_empty(), *tidy))
         pick.add_effect(holding(x), True)
         pick.add_effect(clear(y), True)
         pick.add_effect(on(x, y), False)
@@ -143,7 +151,8 @@ def build_problem(state: SymbolicState, goal: Goal, form: str = 'pick_place') ->
         x, f, t = move.parameters
         # t == f cannot happen: on(x, f) makes f not clear. No negative precondition is
         # needed, so STRIPS-only engines (pyperplan) accept the move form too.
-        move.add_precondition(And(on(x, f), clear(x), clear(t), smaller(x, t), hand_empty()))
+        move.add_precondition(And(on(x, f), clear(x), clear(t), smaller(x, t), hand_empty(),
+                                  *tidy))
         move.add_effect(on(x, t), True)
         move.add_effect(clear(f), True)
         move.add_effect(on(x, f), False)
