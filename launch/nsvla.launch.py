@@ -16,7 +16,7 @@ from launch_ros.actions import Node
 ARGUMENTS = [
     ('graph', 'embedded', 'node graph: embedded, real, gazebo, replay or planner'),
     ('namespace', '', 'namespace for every nsvla node'),
-    ('use_sim_time', 'auto', 'true/false; auto = true for embedded and gazebo'),
+    ('use_sim_time', 'auto', 'true/True/1, false/False/0 or auto (true for embedded and gazebo)'),
     ('params_file', '', 'stack-wide parameters YAML (default: share/nsvla/config/'
      'nsvla_params.yaml)'),
     ('log_level', 'info', 'log level of every node'),
@@ -27,12 +27,12 @@ ARGUMENTS = [
 
 def nodes_for(context):
     """Turn the graph description into launch_ros Node actions."""
-    from nsvla_eval.graph import graph, params_file
+    from nsvla_eval.graph import graph, params_file, parse_use_sim_time
 
     def arg(name):
         return LaunchConfiguration(name).perform(context)
 
-    sim_time = {'auto': None, 'true': True, 'false': False}[arg('use_sim_time')]
+    sim_time = parse_use_sim_time(arg('use_sim_time'))
     params = params_file(arg('params_file') or None)
     actions = []
     for spec in graph(arg('graph'), sim_time, arg('perception'), arg('motion')):

@@ -114,7 +114,7 @@ def make_motion(name: str, scene: Any, params: Mapping[str, Any]) -> Any:
                                        acceleration_scaling=params['acceleration_scaling'])
     if name == 'moveit':
         from nsvla_control.moveit_backend import MoveItMotion
-        from nsvla_sim.mjcf import ARM_JOINTS
+        from nsvla_common.robot import ARM_JOINTS
         return MoveItMotion(ARM_JOINTS)
     raise ConfigError('unknown motion_backend %r (choose from %s)'
                       % (name, ', '.join(MOTION_BACKENDS)))

@@ -4,8 +4,9 @@
 """
 Motion backends: gripper waypoints -> joint trajectories, behind one interface.
 
-:class:`BuiltinMotion` solves inverse kinematics on the Panda model the simulation is built
-from (``nsvla_sim.mjcf``; the same URDF-derived kinematics a real Panda has), walks every
+:class:`BuiltinMotion` solves inverse kinematics on the Panda's kinematic tree
+(``nsvla_control.kinematics``: MuJoCo as a kinematics library, on the franka_ros-derived model
+the simulation is built from too, imported only when this backend is built), walks every
 Cartesian segment in 1 cm steps (straight-line approach and retreat), and time-parameterises
 the joint path under scaled velocity/acceleration limits (:mod:`nsvla_control.timing`).
 :class:`MoveItMotion` (``nsvla_control.moveit_backend``) offers the same ``plan_move`` with
@@ -21,13 +22,14 @@ from typing import List, Optional, Protocol, Sequence, Tuple, Union
 import numpy as np
 
 from nsvla_common.errors import NsvlaError
+from nsvla_common.robot import ARM_JOINTS, ARM_MOTION_LIMITS, GRIPPER_MAX_OPENING, top_down_quat
 from nsvla_control.skills import Waypoint
 from nsvla_control.timing import time_parameterise, within_limits
 
-# Franka Panda limits (franka_ros / libfranka datasheet).
-PANDA_VMAX = (2.175, 2.175, 2.175, 2.175, 2.61, 2.61, 2.61)
-PANDA_AMAX = (15.0, 7.5, 10.0, 12.5, 15.0, 20.0, 20.0)
-GRIPPER_OPEN = 0.04       # per finger, m
+# Franka Panda limits (franka_ros / libfranka datasheet), in ARM_JOINTS order.
+PANDA_VMAX = tuple(ARM_MOTION_LIMITS[j][0] for j in ARM_JOINTS)
+PANDA_AMAX = tuple(ARM_MOTION_LIMITS[j][1] for j in ARM_JOINTS)
+GRIPPER_OPEN = GRIPPER_MAX_OPENING   # per finger, m
 CART_STEP = 0.01          # m between IK samples on a straight segment
 
 
@@ -90,7 +92,7 @@ class BuiltinMotion:
     def __init__(self, model: object, tcp_site: str, arm_joints: Sequence[str],
                  velocity_scaling: float = 0.4, acceleration_scaling: float = 0.3,
                  gripper_seconds: float = 0.8, q_rest: Optional[Sequence[float]] = None) -> None:
-        from nsvla_sim.kinematics import IKSolver
+        from nsvla_control.kinematics import IKSolver
         if not 0 < velocity_scaling <= 1 or not 0 < acceleration_scaling <= 1:
             raise MotionError('velocity/acceleration scaling must be in (0, 1]')
         self.arm_joints = tuple(arm_joints)
@@ -102,18 +104,17 @@ class BuiltinMotion:
 
     @classmethod
     def for_scene(cls, spec: object, **kwargs: object) -> 'BuiltinMotion':
-        """Build the kinematic model of the scene's Panda (same MJCF as the simulation)."""
+        """Build the kinematics of the rig's Panda (base and home pose from the rig spec)."""
         import mujoco
-        from nsvla_sim import mjcf
-        from nsvla_sim.scene import make_layout
-        xml = mjcf.build_mjcf(spec, make_layout(spec, 1), offscreen=(64, 64))
-        model = mujoco.MjModel.from_xml_string(xml)
-        return cls(model, mjcf.TCP_SITE, mjcf.ARM_JOINTS, q_rest=spec.home,  # type: ignore
+
+        from nsvla_common.robot import TCP_SITE
+        from nsvla_control.panda_model import kinematic_mjcf
+        model = mujoco.MjModel.from_xml_string(kinematic_mjcf(spec.robot_base))  # type: ignore
+        return cls(model, TCP_SITE, ARM_JOINTS, q_rest=spec.home,  # type: ignore
                    **kwargs)
 
     def _solve(self, pos: Sequence[float], yaw: float, q_init: np.ndarray, label: str
                ) -> np.ndarray:
-        from nsvla_sim.kinematics import top_down_quat
         res = self.ik.solve(pos, top_down_quat(yaw), q_init=q_init)
         if not res.success:
             raise MotionError('cannot reach %s at %s: %s'

@@ -16,6 +16,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from nsvla_common.robot import top_down_quat
 from nsvla_control.motion import ArmSegment, gripper_segment, MotionError, Segment
 from nsvla_control.skills import Waypoint
 
@@ -60,7 +61,6 @@ class MoveItMotion:
 
     def _pose(self, wp: Waypoint) -> Any:
         from geometry_msgs.msg import PoseStamped
-        from nsvla_sim.kinematics import top_down_quat
         pose = PoseStamped()
         pose.header.frame_id = self.base_frame
         pose.pose.position.x, pose.pose.position.y, pose.pose.position.z = map(float, wp.pos)

@@ -131,7 +131,7 @@ def steps_to_moves(plan: Sequence[dict]) -> List[Tuple[str, str, str]]:
 
 
 class Skills:
-    """Waypoints for block moves in one scene (a ``nsvla_sim.scene.SceneSpec``)."""
+    """Waypoints for block moves in one scene (a ``nsvla_common.rig.SceneSpec``)."""
 
     def __init__(self, spec: object, config: SkillConfig = SkillConfig()) -> None:
         self.spec = spec

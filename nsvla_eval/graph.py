@@ -67,6 +67,20 @@ def _param_text(value: object) -> str:
 
 
 GRAPHS = ('embedded', 'real', 'gazebo', 'replay', 'planner')
+# use_sim_time as launch arguments write it (the words ROS 2 launch reads as booleans); auto =
+# the graph's default (true for embedded and gazebo)
+SIM_TIME_WORDS = {'true': True, '1': True, 'false': False, '0': False, 'auto': None, '': None}
+
+
+def parse_use_sim_time(text: object) -> Optional[bool]:
+    """Read use_sim_time: true/True/1, false/False/0 or auto (None); ConfigError otherwise."""
+    if text is None or isinstance(text, bool):
+        return text
+    key = str(text).strip().lower()
+    if key not in SIM_TIME_WORDS:
+        raise ConfigError('use_sim_time must be true, false (True/False, 1/0) or auto, got %r'
+                          % (text,))
+    return SIM_TIME_WORDS[key]
 
 
 def graph(name: str, use_sim_time: Optional[bool] = None, perception: str = 'classic',
@@ -83,22 +97,25 @@ def graph(name: str, use_sim_time: Optional[bool] = None, perception: str = 'cla
     if use_sim_time is None:
         use_sim_time = name in ('embedded', 'gazebo')
     common = {'use_sim_time': use_sim_time}
-    # the planner keeps no time: /clock callbacks (100 Hz from the sim) would only cost CPU
+    # Only the sim keeps ROS time (it makes /clock). The planner, perception, the executor and
+    # the monitor take no /clock: their times are the stamps of what they receive (images,
+    # joint_states) or the wall clock (energy), and /clock callbacks, 100 Hz from the sim, would
+    # only cost CPU (an idle executor spent 19 % of a core on them, the monitor 4 %).
     planner = NodeSpec('planner', 'nsvla_planner.planner_node', 'planner_node', {})
     if name == 'planner':
         return [planner]
     monitor = NodeSpec('power_monitor', 'nsvla_energy.power_monitor_node', 'power_monitor_node',
-                       dict(common))
+                       {})
     nodes: List[NodeSpec] = []
     if name == 'embedded':
         nodes.append(NodeSpec('sim', 'nsvla_sim.sim_node', 'sim_node', dict(common)))
     if perception != 'ground_truth':
         nodes.append(NodeSpec('perception', 'nsvla_perception.perception_node',
-                              'perception_node', dict(common, backend=perception)))
+                              'perception_node', {'backend': perception}))
     nodes.append(planner)
     if name != 'replay':
         executor = NodeSpec('executor', 'nsvla_control.executor_node', 'executor_node',
-                            dict(common, motion_backend=motion))
+                            {'motion_backend': motion})
         nodes.append(executor)
     nodes.append(monitor)
     if perception == 'ground_truth':

@@ -6,8 +6,17 @@
 import argparse
 import sys
 
-from nsvla_eval.graph import GRAPHS, graph, MOTION_BACKENDS, params_file, PERCEPTION_BACKENDS
+from nsvla_common.errors import ConfigError
+from nsvla_eval.graph import GRAPHS, graph, MOTION_BACKENDS, params_file, parse_use_sim_time
+from nsvla_eval.graph import PERCEPTION_BACKENDS
 from nsvla_eval.launcher import Launcher, NodeDied
+
+
+def _sim_time(text: str) -> object:
+    try:
+        return parse_use_sim_time(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,8 +27,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--namespace', default='', help='namespace for every node')
     parser.add_argument('--log-level', default='info',
                         choices=['debug', 'info', 'warn', 'error', 'fatal'])
-    parser.add_argument('--use-sim-time', choices=['true', 'false'], default=None,
-                        help='default: true for embedded and gazebo')
+    parser.add_argument('--use-sim-time', type=_sim_time, default=None,
+                        metavar='{true,false,auto}',
+                        help='true/True/1, false/False/0 or auto (default: auto = true for '
+                        'embedded and gazebo)')
     parser.add_argument('--perception', choices=PERCEPTION_BACKENDS, default='classic',
                         help='perception backend (ground_truth: the simulator stands in)')
     parser.add_argument('--motion', choices=MOTION_BACKENDS, default='builtin',
@@ -31,8 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Start the graph, wait for Ctrl-C, a dead node or the duration."""
-    sim_time = None if args.use_sim_time is None else args.use_sim_time == 'true'
-    nodes = graph(args.graph, sim_time, args.perception, args.motion)
+    nodes = graph(args.graph, args.use_sim_time, args.perception, args.motion)
     launcher = Launcher(nodes, params_file(args.params_file), args.namespace, args.log_level,
                         log_dir=args.log_dir)
     launcher.start()

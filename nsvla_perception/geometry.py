@@ -4,126 +4,160 @@
 """
 Pinhole geometry of the scene camera: world points to pixels and back, rings, regions of interest.
 
-The camera is the one of the scene file (``camera.fovy_deg``, ``position``, ``look_at``, image
-``width`` x ``height``), modelled like MuJoCo's: no distortion, square pixels, principal point at
-the image centre, x right and y up in its body frame, looking along its -z axis (the optical frame
-used here has x right, y down, z forward). A real rig uses the same model with its own YAML.
+The camera is the one of the rig file (``nsvla_common.rig``), or of ``camera/camera_info`` when a
+camera publishes it: :class:`PinholeCamera` (``nsvla_common.camera``, imported here) with
+intrinsics ``fx, fy, cx, cy`` (from ``fovy_deg`` when not given: MuJoCo's square pixels, centred
+principal point), an optional lens distortion and a look-at pose; the optical frame has x right,
+y down, z forward. A real rig uses the same model with its own YAML.
 
 Back-projection (:meth:`PinholeCamera.on_plane`) intersects a pixel's ray with a horizontal
 plane: the table position of a block lying flat is where the ray through its image meets the
 plane of its centre, ``z = block_height / 2``. :func:`ring_outline` is the image outline of a
 ring block (the convex hull of its two octagons), the shape a fully visible block must have.
+
+A rig's camera is never exactly where its YAML says; a ray cast from the nominal pose misses a
+table point by centimetres for a centimetre of pose error. :func:`fit_camera` corrects the pose
+(position and look-at point, six offsets with a Gaussian prior) from image features of known
+world points and lines (peg tips and bases, the table's edges), and says how sure it is
+(:attr:`CameraFit.covariance`, propagated to a table point by :meth:`CameraFit.plane_sigma`).
 """
 
 import math
 from dataclasses import dataclass
-from typing import Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 
+from nsvla_common.camera import camera_from_spec, look_at_rotation, PinholeCamera  # noqa: F401
 from nsvla_common.errors import ConfigError
 
 
-def look_at_rotation(position: Sequence[float], look_at: Sequence[float]) -> np.ndarray:
-    """
-    Return the 3x3 rotation of the optical frame (x right, y down, z forward) in the world.
-
-    Columns are the optical axes expressed in world coordinates; world up is +z.
-    """
-    pos = np.asarray(position, float)
-    fwd = np.asarray(look_at, float) - pos
-    norm = np.linalg.norm(fwd)
-    if norm < 1e-9:
-        raise ConfigError('camera position and look_at coincide')
-    fwd /= norm
-    right = np.cross(fwd, [0.0, 0.0, 1.0])
-    norm = np.linalg.norm(right)
-    if norm < 1e-9:
-        raise ConfigError('camera looks straight along the up vector')
-    right /= norm
-    up = np.cross(right, fwd)
-    return np.column_stack([right, -up, fwd])
+def offset_camera(camera: PinholeCamera, offset: Sequence[float]) -> PinholeCamera:
+    """Return ``camera`` with its position and look-at point moved by ``offset`` (6, m)."""
+    d = np.asarray(offset, float)
+    return camera.moved(np.add(camera.position, d[:3]), np.add(camera.look_at, d[3:6]))
 
 
 @dataclass(frozen=True)
-class PinholeCamera:
-    """An undistorted pinhole camera with its pose in the world."""
+class CameraFit:
+    """A camera pose corrected from image features, with the uncertainty of the correction."""
 
-    width: int
-    height: int
-    fovy_deg: float
-    position: Tuple[float, float, float]
-    look_at: Tuple[float, float, float]
+    camera: PinholeCamera
+    offset: np.ndarray         # (6,) position and look-at offsets from the nominal camera, m
+    covariance: np.ndarray     # (6, 6) of the offsets, m^2 (the prior's when nothing was used)
+    used: int                  # measurements kept (a point counts two)
+    rejected: int              # measurements dropped as outliers
+    rms: float                 # RMS residual of the kept measurements, in their sigmas
+
+    def plane_sigma(self, pixel: Sequence[float], z: float) -> float:
+        """Return the standard deviation (m, worst direction) of a pixel's point on plane z."""
+        base = self.camera.on_plane([pixel], z)[0, :2]
+        jac = np.zeros((2, 6))
+        for k in range(6):
+            step = np.zeros(6)
+            step[k] = 1e-4
+            jac[:, k] = (offset_camera(self.camera, step).on_plane([pixel], z)[0, :2]
+                         - base) / 1e-4
+        cov = jac @ self.covariance @ jac.T
+        return float(math.sqrt(max(np.linalg.eigvalsh(cov)[-1], 0.0)))
+
+
+def feature_residuals(camera: PinholeCamera, points, lines) -> np.ndarray:
+    """Return the residuals (in sigmas) of ``fit_camera``'s points and lines under ``camera``."""
+    return _Features(points, lines).residuals(camera)
+
+
+class _Features:
+    """The measurements of ``fit_camera``: every world point projected in one call."""
+
+    def __init__(self, points, lines) -> None:
+        world, self.n_pts = [np.zeros((0, 3))], 0
+        self.ia = self.ib = np.zeros(0, int)
+        self.line_px, self.line_sigma = np.zeros((0, 2)), 1.0
+        if points is not None and len(points[0]):
+            self.n_pts = len(points[0])
+            world.append(np.asarray(points[0], float))
+            self.pts_px, self.pts_sigma = np.asarray(points[1], float), float(points[2])
+        if lines is not None and len(lines[0]):
+            ends, inv = np.unique(np.concatenate([lines[0], lines[1]]), axis=0,
+                                  return_inverse=True)
+            inv = inv.ravel() + self.n_pts
+            m = len(lines[0])
+            self.ia, self.ib = inv[:m], inv[m:]
+            world.append(ends)
+            self.line_px, self.line_sigma = np.asarray(lines[2], float), float(lines[3])
+        self.world = np.concatenate(world)
 
     @property
-    def focal(self) -> float:
-        """Focal length in pixels (square pixels)."""
-        return self.height / (2.0 * math.tan(math.radians(self.fovy_deg) / 2.0))
+    def size(self) -> int:
+        return 2 * self.n_pts + len(self.ia)
 
-    @property
-    def rotation(self) -> np.ndarray:
-        return look_at_rotation(self.position, self.look_at)
-
-    def to_camera(self, points: Sequence[Sequence[float]]) -> np.ndarray:
-        """Return world points (N, 3) in the optical frame (x right, y down, z forward)."""
-        pts = np.asarray(points, float).reshape(-1, 3)
-        return (pts - np.asarray(self.position, float)) @ self.rotation
-
-    def project(self, points: Sequence[Sequence[float]]) -> np.ndarray:
-        """Return pixel coordinates (N, 2) of world points, (u right, v down)."""
-        cam = self.to_camera(points)
-        z = np.maximum(cam[:, 2], 1e-9)
-        f = self.focal
-        u = f * cam[:, 0] / z + (self.width - 1) / 2.0
-        v = f * cam[:, 1] / z + (self.height - 1) / 2.0
-        return np.stack([u, v], axis=1)
-
-    def rays(self, pixels: Sequence[Sequence[float]]) -> np.ndarray:
-        """Return unit world directions (N, 3) of the rays through pixels (N, 2) ``(u, v)``."""
-        uv = np.asarray(pixels, float).reshape(-1, 2)
-        f = self.focal
-        cam = np.column_stack([(uv[:, 0] - (self.width - 1) / 2.0) / f,
-                               (uv[:, 1] - (self.height - 1) / 2.0) / f,
-                               np.ones(len(uv))])
-        world = cam @ self.rotation.T
-        return world / np.linalg.norm(world, axis=1, keepdims=True)
-
-    def on_plane(self, pixels: Sequence[Sequence[float]], z: float) -> np.ndarray:
-        """
-        Return the world points (N, 3) where the rays through ``pixels`` meet the plane ``z``.
-
-        A ray that never reaches the plane in front of the camera (it points above the horizon
-        of that plane) gives NaN.
-        """
-        d = self.rays(pixels)
-        origin = np.asarray(self.position, float)
-        with np.errstate(divide='ignore', invalid='ignore'):
-            t = (float(z) - origin[2]) / d[:, 2]
-        t = np.where(t > 0, t, np.nan)
-        return origin + t[:, None] * d
-
-    def pixels_per_metre(self, point: Sequence[float]) -> float:
-        """Return the image scale (pixels per metre) at a world point, across the optical axis."""
-        return self.focal / max(float(self.to_camera([point])[0, 2]), 1e-9)
-
-    def scaled(self, width: int, height: int) -> 'PinholeCamera':
-        """Return the same camera for an image resized to ``width`` x ``height`` (same aspect)."""
-        return PinholeCamera(int(width), int(height), self.fovy_deg, self.position, self.look_at)
+    def residuals(self, camera: PinholeCamera) -> np.ndarray:
+        uv = camera.project(self.world) if len(self.world) else np.zeros((0, 2))
+        out = [((uv[:self.n_pts] - self.pts_px) / self.pts_sigma).ravel()] if self.n_pts else []
+        if len(self.ia):
+            pa, pb = uv[self.ia], uv[self.ib]
+            d = pb - pa
+            d /= np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-9)
+            q = self.line_px - pa
+            out.append((d[:, 0] * q[:, 1] - d[:, 1] * q[:, 0]) / self.line_sigma)
+        return np.concatenate(out) if out else np.zeros(0)
 
 
-def camera_from_spec(spec, position: Optional[Sequence[float]] = None,
-                     look_at: Optional[Sequence[float]] = None) -> PinholeCamera:
+def fit_camera(camera: PinholeCamera, prior_sigma: Sequence[float],
+               points: Optional[Tuple[np.ndarray, np.ndarray, float]] = None,
+               lines: Optional[Tuple[np.ndarray, np.ndarray, np.ndarray, float]] = None,
+               iterations: int = 6, reject: float = 4.0) -> CameraFit:
     """
-    Build the camera of a scene spec (``nsvla_sim.scene.SceneSpec``).
+    Correct ``camera``'s pose from features: the MAP offsets under a Gaussian prior.
 
-    ``position`` / ``look_at`` override the nominal pose (e.g. a randomised layout's pose for
-    labels); a real rig only knows the nominal one from its configuration.
+    ``points`` = (world (N, 3), seen pixels (N, 2), sigma px): known points seen there;
+    ``lines`` = (a (M, 3), b (M, 3), seen pixels (M, 2), sigma px): a pixel seen on the image of
+    the world line through a and b (its distance to that line is the residual). ``prior_sigma``
+    (6,) is the spread of the pose error (position, look-at; m). Gauss-Newton, the first half
+    of the ``iterations`` with Huber weights; then measurements off by more than ``reject``
+    sigmas are dropped (a point as a whole) and the rest is fitted by least squares.
     """
-    cam = spec.camera
-    return PinholeCamera(int(cam.width), int(cam.height), float(cam.fovy_deg),
-                         tuple(float(c) for c in (position or cam.position)),
-                         tuple(float(c) for c in (look_at or cam.look_at)))
+    prior = np.asarray(prior_sigma, float)
+    feats = _Features(points, lines)
+    keep = np.ones(feats.size)
+    offset = np.zeros(6)
+    info = np.diag(1.0 / prior ** 2)
+    n2 = 2 * feats.n_pts
+    robust = iterations // 2
+    for it in range(iterations if feats.size else 0):
+        res = feats.residuals(offset_camera(camera, offset))
+        size = np.abs(res)
+        size[:n2] = size[:n2].reshape(-1, 2).max(axis=1).repeat(2)   # a point as a whole
+        if it == robust:
+            keep[size > reject] = 0.0
+        # Huber weights (1 within 1.5 sigma) until the outliers are dropped, then plain least
+        # squares: a few wrong features cannot drag the pose, nor down-weight right ones.
+        weight = keep if it >= robust else np.minimum(1.0, 1.5 / np.maximum(size, 1e-9))
+        jac = np.zeros((res.size, 6))
+        for k in range(6):
+            step = np.zeros(6)
+            step[k] = 1e-5
+            jac[:, k] = (feats.residuals(offset_camera(camera, offset + step)) - res) / 1e-5
+        wj = jac * weight[:, None]
+        info = wj.T @ jac + np.diag(1.0 / prior ** 2)
+        grad = wj.T @ res + offset / prior ** 2
+        offset = offset - np.linalg.solve(info, grad)
+    fitted = offset_camera(camera, offset)
+    res = feats.residuals(fitted)[keep > 0] if feats.size else np.zeros(0)
+    return CameraFit(fitted, offset, np.linalg.inv(info), int(res.size),
+                     int(feats.size - res.size),
+                     float(np.sqrt(np.mean(res ** 2))) if res.size else 0.0)
+
+
+def table_edges(spec) -> List[Tuple[np.ndarray, np.ndarray]]:
+    """Return the four edges ``(a, b)`` of the table top (z = 0) in the world frame."""
+    cx, cy = spec.table_centre
+    hx, hy = spec.table_size[0] / 2.0, spec.table_size[1] / 2.0
+    corners = [np.array(c, float) for c in ((cx - hx, cy - hy, 0.0), (cx + hx, cy - hy, 0.0),
+                                            (cx + hx, cy + hy, 0.0), (cx - hx, cy + hy, 0.0))]
+    return [(corners[k], corners[(k + 1) % 4]) for k in range(4)]
 
 
 def ring_outline(camera: PinholeCamera, centre: Sequence[float], apothem: float, height: float,

@@ -25,8 +25,9 @@ class SceneRenderer:
 
     def __init__(self, spec, num_blocks: int, width: Optional[int] = None,
                  height: Optional[int] = None) -> None:
-        import mujoco
+        from nsvla_common.rosenv import mujoco_for_rendering
         from nsvla_sim.mjcf import build_mjcf, yaw_quat
+        mujoco = mujoco_for_rendering()
         from nsvla_sim.scene import make_layout
         self._mj = mujoco
         self._yaw_quat = yaw_quat
@@ -170,14 +171,14 @@ class ArmPoser:
     """Joint positions that put the gripper in front of / above the pegs (occlusion scenes)."""
 
     def __init__(self, renderer: SceneRenderer) -> None:
-        from nsvla_sim.kinematics import IKSolver
+        from nsvla_control.kinematics import IKSolver
         from nsvla_sim.mjcf import ARM_JOINTS, TCP_SITE
         self.renderer = renderer
         self.ik = IKSolver(renderer.model, site=TCP_SITE, joints=ARM_JOINTS)
 
     def pose(self, target: Sequence[float], yaw: float = math.pi / 2) -> Optional[np.ndarray]:
         """Return arm joint positions with the TCP at ``target`` pointing down, or None."""
-        from nsvla_sim.kinematics import top_down_quat
+        from nsvla_common.robot import top_down_quat
         res = self.ik.solve(target, top_down_quat(yaw),
                             q_init=np.asarray(self.renderer.spec.home, float))
         return np.asarray(res.q, float) if res.success else None

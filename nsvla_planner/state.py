@@ -35,6 +35,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from nsvla_common import envelope
 from nsvla_common.errors import IllegalStateError, ValidationError
+from nsvla_common.symbols import block, MAX_BLOCKS, MAX_PEGS, peg  # noqa: F401 - re-exported
 
 STATE_SCHEMA = 'symbolic_state'
 GOAL_SCHEMA = 'goal'
@@ -42,20 +43,8 @@ STATE_PREDICATES = {'on': 2, 'clear': 1, 'holding': 1, 'hand_empty': 0, 'loose':
 GOAL_PREDICATES = {'on': 2, 'clear': 1, 'holding': 1, 'hand_empty': 0}
 _NAME = re.compile(r'^([bp])([1-9][0-9]*)$')
 TABLE = 'table'   # where a loose block lies when it rests on no block or peg
-MAX_BLOCKS = 16
-MAX_PEGS = 9
 
 FactKey = Tuple[str, Tuple[str, ...]]
-
-
-def block(i: int) -> str:
-    """Name of block ``i`` (1-based; 1 is the smallest)."""
-    return 'b%d' % i
-
-
-def peg(i: int) -> str:
-    """Name of peg ``i`` (1-based, left to right)."""
-    return 'p%d' % i
 
 
 def block_index(name: str) -> int:

@@ -188,9 +188,13 @@ def layout_to_sdf(spec: SceneSpec, layout: Layout, world_name: str = 'nsvla_hano
     link = _static_model(world, CAMERA_MODEL, tuple(layout.camera_position) + rpy)
     sensor = ET.SubElement(link, 'sensor', name=cam.name, type='camera')
     camera = ET.SubElement(sensor, 'camera', name=cam.name)
-    fovy = math.radians(cam.fovy_deg)
-    hfov = 2 * math.atan(cam.width / cam.height * math.tan(fovy / 2))
-    _text(camera, 'horizontal_fov', '%.6g' % hfov)
+    fx, fy, cx, cy = cam.intrinsics
+    _text(camera, 'horizontal_fov', '%.6g' % (2 * math.atan(cam.width / (2 * fx))))
+    if not cam.is_ideal:
+        # fx, fy, cx, cy of the rig (gz-sensors renders them; a lens distortion it does not)
+        intrinsics = ET.SubElement(ET.SubElement(camera, 'lens'), 'intrinsics')
+        for tag, value in (('fx', fx), ('fy', fy), ('cx', cx), ('cy', cy), ('s', 0.0)):
+            _text(intrinsics, tag, '%.9g' % value)
     image = ET.SubElement(camera, 'image')
     _text(image, 'width', str(cam.width))
     _text(image, 'height', str(cam.height))

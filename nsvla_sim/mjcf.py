@@ -24,59 +24,31 @@ the camera named in the scene (``scene_camera``).
 """
 
 import math
-import os
 import xml.etree.ElementTree as ET
 from typing import Dict, Iterable, Optional, Sequence, Tuple
 
 from nsvla_common.errors import ConfigError
-from nsvla_sim.scene import Layout, SceneSpec
+# The Panda's names and limits are the rig's (nsvla_common.robot); the sim's modules and tests
+# read them from here too.
+from nsvla_common.robot import ARM_JOINTS, ARM_MOTION_LIMITS, FINGER_JOINTS  # noqa: F401
+from nsvla_common.robot import HAND_BODY, TCP_SITE  # noqa: F401
+from nsvla_control.panda_model import panda_assets_dir, panda_tree
+from nsvla_sim.scene import CameraSpec, Layout, SceneSpec
 
-ARM_JOINTS = tuple('panda_joint%d' % i for i in range(1, 8))
-FINGER_JOINTS = ('panda_finger_joint1', 'panda_finger_joint2')
-TCP_SITE = 'tcp'
-HAND_BODY = 'panda_hand'
-FINGER_PAD_GEOMS = ('panda_leftfinger_pad', 'panda_rightfinger_pad')
-GRIPPER_ACTUATOR = 'actuator_gripper'
 # Position-servo gains (stiffness N m/rad, damping N m s/rad) and effort limits of the arm joints.
 ARM_KP = (4500.0, 4500.0, 3500.0, 3500.0, 2000.0, 2000.0, 2000.0)
 ARM_KV = (450.0, 450.0, 350.0, 350.0, 200.0, 200.0, 200.0)
 ARM_EFFORT = (87.0, 87.0, 87.0, 87.0, 12.0, 12.0, 12.0)
-# Joint velocity (rad/s) and acceleration (rad/s^2) limits of the arm, Franka datasheet; the
-# sim refuses arm trajectories beyond them (nsvla_sim.trajectory.check_motion_limits).
-ARM_MOTION_LIMITS = {
-    'panda_joint1': (2.175, 15.0), 'panda_joint2': (2.175, 7.5), 'panda_joint3': (2.175, 10.0),
-    'panda_joint4': (2.175, 12.5), 'panda_joint5': (2.61, 15.0), 'panda_joint6': (2.61, 20.0),
-    'panda_joint7': (2.61, 20.0),
-}
+FINGER_PAD_GEOMS = ('panda_leftfinger_pad', 'panda_rightfinger_pad')
+GRIPPER_ACTUATOR = 'actuator_gripper'
 GRIPPER_KP = 1000.0   # N per metre of finger opening error
 GRIPPER_KV = 100.0
 GRIPPER_FORCE = 100.0
 OVERVIEW_CAMERA = ((1.3, 1.0, 0.95), (0.3, 0.0, 0.28))  # position, look-at
-HAND_YAW = -math.pi / 4  # hand mounted on the flange turned by -45 degrees about z
 # Contact groups: bit 1 = world objects (table, pegs, blocks, finger pads), bit 2 = the arm.
 # The arm collides with the world but not with itself.
 _WORLD = {'contype': '1', 'conaffinity': '3'}
 _ARM = {'contype': '2', 'conaffinity': '0'}
-
-
-def panda_assets_dir() -> str:
-    """Folder of the Panda MJCF + meshes from ``dm-robotics-panda``; ConfigError if missing."""
-    try:
-        import dm_robotics.panda as dm_panda  # noqa: F401 - only to locate the package
-        base = os.path.dirname(os.path.abspath(dm_panda.__file__))
-    except ImportError:
-        base = ''
-        import importlib.util
-        spec = importlib.util.find_spec('dm_robotics')
-        if spec is not None and spec.submodule_search_locations:
-            for loc in spec.submodule_search_locations:
-                if os.path.isdir(os.path.join(loc, 'panda')):
-                    base = os.path.join(loc, 'panda')
-    path = os.path.join(base, 'assets', 'panda')
-    if not base or not os.path.isfile(os.path.join(path, 'panda.xml')):
-        raise ConfigError('Panda model not found: install it with '
-                          '`pip install --no-deps dm-robotics-panda` (scripts/setup.sh does)')
-    return path
 
 
 def _f(values: Iterable[float]) -> str:
@@ -109,6 +81,25 @@ def look_at_axes(position: Sequence[float], target: Sequence[float],
     upv = [right[1] * fwd[2] - right[2] * fwd[1], right[2] * fwd[0] - right[0] * fwd[2],
            right[0] * fwd[1] - right[1] * fwd[0]]
     return tuple(right), tuple(upv)
+
+
+def camera_intrinsics(cam: CameraSpec) -> Dict[str, str]:
+    """
+    Return the MJCF camera attributes rendering the rig camera's intrinsics.
+
+    A plain field of view is ``fovy``; intrinsics ``fx, fy, cx, cy`` become ``resolution``,
+    ``focalpixel`` and ``principalpixel`` (for MuJoCo, the image centre minus the principal
+    point, in pixels, both axes: measured by rendering) over a nominal ``sensorsize`` of 10 um
+    pixels. MuJoCo renders no lens distortion.
+    """
+    if cam.is_ideal:
+        return {'fovy': '%.12g' % cam.fovy_deg}
+    fx, fy, cx, cy = cam.intrinsics
+    return {'resolution': '%d %d' % (cam.width, cam.height),
+            'focalpixel': '%.12g %.12g' % (fx, fy),
+            'principalpixel': '%.12g %.12g' % ((cam.width - 1) / 2.0 - cx,
+                                               (cam.height - 1) / 2.0 - cy),
+            'sensorsize': '%.12g %.12g' % (cam.width * 1e-5, cam.height * 1e-5)}
 
 
 Box = Tuple[Tuple[float, float, float], Tuple[float, float, float], float]
@@ -211,26 +202,18 @@ class _Builder:
                       pos=_f((cx, cy, -sz / 2)), material='table', **_WORLD, **self._contact())
 
     def _panda(self, world: ET.Element) -> None:
-        arm = ET.parse(os.path.join(self.assets, 'panda.xml')).getroot()
-        hand = ET.parse(os.path.join(self.assets, 'panda_hand.xml')).getroot()
-        link0 = arm.find('worldbody/body')
-        if link0 is None or link0.get('name') != 'panda_link0':
-            raise ConfigError('unexpected panda.xml layout in %s' % self.assets)
-        link0.set('pos', _f(self.spec.robot_base))
+        link0 = panda_tree(self.spec.robot_base, self.assets)
+        hand_body = next(b for b in link0.iter('body') if b.get('name') == HAND_BODY)
+        hand = set(hand_body.iter())
         for geom in link0.iter('geom'):
-            geom.attrib.update(_ARM)
-            geom.set('group', '1')
+            if geom not in hand:
+                geom.attrib.update(_ARM)
+                geom.set('group', '1')
         for joint in link0.iter('joint'):
-            joint.set('armature', '0.1')
-            # panda.xml carries one negative damping (joint 6); servos supply the damping.
-            joint.set('damping', '%g' % max(1.0, float(joint.get('damping', '0'))))
-        flange = next(b for b in link0.iter('body') if b.get('name') == 'panda_link8')
-        hand_body = hand.find('worldbody/body')
-        hand_body.set('quat', _f(yaw_quat(HAND_YAW)))
-        for site in list(hand_body.findall('site')):
-            hand_body.remove(site)
-        ET.SubElement(hand_body, 'site', name=TCP_SITE, pos='0 0 0.1034', size='0.004',
-                      rgba='1 0 0 0.5', group='4')
+            if joint not in hand:
+                joint.set('armature', '0.1')
+                # panda.xml carries one negative damping (joint 6); servos supply the damping.
+                joint.set('damping', '%g' % max(1.0, float(joint.get('damping', '0'))))
         for geom in hand_body.findall('geom'):
             geom.attrib.update(_ARM)
             geom.set('group', '1')
@@ -254,7 +237,6 @@ class _Builder:
                     geom.set('group', '1')
             for joint in body.findall('joint'):
                 joint.attrib.pop('solreflimit', None)
-        flange.append(hand_body)
         world.append(link0)
 
     def _pegs(self, world: ET.Element) -> None:
@@ -293,7 +275,7 @@ class _Builder:
         x_axis, y_axis = look_at_axes(self.layout.camera_position, self.layout.camera_look_at)
         ET.SubElement(world, 'camera', name=cam.name, mode='fixed',
                       pos=_f(self.layout.camera_position), xyaxes=_f(x_axis + y_axis),
-                      fovy='%g' % cam.fovy_deg)
+                      **camera_intrinsics(cam))
         # A wide view of the whole robot, for documentation (not randomised).
         x_axis, y_axis = look_at_axes(OVERVIEW_CAMERA[0], OVERVIEW_CAMERA[1])
         ET.SubElement(world, 'camera', name='overview', mode='fixed',

@@ -13,7 +13,7 @@ of how to turn peg/stack geometry from :class:`~nsvla_sim.world.HanoiWorld` into
 3. lift, carry to above the target peg, descend to ``block_place_height(level)``; open; retreat.
 
 Straight lines are sampled every ``CARTESIAN_STEP`` and solved with the DLS IK of
-``nsvla_sim.kinematics`` (each solve seeded with the previous one), giving multi-point joint
+``nsvla_control.kinematics`` (each solve seeded with the previous one), giving multi-point joint
 trajectories that the world follows like joint_trajectory_controller. The TCP starts and stops
 each line at rest (a trapezoidal speed profile, ``TCP_ACCELERATION``), so the trajectories keep
 within the Panda's joint velocity and acceleration limits, which the world enforces.
@@ -27,8 +27,9 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 
 from nsvla_common.errors import ValidationError
+from nsvla_common.robot import top_down_quat
+from nsvla_control.kinematics import IKSolver
 from nsvla_planner.state import SymbolicState
-from nsvla_sim.kinematics import IKSolver, top_down_quat
 from nsvla_sim.trajectory import RawPoint
 from nsvla_sim.world import HanoiWorld
 

@@ -5,7 +5,8 @@
 ROS 2 node ``sim``: the embedded MuJoCo world behind the interfaces of a ros2_control arm.
 
 Publishes ``camera/image_raw`` (rgb8) + ``camera/camera_info`` at ``camera_rate``,
-``joint_states``, ``clock`` (sim time), ``~/ground_truth`` (nsvla_interfaces/SymbolicState,
+``joint_states``, ``/clock`` (sim time; absolute, also in a namespace: it is where every node's
+``use_sim_time`` listens), ``~/ground_truth`` (nsvla_interfaces/SymbolicState,
 frame ``world``, stamped with the sim time it was read at) and ``~/events``
 (nsvla_interfaces/SimEvent: trajectory_accepted / trajectory_rejected (with the reason) /
 stopped, lift, release, drop_injected, weld_on / weld_off, reset); subscribes
@@ -30,6 +31,7 @@ from rclpy.node import Node
 from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
                                 ParameterType, SetParametersResult)
 from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rclpy.time_source import CLOCK_TOPIC
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import CameraInfo, Image, JointState
 from std_srvs.srv import Trigger
@@ -148,7 +150,8 @@ class SimNode(Node):
         self.pub_image = self.create_publisher(Image, 'camera/image_raw', reliable2)
         self.pub_info = self.create_publisher(CameraInfo, 'camera/camera_info', reliable2)
         self.pub_joints = self.create_publisher(JointState, 'joint_states', 10)
-        self.pub_clock = self.create_publisher(Clock, 'clock', QoSProfile(depth=1))
+        # absolute: every node's use_sim_time listens on /clock, namespaced or not
+        self.pub_clock = self.create_publisher(Clock, CLOCK_TOPIC, QoSProfile(depth=1))
         self.pub_truth = self.create_publisher(SymbolicStateMsg, '~/ground_truth', 10)
         self.pub_events = self.create_publisher(SimEvent, '~/events', 50)
         self.create_subscription(JointTrajectory, 'arm_controller/joint_trajectory',

@@ -43,7 +43,7 @@ table top and the robot base at the origin):
   ``arm_positions()``, ``gripper_opening()``, ``joint_state() -> (names, pos, vel, effort)``.
 - for inverse kinematics: ``model`` / ``data`` (``mujoco.MjModel`` / ``MjData``; treat ``data``
   as read-only), ``tcp_site`` (site between the finger pads), ``ik_solver()`` (an
-  ``nsvla_sim.kinematics.IKSolver`` on this model), ``tcp_pose()``, ``peg_position(k)`` (peg base
+  ``nsvla_control.kinematics.IKSolver``), ``tcp_pose()``, ``peg_position(k)`` (peg base
   on the table, 1-based), ``peg_top(k)``, ``block_grasp_height(level)`` and
   ``block_place_height(level)`` (TCP height to grasp / release a block at stack ``level``,
   0 = on the table), ``grasp_yaw(block)`` (TCP yaw putting two flat faces against the fingers),
@@ -65,19 +65,23 @@ One world per thread: MuJoCo data and the render context are not shared between 
 import math
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
-import mujoco
 import numpy as np
 
+from nsvla_common.camera import camera_info_fields
 from nsvla_common.errors import ValidationError
+from nsvla_common.rosenv import mujoco_for_rendering
+from nsvla_control.kinematics import IKSolver
 from nsvla_planner.state import SymbolicState
 from nsvla_sim import mjcf
 from nsvla_sim.faults import DropInjector
 from nsvla_sim.ground_truth import BlockObservation, symbolic_from_observations
-from nsvla_sim.kinematics import IKSolver
 from nsvla_sim.scene import DEFAULT_SCENE, Layout, load_scene, make_layout, SceneSpec, StartSpec
 from nsvla_sim.trajectory import (check_motion_limits, ControllerSpec, LIMIT_TOLERANCE,
                                   MotionLimitError, RawPoint, Trajectory, TrajectoryError,
                                   TrajectoryFollower, validate_trajectory)
+
+# The world renders: MuJoCo is imported with headless OpenGL when there is no display.
+mujoco = mujoco_for_rendering()
 
 MONITOR_EVERY = 10          # physics steps between grasp / fault checks (20 ms at 2 ms steps)
 RELEASE_CLEARANCE = 0.002   # release a block this far above where it comes to rest
@@ -427,7 +431,7 @@ class HanoiWorld:
 
     def grasp_yaw(self, name: Optional[str] = None, preferred: float = -math.pi / 2) -> float:
         """
-        TCP yaw (see ``kinematics.top_down_quat``) with two flats of ``name`` on the fingers.
+        TCP yaw (``nsvla_common.robot.top_down_quat``) with two flats of ``name`` on the fingers.
 
         The flats of a ring repeat every ``2 pi / segments``; of those yaws, the one closest to
         ``preferred`` (the home orientation) is returned; without a block, ``preferred``.
@@ -643,17 +647,30 @@ class HanoiWorld:
 
     def camera_info(self, width: Optional[int] = None,
                     height: Optional[int] = None) -> Dict[str, Any]:
-        """Pinhole intrinsics of the camera at ``width`` x ``height`` (sensor_msgs/CameraInfo)."""
+        """
+        Pinhole intrinsics of the rendered camera at ``width`` x ``height`` (CameraInfo fields).
+
+        Read from the compiled model (its ``fovy``, or ``focalpixel`` / ``principalpixel`` when
+        the rig gives fx, fy, cx, cy; see ``mjcf.camera_intrinsics``) and scaled to the image
+        size; D is zeros: MuJoCo renders no lens distortion.
+        """
         w = self.spec.camera.width if width is None else int(width)
         h = self.spec.camera.height if height is None else int(height)
-        fovy = math.radians(float(self.model.cam_fovy[self._cam_id]))
-        f = h / (2.0 * math.tan(fovy / 2.0))
-        cx, cy = (w - 1) / 2.0, (h - 1) / 2.0
-        return {'width': w, 'height': h, 'distortion_model': 'plumb_bob',
-                'd': [0.0] * 5, 'k': [f, 0.0, cx, 0.0, f, cy, 0.0, 0.0, 1.0],
-                'r': [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0],
-                'p': [f, 0.0, cx, 0.0, 0.0, f, cy, 0.0, 0.0, 0.0, 1.0, 0.0],
-                'frame_id': self.spec.camera.frame_id}
+        m, cam = self.model, self._cam_id
+        sensor = m.cam_sensorsize[cam]
+        if sensor[0] > 0 and sensor[1] > 0:
+            (rw, rh), intr = m.cam_resolution[cam], m.cam_intrinsic[cam]
+            fx, fy = intr[0] / sensor[0] * rw, intr[1] / sensor[1] * rh
+            cx = (rw - 1) / 2.0 - intr[2] / sensor[0] * rw
+            cy = (rh - 1) / 2.0 - intr[3] / sensor[1] * rh
+            sx, sy = w / rw, h / rh
+            fx, fy, cx, cy = fx * sx, fy * sy, (cx + 0.5) * sx - 0.5, (cy + 0.5) * sy - 0.5
+        else:
+            fx = fy = h / (2.0 * math.tan(math.radians(float(m.cam_fovy[cam])) / 2.0))
+            cx, cy = (w - 1) / 2.0, (h - 1) / 2.0
+        info = camera_info_fields(w, h, (fx, fy, cx, cy))
+        info['frame_id'] = self.spec.camera.frame_id
+        return info
 
     def camera_pose(self) -> Tuple[np.ndarray, np.ndarray]:
         """Camera position and 3x3 rotation of its optical frame (x right, y down, z forward)."""

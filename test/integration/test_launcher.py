@@ -6,11 +6,13 @@
 import importlib.util
 import io
 import os
+import sys
+import types
 
 import pytest
 
 from nsvla_common.errors import ConfigError
-from nsvla_eval.graph import graph, GRAPHS, NodeSpec, params_file
+from nsvla_eval.graph import graph, GRAPHS, NodeSpec, params_file, parse_use_sim_time
 from nsvla_eval.launcher import Launcher, NodeDied
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -23,9 +25,11 @@ def test_graph_descriptions_are_consistent():
         assert len(names) == len(set(names)) and 'planner' in names
     embedded = {n.name: n for n in graph('embedded')}
     assert list(embedded) == ['sim', 'perception', 'planner', 'executor', 'power_monitor']
-    assert embedded['executor'].parameters['use_sim_time'] is True
-    assert 'use_sim_time' not in embedded['planner'].parameters
-    assert graph('real')[0].parameters['use_sim_time'] is False
+    assert embedded['sim'].parameters['use_sim_time'] is True
+    # only the sim keeps ROS time: the others take no /clock (100 Hz of callbacks)
+    for name in ('perception', 'planner', 'executor', 'power_monitor'):
+        assert 'use_sim_time' not in embedded[name].parameters, name
+    assert not any(n.parameters.get('use_sim_time') for n in graph('real'))
     assert 'sim' not in [n.name for n in graph('real')]
     gt = {n.name: n for n in graph('embedded', perception='ground_truth')}
     assert 'perception' not in gt
@@ -58,6 +62,72 @@ def test_params_file_has_a_key_for_the_planner():
         assert '/**/planner:' in f.read()
     with pytest.raises(ConfigError):
         params_file('/nonexistent/params.yaml')
+
+
+@pytest.mark.parametrize('text, value', [
+    ('true', True), ('True', True), ('1', True), ('false', False), ('False', False), ('0', False),
+    ('auto', None), ('', None), (True, True), (None, None)])
+def test_use_sim_time_reads_the_words_launch_reads(text, value):
+    assert parse_use_sim_time(text) is value
+
+
+def test_use_sim_time_refuses_other_words_with_the_reason():
+    with pytest.raises(ConfigError, match="use_sim_time must be true, false"):
+        parse_use_sim_time('yes please')
+
+
+def test_nsvla_launch_takes_use_sim_time_as_launch_arguments_do():
+    import argparse
+    from nsvla_eval.launch_cli import add_arguments
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    assert parser.parse_args(['embedded', '--use-sim-time', 'True']).use_sim_time is True
+    assert parser.parse_args(['embedded', '--use-sim-time', '0']).use_sim_time is False
+    assert parser.parse_args(['embedded']).use_sim_time is None
+    with pytest.raises(SystemExit):
+        parser.parse_args(['embedded', '--use-sim-time', 'maybe'])
+
+
+def _launch_file_with_stand_ins(monkeypatch):
+    """Load launch/nsvla.launch.py over minimal stand-ins of launch and launch_ros."""
+    class LaunchConfiguration:
+        def __init__(self, name):
+            self.name = name
+
+        def perform(self, context):
+            return context[self.name]
+
+    modules = {name: types.ModuleType(name) for name in (
+        'launch', 'launch.actions', 'launch.substitutions', 'launch_ros', 'launch_ros.actions')}
+    modules['launch'].LaunchDescription = list
+    modules['launch.actions'].DeclareLaunchArgument = lambda name, **kw: (name, kw)
+    modules['launch.actions'].OpaqueFunction = lambda function: function
+    modules['launch.substitutions'].LaunchConfiguration = LaunchConfiguration
+    modules['launch_ros.actions'].Node = lambda **kw: kw
+    for name, module in modules.items():
+        monkeypatch.setitem(sys.modules, name, module)
+    spec = importlib.util.spec_from_file_location(
+        'nsvla_launch_stand_in', os.path.join(REPO, 'launch', 'nsvla.launch.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    defaults = {entity[0]: entity[1]['default_value']
+                for entity in module.generate_launch_description() if isinstance(entity, tuple)}
+    return module, defaults
+
+
+@pytest.mark.parametrize('text, value', [('True', True), ('true', True), ('1', True),
+                                         ('False', False), ('0', False)])
+def test_the_launch_file_takes_use_sim_time_as_users_write_it(monkeypatch, text, value):
+    module, defaults = _launch_file_with_stand_ins(monkeypatch)
+    context = dict(defaults, graph='embedded', namespace='rig', use_sim_time=text)
+    nodes = module.nodes_for(context)
+    assert [n['name'] for n in nodes] == [n.name for n in graph('embedded')]
+    assert all(n['namespace'] == 'rig' for n in nodes)
+    for node in nodes:
+        if node['name'] == 'sim':
+            assert node['parameters'][1]['use_sim_time'] is value, node['name']
+        else:
+            assert 'use_sim_time' not in node['parameters'][1], node['name']
 
 
 def test_unavailable_module_is_refused():

@@ -61,7 +61,7 @@ def test_publishes_camera_joint_states_clock_and_ground_truth(node_process, ros_
     _collect(ros_node, Image, 'camera/image_raw', images)
     _collect(ros_node, CameraInfo, 'camera/camera_info', infos)
     _collect(ros_node, JointState, 'joint_states', joints)
-    _collect(ros_node, Clock, 'clock', clocks)
+    _collect(ros_node, Clock, '/clock', clocks)
     _collect(ros_node, StateMsg, 'sim/ground_truth', truths)
     ok = ros_node.spin_until(lambda: len(images) >= 3 and len(joints) >= 10 and infos
                              and len(clocks) >= 10 and truths, timeout=30.0)
@@ -73,6 +73,16 @@ def test_publishes_camera_joint_states_clock_and_ground_truth(node_process, ros_
     info = infos[-1]
     assert info.width == 320 and info.k[0] > 0 and info.k[2] == pytest.approx(159.5)
     assert info.header.frame_id == img.header.frame_id != ''
+    # the K the sim publishes is the camera model perception uses (at this image size)
+    from dataclasses import replace
+
+    from nsvla_common.camera import camera_from_info, camera_from_spec, intrinsics_change
+    from nsvla_common.rig import load_scene
+    rig = load_scene().camera
+    assert list(info.k) == pytest.approx(list(camera_from_spec(load_scene()).scaled(320, 240).k))
+    seen = camera_from_info(rig, info.width, info.height, info.k, info.d, info.distortion_model)
+    half = replace(rig, width=320, height=240)   # the same field of view, half the pixels
+    assert intrinsics_change(half, seen) == '' and not any(info.d)
     js = joints[-1]
     assert list(js.name[:7]) == ARM and len(js.position) == 9
     assert js.position[3] == pytest.approx(-2.3, abs=0.02)   # the scene's home pose

@@ -6,11 +6,11 @@
 import numpy as np
 import pytest
 
+from nsvla_common.robot import top_down_quat
 from nsvla_control.motion import ArmSegment, BuiltinMotion, GripperSegment, MotionError
 from nsvla_control.moveit_backend import moveit_available, MoveItMotion
 from nsvla_control.skills import move_of, SkillConfig, Skills, Waypoint
 from nsvla_planner.state import SymbolicState
-from nsvla_sim.kinematics import top_down_quat
 from nsvla_sim.scene import load_scene
 
 

@@ -106,7 +106,7 @@ def test_bridge_and_controllers_yaml_match_the_embedded_interfaces():
     with open(config_path('gazebo/bridge.yaml')) as f:
         bridge = yaml.safe_load(f)
     topics = {b['ros_topic_name']: b for b in bridge}
-    assert set(topics) == {'clock', 'camera/image_raw', 'camera/camera_info'}
+    assert set(topics) == {'/clock', 'camera/image_raw', 'camera/camera_info'}
     assert all(b['direction'] == 'GZ_TO_ROS' for b in bridge)
     assert topics['camera/image_raw']['ros_type_name'] == 'sensor_msgs/msg/Image'
     with open(config_path('gazebo/controllers.yaml')) as f:
@@ -115,6 +115,30 @@ def test_bridge_and_controllers_yaml_match_the_embedded_interfaces():
     assert manager['arm_controller']['type'].startswith('joint_trajectory_controller/')
     assert tuple(ctrl['arm_controller']['ros__parameters']['joints']) == mjcf.ARM_JOINTS
     assert ctrl['gripper_controller']['ros__parameters']['joints'] == ['panda_finger_joint1']
+
+
+# The parameters joint_trajectory_controller declares (ros2_controllers, Kilted:
+# joint_trajectory_controller/src/joint_trajectory_controller_parameters.yaml), top level and
+# under constraints; use_sim_time is every node's. state_publish_rate is not one (any more).
+JTC_PARAMETERS = {
+    'joints', 'command_joints', 'command_interfaces', 'state_interfaces', 'speed_scaling',
+    'allow_partial_joints_goal', 'interpolate_from_desired_state',
+    'allow_integration_in_goal_trajectories',
+    'set_last_command_interface_value_as_state_on_activation', 'action_monitor_rate',
+    'interpolation_method', 'allow_nonzero_velocity_at_trajectory_end', 'cmd_timeout', 'gains',
+    'constraints', 'use_sim_time'}
+JTC_CONSTRAINTS = {'stopped_velocity_tolerance', 'goal_time', 'decelerate_on_cancel'}
+
+
+def test_the_controllers_carry_only_joint_trajectory_controller_parameters():
+    with open(config_path('gazebo/controllers.yaml')) as f:
+        ctrl = yaml.safe_load(f)
+    for name in ('arm_controller', 'gripper_controller'):
+        params = ctrl[name]['ros__parameters']
+        assert set(params) <= JTC_PARAMETERS, (name, set(params) - JTC_PARAMETERS)
+        joints = set(params['joints'])
+        extra = set(params.get('constraints', {})) - JTC_CONSTRAINTS - joints
+        assert not extra, (name, extra)
 
 
 MINI_URDF = '<robot name="panda">%s</robot>' % ''.join(

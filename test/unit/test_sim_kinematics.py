@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from nsvla_common.errors import ValidationError
+from nsvla_common.robot import top_down_quat
+from nsvla_control.kinematics import IKError, IKSolver, quat_error
 from nsvla_sim import mjcf
-from nsvla_sim.kinematics import IKError, IKSolver, quat_error, top_down_quat
 from nsvla_sim.scene import load_scene, make_layout
 
 

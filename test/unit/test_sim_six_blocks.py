@@ -15,11 +15,11 @@ import mujoco
 import numpy as np
 import pytest
 
+from nsvla_common.robot import top_down_quat
 from nsvla_control.motion import BuiltinMotion
 from nsvla_control.skills import MoveSpec, Skills
 from nsvla_planner.state import SymbolicState
 from nsvla_sim import mjcf
-from nsvla_sim.kinematics import top_down_quat
 from nsvla_sim.scene import GRIPPER_MAX_OPENING, load_scene
 from nsvla_sim.world import HanoiWorld
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from nsvla_common.errors import ValidationError
+from nsvla_common.robot import top_down_quat
 from nsvla_planner.state import SymbolicState
-from nsvla_sim.kinematics import top_down_quat
 from nsvla_sim.pick_place import choose_move, PickPlaceScript
 from nsvla_sim.trajectory import RawPoint, TrajectoryError
 from nsvla_sim.world import HanoiWorld

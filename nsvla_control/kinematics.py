@@ -4,13 +4,17 @@
 """
 Damped-least-squares inverse kinematics over ``mujoco.mj_jacSite``, aware of joint limits.
 
-Pure functions of a compiled ``mujoco.MjModel``: the solver works on its own scratch
-``MjData`` and never touches the simulation's state, so the control layer can call it at any
-time. Typical use (see ``nsvla_sim.pick_place``)::
+MuJoCo serves here as a kinematics library: :func:`panda_solver` compiles the Panda's kinematic
+tree (``nsvla_control.panda_model``, no meshes) and the solver works on its own scratch
+``MjData``; :class:`IKSolver` also runs on any compiled model holding the joints and the site
+(the simulation's, for scripted moves), and never touches a simulation's state. This module
+imports MuJoCo: rig code imports it only where the built-in motion backend is built. Typical
+use::
 
-    from nsvla_sim.kinematics import IKSolver, top_down_quat
-    ik = IKSolver(world.model, site=world.tcp_site, joints=world.arm_joint_names)
-    res = ik.solve(target_pos, top_down_quat(math.pi / 2), q_init=world.arm_positions())
+    from nsvla_common.robot import top_down_quat
+    from nsvla_control.kinematics import panda_solver
+    ik = panda_solver(robot_base=(0, 0, 0), q_rest=home)
+    res = ik.solve(target_pos, top_down_quat(math.pi / 2), q_init=q_now)
     if res.success:
         follow(res.q)
 
@@ -30,6 +34,8 @@ import mujoco
 import numpy as np
 
 from nsvla_common.errors import NsvlaError, ValidationError
+from nsvla_common.robot import ARM_JOINTS, TCP_SITE
+from nsvla_control.panda_model import kinematic_mjcf
 
 
 class IKError(NsvlaError):
@@ -49,23 +55,6 @@ class IKResult:
     iterations: int
     reason: str = ''
     at_limit: Tuple[str, ...] = field(default_factory=tuple)
-
-
-def top_down_quat(yaw: float) -> np.ndarray:
-    """
-    Quaternion (w, x, y, z) of a TCP pointing straight down with fingers closing along ``yaw``.
-
-    The TCP z axis (approach) is world -z; its y axis (the direction the fingers move) is
-    ``(cos yaw, sin yaw, 0)``. With the scene's octagonal blocks at yaw 0, any ``yaw`` that is a
-    multiple of 45 degrees puts two flat faces against the fingers.
-    """
-    c, s = math.cos(yaw), math.sin(yaw)
-    mat = np.array([[-s, c, 0.0],
-                    [c, s, 0.0],
-                    [0.0, 0.0, -1.0]])
-    quat = np.zeros(4)
-    mujoco.mju_mat2Quat(quat, mat.flatten())
-    return quat
 
 
 def quat_error(target: np.ndarray, current: np.ndarray) -> np.ndarray:
@@ -214,3 +203,10 @@ class IKSolver:
             raise IKError('IK for %s at %s: %s'
                           % (self.model.site(self.site_id).name, where, res.reason))
         return res.q
+
+
+def panda_solver(robot_base: Sequence[float] = (0.0, 0.0, 0.0),
+                 q_rest: Optional[Sequence[float]] = None, assets: str = '') -> IKSolver:
+    """Return an :class:`IKSolver` of the Panda's TCP over its arm joints, base at robot_base."""
+    model = mujoco.MjModel.from_xml_string(kinematic_mjcf(robot_base, assets))
+    return IKSolver(model, TCP_SITE, ARM_JOINTS, q_rest=q_rest)
