@@ -12,7 +12,8 @@ temporal filter as the perception node, and take only a *fresh* stable reading; 
 perceiver they read the world's ground truth, as the sim node's ``~/ground_truth`` does.
 """
 
-from typing import Any, Callable, Dict, Mapping, Optional
+import math
+from typing import Any, Callable, Dict, List, Mapping, Optional
 
 import numpy as np
 
@@ -27,7 +28,7 @@ class SimArm:
     """Trajectory segments straight into ``HanoiWorld``'s controllers; waits advance physics."""
 
     def __init__(self, world: Any) -> None:
-        from nsvla_sim.mjcf import ARM_JOINTS
+        from nsvla_common.robot import ARM_JOINTS
         self.world = world
         self.arm_joints = tuple(ARM_JOINTS)
 
@@ -55,6 +56,64 @@ class SimArm:
         self.world.hold()
 
 
+def placement(state: SymbolicState) -> Any:
+    """Return what a state says about where the blocks are (stacks, hand, loose), for comparing."""
+    return (tuple(sorted((p, tuple(c)) for p, c in state.stacks().items())), state.holding,
+            tuple(sorted(state.loose.items())))
+
+
+class FrameAudit:
+    """
+    Perceived frames checked against the world's truth at the same instant (in-process only).
+
+    ``wrong``: frames whose fresh published state was known but placed the blocks otherwise
+    than the truth (a confidently wrong state); frames where the truth itself is unsettled (a
+    block still moving) are not judged. ``loose_seen`` / ``loose_found``: loose blocks in the
+    truth and how many of them the frame's perception reported loose, with the position error
+    of each found one. A block the camera cannot see (behind a stack, under the arm) counts as
+    not found: the found share is a lower bound of the share found when in view.
+    """
+
+    def __init__(self) -> None:
+        self.frames = 0
+        self.judged = 0
+        self.wrong = 0
+        self.examples: List[str] = []
+        self.loose_seen = 0
+        self.loose_found = 0
+        self.loose_errors: List[float] = []
+
+    def check(self, perceived: SymbolicState, published: Optional[SymbolicState],
+              truth: SymbolicState) -> None:
+        """Judge one frame: the raw perception (loose blocks) and what was published."""
+        self.frames += 1
+        if not truth.known:
+            return
+        for b, pose in truth.poses.items():
+            self.loose_seen += 1
+            got = perceived.poses.get(b) if perceived.known else None
+            if got is not None and b in perceived.loose:
+                self.loose_found += 1
+                self.loose_errors.append(math.hypot(got.x - pose.x, got.y - pose.y))
+        if published is None or not published.known:
+            return
+        self.judged += 1
+        if placement(published) != placement(truth):
+            self.wrong += 1
+            if len(self.examples) < 5:
+                self.examples.append('perceived %s, truth %s'
+                                     % (placement(published), placement(truth)))
+
+    def summary(self) -> Dict[str, Any]:
+        """Return the counts as a record."""
+        return {'frames': self.frames, 'judged_frames': self.judged, 'wrong_states': self.wrong,
+                'wrong_examples': list(self.examples), 'loose_seen': self.loose_seen,
+                'loose_found': self.loose_found,
+                'loose_error_max_m': max(self.loose_errors) if self.loose_errors else None,
+                'loose_error_mean_m': (sum(self.loose_errors) / len(self.loose_errors)
+                                       if self.loose_errors else None)}
+
+
 class SimEyes:
     """Camera frames at ``camera_rate`` through a perceiver and the temporal filter."""
 
@@ -66,6 +125,7 @@ class SimEyes:
         self.period = 1.0 / camera_rate
         self.filter = TemporalFilter(stability_frames, max_hold_frames)
         self.frames = 0
+        self.audit = FrameAudit()
 
     def look(self, timeout_s: float, cancelled: Callable[[], bool]) -> SymbolicState:
         w = self.world
@@ -79,6 +139,8 @@ class SimEyes:
             perception = self.perceiver.perceive(w.render(), stamp=w.time)
             self.frames += 1
             out = self.filter.update(perception)
+            self.audit.check(perception.state, None if out.remembered else out.state,
+                             w.ground_truth())
             if not out.remembered:
                 return out.state     # read from this frame: what the node would take too
             last = out

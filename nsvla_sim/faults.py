@@ -6,10 +6,13 @@ Seeded fault injection: a grasped block that slips out of the fingers mid-transp
 
 :class:`DropInjector` decides, each time a block is lifted off its support by the fingers,
 whether this grasp will fail (with ``probability``) and when: a delay drawn uniformly from
-``delay`` seconds after lift-off. ``HanoiWorld`` carries the slip out physically by taking the
-friction off the finger pads until the block has left them, so the block really falls (it may
-land on a peg, a stack or the table) and the gripper keeps its commanded width, as a real slip
-would. The same seed gives the same decisions in the same order of grasps.
+``delay`` seconds after lift-off: 0.1..1.6 s spans the lift (about 0.7 s at the default
+scaling; the ring falls back down its peg) and the carry across (it lands on the table or
+another stack) and ends before the descent (a carry lasts about 2.5 s). ``HanoiWorld``
+carries the slip out physically by taking the friction off the finger pads until the block has
+left them, so the block really falls (it may land on a peg, a stack or the table) and the
+gripper keeps its commanded width, as a real slip would. The same seed gives the same
+decisions in the same order of grasps.
 """
 
 import random
@@ -25,7 +28,7 @@ class DropInjector:
 
     probability: float = 0.0
     seed: int = 0
-    delay: Tuple[float, float] = (0.1, 0.6)
+    delay: Tuple[float, float] = (0.1, 1.6)
     forced: Tuple[int, ...] = ()   # 1-based lift numbers that always slip (reproducible tests)
     history: List[Tuple[str, float, Optional[float]]] = field(default_factory=list)
 

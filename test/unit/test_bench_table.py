@@ -210,3 +210,24 @@ def test_nsvla_bench_refuses_an_unknown_perception(capsys):
     rc = main(['bench', '--perception', 'oracle', '--episodes', '1'])
     assert rc == 2
     assert 'unknown perception oracle' in capsys.readouterr().err
+
+
+def test_the_frame_audit_counts_confidently_wrong_states_and_loose_finds():
+    from nsvla_control.sim_robot import FrameAudit
+    from nsvla_planner.state import LoosePose, SymbolicState, TABLE
+    truth = SymbolicState(3, 3, {'b3': 'p1', 'b2': 'b3'}, loose={'b1': TABLE},
+                          poses={'b1': LoosePose(0.50, 0.10, 0.01)})
+    near = SymbolicState(3, 3, {'b3': 'p1', 'b2': 'b3'}, loose={'b1': TABLE},
+                         poses={'b1': LoosePose(0.503, 0.104, 0.01)})
+    wrong = SymbolicState.from_stacks({'p1': ['b3', 'b2', 'b1'], 'p2': [], 'p3': []}, 3, 3)
+    unknown = SymbolicState.unknown(3, 3, 'b1 hidden')
+    audit = FrameAudit()
+    audit.check(near, near, truth)        # found, right
+    audit.check(unknown, None, truth)     # not found, nothing published: not judged
+    audit.check(wrong, wrong, truth)      # confidently wrong
+    audit.check(near, near, SymbolicState.unknown(3, 3, 'b1 still moving'))   # not judged
+    out = audit.summary()
+    assert (out['frames'], out['judged_frames'], out['wrong_states']) == (4, 2, 1)
+    assert (out['loose_seen'], out['loose_found']) == (3, 1)
+    assert out['loose_error_max_m'] == pytest.approx(0.005)
+    assert 'truth' in out['wrong_examples'][0]

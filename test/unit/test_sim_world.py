@@ -123,7 +123,9 @@ def test_fault_decisions_follow_the_seed():
     seq_b = [b.on_lift('b1', t) for t in range(20)]
     assert seq_a == seq_b
     assert 3 < sum(x is not None for x in seq_a) < 17
-    assert all(d is None or 0.1 <= d - t <= 0.6 for t, d in enumerate(seq_a))
+    low, high = a.delay
+    assert (low, high) == (0.1, 1.6)
+    assert all(d is None or low <= d - t <= high for t, d in enumerate(seq_a))
     assert all(x is None for x in (DropInjector(0.0, seed=1).on_lift('b1', 0.0)
                                    for _ in range(10)))
 
