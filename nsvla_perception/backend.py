@@ -65,7 +65,12 @@ class Perceiver:
         return out
 
     def positions(self, perception: Perception) -> Dict[str, Tuple[float, float, float]]:
-        """World centre of each block placed on a peg (from the state when it is known)."""
+        """
+        World centre of each block on a peg or lying loose (from the state when it is known).
+
+        A loose block is where perception estimated it (its pose); a block in the hand has no
+        position here.
+        """
         spec = self.spec
         out: Dict[str, Tuple[float, float, float]] = {}
         if perception.state.known:
@@ -73,9 +78,13 @@ class Perceiver:
                 x, y = spec.peg_xy(int(p[1:]))
                 for level, b in enumerate(column):
                     out[b] = (x, y, spec.block_centre_z(level))
+            for b, pose in perception.state.poses.items():
+                out[b] = (float(pose.x), float(pose.y), float(pose.z))
             return out
         for r in perception.readings:
-            if r.visible and 1 <= r.peg <= self.num_pegs:
+            if r.loose:
+                out[r.name] = (float(r.pose.x), float(r.pose.y), float(r.pose.z))
+            elif r.visible and 1 <= r.peg <= self.num_pegs:
                 x, y = spec.peg_xy(r.peg)
                 level = int(round(max(0.0, r.level if r.level is not None else r.height)))
                 out[r.name] = (x, y, spec.block_centre_z(level))

@@ -18,23 +18,106 @@ Per frame:
    column, in metres at the peg) and a fractional level along the column, which orders each
    stack; the blob's area against the block's projected silhouette gives its visibility;
 4. confidence per block = visibility x closeness to the column x peg unambiguity; a block seen
-   well above where its stack puts it (lifted by the gripper) is not on a peg.
+   well above where its stack puts it (lifted by the gripper) is not on a peg;
+5. the camera pose: the nominal pose is corrected (``geometry.fit_camera``) from the table's
+   edges (:func:`table_edge_pixels`) and the peg tips and bases (:func:`peg_pixels`); a fit is
+   kept while the next frames still show those features where it puts them;
+6. every placement is checked against the corrected camera: a block on a peg is seen within a
+   level of its place in the seen order and near the column, a top block shows neither the
+   block below it where it should be nor hides a peg tip that should stand above it; a block
+   that fails, or is off the pegs, may be lying on the table:
+7. loose blocks: its blob in the whole image (with the touching pixels of a close colour: a lit
+   orange face reads yellow; holes filled) is taken for a ring lying flat on the table: the
+   ray through the blob's centroid meets the plane of a flat ring's centre
+   (``z = block_height / 2``), corrected for where the outline's centroid falls (perspective).
+   The blob must cover that ring's outline (intersection over union ``LOOSE_MIN_OVERLAP``, area
+   ratio ``LOOSE_AREA``: a ring partly hidden, held above the table or tilted does not), not
+   touch the image border, and the ring must lie clear of every peg and stack. Then the block
+   is ``loose(b, table)`` there (yaw unknown, upright), with a confidence from the overlap and
+   the position's uncertainty (``CameraFit.plane_sigma``); otherwise it stays off the pegs with
+   the reason, and a block that failed the check of step 6 is taken off its peg.
 
 The rig only enters through the scene file (camera, pegs, sizes, colours) and
 ``config/perception.yaml`` (thresholds), so another rig needs a new YAML, no code.
 """
 
 import math
-from typing import List, Optional, Tuple
+from dataclasses import dataclass, replace
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 
 from nsvla_perception.backend import Perceiver
-from nsvla_perception.geometry import camera_from_spec, PinholeCamera, region_of_interest
-from nsvla_perception.geometry import stack_pixels
+from nsvla_perception.geometry import camera_from_spec, CameraFit, feature_residuals
+from nsvla_perception.geometry import fit_camera, PinholeCamera
+from nsvla_perception.geometry import region_of_interest, ring_outline, stack_pixels, table_edges
 from nsvla_perception.settings import ClassicSettings
 from nsvla_perception.symbols import BlockReading, flag_lifted
+from nsvla_planner.state import LoosePose
+
+# A block lying flat on the table off the pegs (step 5 of the module docstring).
+LOOSE_MIN_OVERLAP = 0.925   # blob / flat-ring outline intersection over union: below, not one
+LOOSE_FULL_OVERLAP = 0.95   # from this overlap on the shape does not lower the confidence
+LOOSE_AREA = (0.88, 1.06)   # blob area over the outline's: outside, not a whole flat ring
+LOOSE_EDGE_PX = 2           # a blob this close to the image border may be cut off
+LOOSE_CLEARANCE = 0.004     # m a fitted footprint may reach into a peg's or stack's (fit error)
+LOOSE_REGION_STEPS = 4      # region / fit rounds of a blob with pixels of a close colour
+LOOSE_FIT_STEPS = 3         # centroid corrections of the table position
+LOOSE_YAWS = 6              # outline orientations tried over one flat-to-flat turn
+LOOSE_NEIGHBOUR = 2.0       # colour distance (LUT units) of colours a lit face may swap
+LOOSE_OWN_SHARE = 0.3       # least share of a loose blob in the block's own colour
+LOOSE_SIGMA_OK = 0.004      # m: a table position this sure does not lower the confidence
+LOOSE_SIGMA_MAX = 0.008     # m: at this uncertainty the confidence is halved, beyond it less
+# Camera pose correction from the table's edges and the peg tips (geometry.fit_camera).
+EDGE_STEP = 0.02            # m between samples along a table edge
+EDGE_SEARCH_PX = 24         # px searched either side of where the nominal camera puts an edge
+EDGE_CONTRAST = 30.0        # grey levels the table must be brighter than what lies beyond it
+EDGE_SIGMA_PX = 1.0
+EDGE_LINE_PX = 1.5          # px a table-edge point may lie off the line of the others
+EDGE_MIN_POINTS = 5         # fewer points found along an edge: the edge is not used
+PEG_SIGMA_PX = 1.0
+FIT_KEEP_PX = 0.75          # px: the last camera fit is kept while the edges lie this close
+PLACE_BAND = (-1.0, 0.5)    # levels a block on a peg is seen off its place (corrected camera)
+PLACE_COVERED = 0.25        # share of a top block's place showing another block: it is behind
+PEG_TIP_SHOWS = 0.015       # m of peg above a top block from which its tip must be seen
+PLACE_INSIDE = 0.9          # least share of a doubtful block's blob inside its place's outline
+POSE_SIGMA_FLOOR = 0.002    # m: least pose error assumed, even for a scene without randomisation
+
+
+@dataclass
+class Blob:
+    """One block's pixels: the largest connected blob of its colour and nearby fragments."""
+
+    area: int                        # pixels
+    centre: Tuple[float, float]      # (u, v) image pixels
+    box: Tuple[int, int, int, int]   # (x0, y0, x1, y1) image pixels around the kept parts
+    mask: np.ndarray                 # bool (y1 - y0, x1 - x0): the kept parts
+
+    def filled(self) -> np.ndarray:
+        """Return the mask with its holes filled: a ring's hole, a peg standing in it."""
+        out = np.zeros(self.mask.shape, np.uint8)
+        contours, _ = cv2.findContours(self.mask.astype(np.uint8), cv2.RETR_EXTERNAL,
+                                       cv2.CHAIN_APPROX_SIMPLE)
+        cv2.drawContours(out, contours, -1, 1, thickness=-1)
+        return out.astype(bool)
+
+
+def _centroid(mask: np.ndarray, box: Sequence[int]) -> np.ndarray:
+    ys, xs = np.nonzero(mask)
+    return np.array([xs.mean() + box[0], ys.mean() + box[1]])
+
+
+def _hull(mask: np.ndarray, box: Sequence[int]) -> np.ndarray:
+    """Return the convex hull (M, 2) float32 of a mask's pixels, in image pixels."""
+    ys, xs = np.nonzero(mask)
+    pts = np.column_stack([xs + box[0], ys + box[1]]).astype(np.float32)
+    return cv2.convexHull(pts).reshape(-1, 2)
+
+
+def _polygon_centroid(poly: np.ndarray) -> np.ndarray:
+    m = cv2.moments(poly.astype(np.float32))
+    return np.array([m['m10'] / m['m00'], m['m01'] / m['m00']])
 
 
 def rgb_to_hs(rgb: Tuple[float, float, float]) -> Tuple[float, float]:
@@ -67,15 +150,176 @@ def colour_lut(prototypes: List[Tuple[float, float]], hue_scale: float, sat_scal
 def _octagon_silhouette(camera: PinholeCamera, centre, apothem: float, height: float,
                         segments: int) -> float:
     """Return the image area (px) of the convex silhouette of an upright ring block."""
-    r = apothem / math.cos(math.pi / segments)
-    pts = []
-    for dz in (-height / 2, height / 2):
-        for j in range(segments):
-            ang = math.pi / segments + 2 * math.pi * j / segments
-            pts.append((centre[0] + r * math.cos(ang), centre[1] + r * math.sin(ang),
-                        centre[2] + dz))
-    uv = camera.project(pts).astype(np.float32)
-    return float(cv2.contourArea(cv2.convexHull(uv)))
+    return float(cv2.contourArea(ring_outline(camera, centre, apothem, height, segments)))
+
+
+def table_edge_pixels(grey: np.ndarray, camera: PinholeCamera, spec
+                      ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """
+    Find the table's edges in a grey image near where ``camera`` puts them.
+
+    Along each edge of the table top, every ``EDGE_STEP`` m, the grey profile across the edge's
+    image (``EDGE_SEARCH_PX`` either side) is searched for the strongest fall from the table to
+    what lies beyond it; a fall of less than ``EDGE_CONTRAST``, or a bright side that does not
+    look like the rest of the table (the robot's base), is no edge. Returns ``(a, b, pixels)``:
+    the world edge through a and b on which each found pixel lies (for ``fit_camera``).
+    """
+    h, w = grey.shape[:2]
+    r = EDGE_SEARCH_PX
+    centre = np.array([spec.table_centre[0], spec.table_centre[1], 0.0])
+    rows_a, rows_b, rows_edge, uv_all, normals = [], [], [], [], []
+    for a, b in table_edges(spec):
+        length = float(np.linalg.norm(b - a))
+        along = (b - a) / length
+        ts = np.arange(0.5 * EDGE_STEP, length, EDGE_STEP)
+        pts = a + ts[:, None] * along
+        inward = centre - pts
+        inward[:, 2] = 0.0
+        inward /= np.maximum(np.linalg.norm(inward, axis=1, keepdims=True), 1e-9)
+        inner = pts + 0.03 * inward
+        front = (camera.to_camera(pts)[:, 2] > 0.05) & (camera.to_camera(inner)[:, 2] > 0.05)
+        if not front.any():
+            continue
+        pts, inner = pts[front], inner[front]
+        uv = camera.project(pts)
+        tangent = camera.project(pts + 0.005 * along) - camera.project(pts - 0.005 * along)
+        normal = np.column_stack([-tangent[:, 1], tangent[:, 0]])
+        normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-9)
+        flip = np.sum(normal * (uv - camera.project(inner)), axis=1) < 0
+        normal[flip] *= -1.0                                   # from the table outwards
+        ends = [uv + r * normal, uv - r * normal]
+        ok = np.all([(e[:, 0] >= 1) & (e[:, 0] <= w - 2) & (e[:, 1] >= 1) & (e[:, 1] <= h - 2)
+                     for e in ends], axis=0)
+        rows_a += [a] * int(ok.sum())
+        rows_b += [b] * int(ok.sum())
+        rows_edge += [len(uv_all)] * int(ok.sum())
+        uv_all.append(uv[ok])
+        normals.append(normal[ok])
+    empty = (np.zeros((0, 3)), np.zeros((0, 3)), np.zeros((0, 2)))
+    if not rows_a:
+        return empty
+    uv, normal = np.concatenate(uv_all), np.concatenate(normals)
+    offsets = np.arange(-r, r + 1, dtype=np.float32)
+    mx = (uv[:, 0:1] + offsets[None] * normal[:, 0:1]).astype(np.float32)
+    my = (uv[:, 1:2] + offsets[None] * normal[:, 1:2]).astype(np.float32)
+    prof = cv2.remap(grey.astype(np.float32), mx, my, cv2.INTER_LINEAR)
+    fall = prof[:, 2:] - prof[:, :-2]                 # at offsets[1:-1], negative: bright inside
+    k = np.argmin(fall[:, 4:-6], axis=1) + 4
+    rows = np.arange(len(k))
+    cum = np.concatenate([np.zeros((len(k), 1), np.float32), np.cumsum(prof, axis=1)], axis=1)
+    inside = (cum[rows, k] - cum[rows, k - 4]) / 4.0            # the 4 px before the edge
+    outside = (cum[rows, k + 8] - cum[rows, k + 3]) / 5.0       # 5 px beyond it
+    table = float(np.median(inside)) if len(inside) else 0.0
+    good = (inside - outside >= EDGE_CONTRAST) & (np.abs(inside - table) <= 0.15 * table)
+    f0, f1, f2 = fall[rows, k - 1], fall[rows, k], fall[rows, k + 1]
+    den = f0 - 2 * f1 + f2
+    sub = np.where(np.abs(den) > 1e-6, 0.5 * (f0 - f2) / np.where(den == 0, 1, den), 0.0)
+    at = offsets[1:-1][k] + np.clip(sub, -1.0, 1.0)
+    found = uv + at[:, None] * normal
+    # An edge's image is a straight line: points off the line its other points make were found
+    # on something else (the robot's base, the arm); an edge with few points is not used.
+    edge = np.array(rows_edge)
+    for e in np.unique(edge):
+        mine = good & (edge == e)
+        for _ in range(2):
+            if np.count_nonzero(mine) < EDGE_MIN_POINTS:
+                good &= edge != e
+                break
+            vx, vy, x0, y0 = cv2.fitLine(found[mine].astype(np.float32), cv2.DIST_HUBER, 0,
+                                         0.01, 0.01).ravel()
+            off = np.abs((found[:, 0] - x0) * vy - (found[:, 1] - y0) * vx)
+            mine &= off <= EDGE_LINE_PX
+        good &= (edge != e) | mine
+    return (np.array(rows_a)[good], np.array(rows_b)[good], found[good])
+
+
+def peg_pixels(peg_mask: np.ndarray, camera: PinholeCamera, spec,
+               stack_tops: Sequence[float]) -> Tuple[np.ndarray, np.ndarray]:
+    """
+    Find the tip (and, on an empty peg, the base) of each peg in a mask of peg-coloured pixels.
+
+    ``stack_tops`` is the height of each peg's stack as read (0 when empty); a tip within 4 mm
+    of it is not used. The tip is the top of the peg's blob near where ``camera`` puts it,
+    matched with the top of the projected cap; the base, the bottom with the projected foot.
+    A blob much wider than a peg is not one. Returns ``(world points, pixels, which)``:
+    ``which`` is the peg number of each point, negative for a base.
+    """
+    h, w = peg_mask.shape[:2]
+    world, seen, which = [], [], []
+    ang = np.linspace(0.0, 2 * math.pi, 24, endpoint=False)
+    for k in range(1, spec.num_pegs + 1):
+        x, y = spec.peg_xy(k)
+        top = stack_tops[k - 1]
+        if top > spec.peg_height - 0.004:
+            continue
+        cap = np.column_stack([x + spec.peg_radius * np.cos(ang),
+                               y + spec.peg_radius * np.sin(ang), np.full(24, spec.peg_height)])
+        foot = cap.copy()
+        foot[:, 2] = 0.0
+        cap_uv, foot_uv = camera.project(cap), camera.project(foot)
+        width = float(cap_uv[:, 0].max() - cap_uv[:, 0].min())
+        tip = cap_uv[np.argmin(cap_uv[:, 1])]
+        base = foot_uv[np.argmax(foot_uv[:, 1])]
+        pad = EDGE_SEARCH_PX
+        x0, x1 = int(max(0, tip[0] - width - pad)), int(min(w, tip[0] + width + pad))
+        y0, y1 = int(max(0, tip[1] - pad)), int(min(h, base[1] + pad))
+        if x1 - x0 < 4 or y1 - y0 < 4:
+            continue
+        count, lab, stats, _c = cv2.connectedComponentsWithStats(
+            peg_mask[y0:y1, x0:x1].astype(np.uint8), connectivity=8)
+        best, best_d = 0, math.inf
+        for j in range(1, count):
+            cx = stats[j, cv2.CC_STAT_LEFT] + stats[j, cv2.CC_STAT_WIDTH] / 2.0 + x0
+            d = math.hypot(cx - tip[0], stats[j, cv2.CC_STAT_TOP] + y0 - tip[1])
+            if stats[j, cv2.CC_STAT_AREA] >= 0.5 * width * width and d < best_d:
+                best, best_d = j, d
+        if not best:
+            continue
+        comp = lab == best
+        ys = np.nonzero(comp.any(axis=1))[0]
+        rows_top = comp[ys[0]:ys[0] + 3]
+        span = np.nonzero(rows_top.any(axis=0))[0]
+        if span.size == 0 or span[-1] - span[0] + 1 > 1.6 * width + 2:
+            continue
+        xs = np.nonzero(rows_top)[1]
+        world.append(cap[np.argmin(cap_uv[:, 1])])
+        seen.append((xs.mean() + x0, ys[0] - 0.5 + y0))
+        which.append(k)
+        if top <= 0.0:
+            rows_bottom = comp[max(ys[-1] - 2, 0):ys[-1] + 1]
+            xs = np.nonzero(rows_bottom)[1]
+            height = ys[-1] - ys[0] + 1
+            want = base[1] - tip[1]
+            if xs.size and abs(height - want) <= 0.2 * want + 2:
+                world.append(foot[np.argmax(foot_uv[:, 1])])
+                seen.append((xs.mean() + x0, ys[-1] + 0.5 + y0))
+                which.append(-k)
+    return (np.array(world).reshape(-1, 3), np.array(seen).reshape(-1, 2),
+            np.array(which, int))
+
+
+def overlap(mask: np.ndarray, box: Sequence[int], outline: np.ndarray) -> Tuple[float, float]:
+    """
+    Return (intersection over union, mask area / outline area) of a mask and a convex outline.
+
+    ``mask`` covers the image box ``box`` (x0, y0, x1, y1); ``outline`` is in image pixels.
+    """
+    lo = np.minimum(np.floor(outline.min(axis=0)).astype(int) - 1, [box[0], box[1]])
+    hi = np.maximum(np.ceil(outline.max(axis=0)).astype(int) + 2, [box[2], box[3]])
+    canvas = np.zeros((hi[1] - lo[1], hi[0] - lo[0]), np.uint8)
+    # fillConvexPoly also fills the pixels the edges pass through: half a pixel in, the filled
+    # pixels are those whose centres lie in the outline, as a renderer's are.
+    centre = outline.mean(axis=0)
+    reach = np.linalg.norm(outline - centre, axis=1, keepdims=True)
+    inner = centre + (outline - centre) * np.maximum(0.0, 1.0 - 0.5 / np.maximum(reach, 1e-6))
+    cv2.fillConvexPoly(canvas, np.round((inner - lo) * 16).astype(np.int32), 1,
+                       lineType=cv2.LINE_8, shift=4)
+    seen = np.zeros_like(canvas, bool)
+    seen[box[1] - lo[1]:box[3] - lo[1], box[0] - lo[0]:box[2] - lo[0]] = mask
+    want = canvas.astype(bool)
+    union = int(np.count_nonzero(seen | want))
+    inter = int(np.count_nonzero(seen & want))
+    return inter / max(union, 1), int(np.count_nonzero(seen)) / max(int(want.sum()), 1)
 
 
 class ClassicPerceiver(Perceiver):
@@ -125,33 +369,67 @@ class ClassicPerceiver(Perceiver):
         self.sentinel = n + 1 if gap >= 2.0 * s.hue_scale else 0
         prototypes += [extra, rgb_to_hs(spec.peg_colour), rgb_to_hs(spec.table_colour)]
         lut = colour_lut(prototypes, s.hue_scale, s.saturation_scale, s.max_colour_distance)
+        self._peg_lut = (lut == n + 2).astype(np.uint8)             # the pegs' colour
         lut[lut > n + (1 if self.sentinel else 0)] = 0              # distractors: background
         self.lut = lut
+        # Colours so close that a lit face of one can read as the other (orange and yellow):
+        # a loose block's blob takes in touching pixels of these (see _with_neighbours).
+        self.neighbours = [[j + 1 for j in range(n) if j != i and math.hypot(
+            min(abs(prototypes[i][0] - prototypes[j][0]),
+                180.0 - abs(prototypes[i][0] - prototypes[j][0])) / s.hue_scale,
+            (prototypes[i][1] - prototypes[j][1]) / s.saturation_scale) <= LOOSE_NEIGHBOUR]
+            for i in range(n)]
+        rnd = spec.randomisation
+        # The prior of the pose correction: as wide as the scene's camera randomisation (a
+        # narrower Gaussian would pull a pose near the end of the uniform range back).
+        self.pose_sigma = np.array([max(rnd.camera_position, POSE_SIGMA_FLOOR)] * 3
+                                   + [max(rnd.camera_look_at, POSE_SIGMA_FLOOR)] * 3)
         self.kernel = np.ones((s.open_kernel, s.open_kernel), np.uint8)
+        self.corners = [a / math.cos(math.pi / spec.segments) for a in self.apothems]
         self.last_labels: Optional[np.ndarray] = None
+        self.last_fits: Dict[str, Dict[str, float]] = {}
+        self.last_fit: Optional[CameraFit] = None
+        self._fit_edges = self._fit_points = 0
+        self.tips_seen: List[int] = []
+        self._roi_hsv: Optional[np.ndarray] = None
+        self._fit_columns = self.columns
 
     # ------------------------------------------------------------------ segmentation
-    def label_image(self, rgb: np.ndarray) -> np.ndarray:
-        """Return the block index (1..N) of each pixel of the region of interest, 0 elsewhere."""
-        x0, y0, x1, y1 = self.roi
+    def label_image(self, rgb: np.ndarray,
+                    box: Optional[Tuple[int, int, int, int]] = None) -> np.ndarray:
+        """Return the block index (1..N) of each pixel of ``box`` (the ROI), 0 elsewhere."""
+        x0, y0, x1, y1 = box or self.roi
         hsv = cv2.cvtColor(rgb[y0:y1, x0:x1], cv2.COLOR_RGB2HSV)
-        labels = self.lut[hsv[:, :, 0], hsv[:, :, 1]]
+        if box is None:
+            self._roi_hsv = hsv
+        return self._labels(hsv)
+
+    def _labels(self, hsv: np.ndarray, lut: Optional[np.ndarray] = None) -> np.ndarray:
+        labels = (self.lut if lut is None else lut)[hsv[:, :, 0], hsv[:, :, 1]]
         s = self.settings
         labels[(hsv[:, :, 1] < s.min_saturation) | (hsv[:, :, 2] < s.min_value)] = 0
         return labels
 
-    def _blob(self, mask: np.ndarray, radius: float) -> Tuple[int, Optional[Tuple[float, float]]]:
-        """Return (area, centre in ROI pixels) of the largest blob and its nearby fragments."""
+    def _blob(self, mask: np.ndarray, radius: float, origin: Tuple[int, int] = (0, 0)
+              ) -> Optional[Blob]:
+        """Return the largest blob of ``mask`` and its fragments within ``radius`` px, or None."""
         mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, self.kernel)
-        count, _lab, stats, cents = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        count, lab, stats, cents = cv2.connectedComponentsWithStats(mask, connectivity=8)
         if count <= 1:
-            return 0, None
+            return None
         areas = stats[1:, cv2.CC_STAT_AREA].astype(float)
         best = int(np.argmax(areas))
         near = np.hypot(*(cents[1:] - cents[1 + best]).T) <= radius
         area = float(areas[near].sum())
         centre = (areas[near, None] * cents[1:][near]).sum(axis=0) / area
-        return int(area), (float(centre[0]), float(centre[1]))
+        kept = stats[1:][near]
+        x0, y0 = int(kept[:, cv2.CC_STAT_LEFT].min()), int(kept[:, cv2.CC_STAT_TOP].min())
+        x1 = int((kept[:, cv2.CC_STAT_LEFT] + kept[:, cv2.CC_STAT_WIDTH]).max())
+        y1 = int((kept[:, cv2.CC_STAT_TOP] + kept[:, cv2.CC_STAT_HEIGHT]).max())
+        parts = np.isin(lab[y0:y1, x0:x1], 1 + np.nonzero(near)[0])
+        ox, oy = origin
+        return Blob(int(area), (float(centre[0]) + ox, float(centre[1]) + oy),
+                    (x0 + ox, y0 + oy, x1 + ox, y1 + oy), parts)
 
     # ------------------------------------------------------------------ geometry
     def _column_coords(self, uv: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
@@ -173,24 +451,28 @@ class ClassicPerceiver(Perceiver):
         s = self.settings
         labels = self.label_image(rgb)
         self.last_labels = labels
+        self.last_fits = {}
         x0, y0 = self.roi[0], self.roi[1]
         out: List[BlockReading] = []
         seen = []
         for i in range(self.num_blocks):
             name = 'b%d' % (i + 1)
             mask = (labels == i + 1).astype(np.uint8)
-            area, centre = self._blob(mask, float(self.radius_px[i].max()))
-            if centre is None:
+            blob = self._blob(mask, float(self.radius_px[i].max()), (x0, y0))
+            if blob is None:
                 out.append(BlockReading(name, 0, 0.0, False, note='colour not seen'))
                 continue
-            uv = np.array([centre[0] + x0, centre[1] + y0])
+            uv = np.array(blob.centre)
             across, along = self._column_coords(uv)
             p = int(np.argmin(np.abs(across / self.ppm)))
             out.append(BlockReading(name, p + 1, 0.0, True, float(along[p]), float(along[p]),
-                                    (float(uv[0]), float(uv[1])), area))
+                                    (float(uv[0]), float(uv[1])), blob.area))
             seen.append((i, out[-1], across, along))
-        # The rig knows only the nominal camera pose: remove the shift common to all blobs.
-        shift = float(np.median([a[r.peg - 1] for _i, r, a, _l in seen])) if seen else 0.0
+        # The rig knows only the nominal camera pose: remove the shift common to the blobs near
+        # a column (one far from every column lies off the pegs and says nothing of the camera).
+        near = [a[r.peg - 1] for _i, r, a, _l in seen
+                if abs(a[r.peg - 1]) / self.ppm[r.peg - 1] <= s.column_max]
+        shift = float(np.median(near)) if near else 0.0
         levels = self.columns.shape[1]
         for i, r, across, along in seen:
             off = np.abs(across - shift) / self.ppm                 # metres across each column
@@ -224,8 +506,327 @@ class ClassicPerceiver(Perceiver):
             r.note = ', '.join(notes)
         flag_lifted(out, s.level_tolerance, common_offset=True)
         if self.sentinel:
-            area, _centre = self._blob((labels == self.sentinel).astype(np.uint8),
-                                       float(self.radius_px.max()))
-            if area >= s.min_visible * float(self.silhouette[0].min()):
+            extra = self._blob((labels == self.sentinel).astype(np.uint8),
+                               float(self.radius_px.max()))
+            if extra and extra.area >= s.min_visible * float(self.silhouette[0].min()):
                 self.unexpected = ['b%d' % self.sentinel]
+        self._check_places(rgb, out)
         return out
+
+    # ------------------------------------------------------------------ loose blocks
+    def camera_fit(self, rgb: np.ndarray, out: Sequence[BlockReading],
+                   roi_hsv: Optional[np.ndarray] = None) -> CameraFit:
+        """
+        Correct the nominal camera pose from the table's edges and the peg tips in ``rgb``.
+
+        ``out`` (the readings) says how high each stack is: a peg tip hidden in a stack is not
+        looked for; ``roi_hsv`` is the region of interest of ``rgb`` in HSV when at hand. The
+        prior is the scene's camera randomisation (at least 2 mm). A rig's camera does not move
+        between frames: the last fit is kept while the table's edges and the peg tips are still
+        found where it puts them (median within ``FIT_KEEP_PX``), a third of a new fit's cost.
+        """
+        spec = self.spec
+        grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        tops = [spec.block_bottom_z(sum(1 for r in out if r.visible and r.peg == k))
+                for k in range(1, self.num_pegs + 1)]
+        x0, y0, x1, y1 = self.roi                # every peg lies in the stacks' region
+        pegs = np.zeros(rgb.shape[:2], bool)
+        if roi_hsv is None:
+            roi_hsv = cv2.cvtColor(rgb[y0:y1, x0:x1], cv2.COLOR_RGB2HSV)
+        pegs[y0:y1, x0:x1] = self._labels(roi_hsv, self._peg_lut)
+        last = self.last_fit
+        if last is not None and self._fit_edges:
+            a, b, edge_px = table_edge_pixels(grey, last.camera, spec)
+            world, peg_px, which = peg_pixels(pegs, last.camera, spec, tops)
+            lines = np.abs(feature_residuals(last.camera, None, (a, b, edge_px, 1.0))) \
+                if len(a) else np.zeros(0)
+            points = np.abs(feature_residuals(last.camera, (world, peg_px, 1.0), None)) \
+                if len(world) else np.zeros(0)
+            if (np.count_nonzero(lines <= 3.0) >= 0.8 * self._fit_edges
+                    and np.count_nonzero(points <= 3.0) >= 0.8 * self._fit_points
+                    and float(np.median(lines)) <= FIT_KEEP_PX
+                    and (not points.size or float(np.median(points)) <= FIT_KEEP_PX)):
+                self.tips_seen = self._tips(last.camera, world, peg_px, which)
+                return last
+        a, b, edge_px = table_edge_pixels(grey, self.camera, spec)
+        world, peg_px, which = peg_pixels(pegs, self.camera, spec, tops)
+        fit = fit_camera(self.camera, self.pose_sigma,
+                         (world, peg_px, PEG_SIGMA_PX) if len(world) else None,
+                         (a, b, edge_px, EDGE_SIGMA_PX) if len(a) else None)
+        self.last_fit = fit
+        self._fit_edges = self._fit_points = 0
+        if len(a):
+            res = np.abs(feature_residuals(fit.camera, None, (a, b, edge_px, 1.0)))
+            self._fit_edges = int(np.count_nonzero(res <= 3.0))
+        if len(world):
+            res = np.abs(feature_residuals(fit.camera, (world, peg_px, 1.0), None))
+            self._fit_points = int(np.count_nonzero(res <= 3.0))
+        self._fit_columns = stack_pixels(spec, fit.camera, self.columns.shape[1])
+        self.tips_seen = self._tips(fit.camera, world, peg_px, which)
+        return fit
+
+    @staticmethod
+    def _tips(camera: PinholeCamera, world: np.ndarray, pixels: np.ndarray,
+              which: np.ndarray) -> List[int]:
+        """Return the pegs whose tip was found where ``camera`` puts it (within 3 px)."""
+        if not len(world):
+            return []
+        res = np.abs(camera.project(world) - pixels).max(axis=1)
+        return sorted(int(k) for k, r in zip(which, res) if k > 0 and r <= 3.0)
+
+    def _check_places(self, rgb: np.ndarray, out: List[BlockReading]) -> None:
+        """
+        Check every placement against the corrected camera; place blocks loose on the table.
+
+        With the camera fitted (:meth:`camera_fit`), a block on a peg is seen within
+        ``PLACE_BAND`` levels of its place in the seen order (measured: covered blocks read up
+        to 0.85 low, top blocks up to 0.65 low and 0.3 high) and within ``column_ok`` of the
+        peg's column (measured: 6 mm without the arm). A block off the pegs, or seen elsewhere,
+        may be lying on the table: its blob is tried as a loose ring (step 7 of the module
+        docstring); one that is not, and is off its place, is taken off the peg.
+        """
+        fit = self.camera_fit(rgb, out, self._roi_hsv)
+        suspects: Dict[str, str] = {}
+        for r in out:
+            if r.peg == 0 or not r.visible:
+                suspects[r.name] = ''
+            elif r.pixel is not None:
+                off = self._off_place(r, out)
+                if off:
+                    suspects[r.name] = off
+        if not suspects:
+            return
+        spec = self.spec
+        height, width = rgb.shape[:2]
+        labels = self._labels(cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV))
+        # What a loose ring must keep clear of: every peg, and the largest block on it.
+        keep_off = []
+        for p in range(1, self.num_pegs + 1):
+            on = [int(r.name[1:]) - 1 for r in out
+                  if r.visible and r.peg == p and r.name not in suspects]
+            keep_off.append((spec.peg_xy(p), self.corners[max(on)] if on
+                             else spec.peg_radius, 'p%d' % p))
+        owns: Dict[str, Blob] = {}
+        for r in sorted((r for r in out if r.name in suspects), key=lambda r: -int(r.name[1:])):
+            i = int(r.name[1:]) - 1
+            own = self._blob((labels == i + 1).astype(np.uint8), float(self.radius_px[i].max()))
+            if own is None:
+                continue
+            owns[r.name] = own
+            neighbours = np.isin(labels, self.neighbours[i]) if self.neighbours[i] else None
+            trial = replace(r)
+            self._table_reading(trial, i, own, neighbours, fit, keep_off,
+                                (width, height))
+            if trial.loose or r.peg == 0:        # one on a peg and not loose stays as seen
+                r.__dict__.update(trial.__dict__)
+            if r.loose:
+                keep_off.append(((r.pose.x, r.pose.y), self.corners[i], r.name))
+        # Not loose, and seen off its place in what is left of its stack, or partly outside
+        # where a block there would show (an arm in front only hides some of it): not on it.
+        for r in out:
+            if r.peg > 0 and r.visible and r.name in suspects:
+                off = self._off_place(r, out)
+                if not off.startswith(('level', 'hidden')) and r.name in owns:
+                    inside = self._inside_place(r, out, owns[r.name], fit.camera)
+                    if inside < PLACE_INSIDE:
+                        off = 'only %.0f%% inside where it would be on p%d' % (
+                            100 * inside, r.peg)
+                if off.startswith(('level', 'only', 'hidden')):
+                    r.note = '%s (%s)' % (r.note, off) if r.note else off
+                    r.peg, r.confidence = 0, 0.0
+
+    def _inside_place(self, r: BlockReading, out: Sequence[BlockReading], blob: Blob,
+                      camera: PinholeCamera) -> float:
+        """Return the share of ``blob`` inside the outline ``r`` has at its place on its peg."""
+        spec = self.spec
+        rank = sum(1 for q in out if q.visible and q.peg == r.peg and q.height < r.height)
+        x, y = spec.peg_xy(r.peg)
+        i = int(r.name[1:]) - 1
+        outline = ring_outline(camera, (x, y, spec.block_centre_z(rank)), self.apothems[i],
+                               spec.block_height, spec.segments)
+        x0, y0, x1, y1 = blob.box
+        inside = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        cv2.fillConvexPoly(inside, np.round((outline - (x0, y0)) * 16).astype(np.int32), 1,
+                           shift=4)
+        inside = cv2.dilate(inside, np.ones((5, 5), np.uint8)).astype(bool)
+        return float(np.count_nonzero(blob.mask & inside)) / max(int(blob.mask.sum()), 1)
+
+    def _off_place(self, r: BlockReading, out: Sequence[BlockReading]) -> str:
+        """Return why ``r`` is not where a block on its peg would be seen ('' when it is)."""
+        k = r.peg - 1
+        cols = self._fit_columns
+        levels = cols.shape[1]
+        a, b = cols[k, 0], cols[k, levels - 1]
+        d = b - a
+        length = max(float(np.hypot(*d)), 1e-9)
+        uv = np.asarray(r.pixel, float)
+        along = float(np.dot(uv - a, d)) / length ** 2 * (levels - 1)
+        across = abs(float(np.dot(uv - a, np.array([-d[1], d[0]]) / length))) / self.ppm[k]
+        rank = sum(1 for q in out if q.visible and q.peg == r.peg and q.height < r.height)
+        if not PLACE_BAND[0] <= along - rank <= PLACE_BAND[1]:
+            return 'level %.1f seen where its stack puts it at %d' % (along, rank)
+        if across > self.settings.column_ok:
+            return '%.0f mm off the p%d column' % (1000 * across, r.peg)
+        if all(q.height <= r.height for q in out if q.visible and q.peg == r.peg):
+            spec = self.spec
+            if spec.block_bottom_z(rank + 1) <= spec.peg_height - PEG_TIP_SHOWS \
+                    and r.peg not in self.tips_seen:
+                return 'hidden: the tip of p%d is not seen above it' % r.peg
+            other, share = self._covered_by(r, rank)
+            if share > PLACE_COVERED:
+                return 'hidden: b%d shows where it would be on p%d (%.0f%%)' % (
+                    other, r.peg, 100 * share)
+        return ''
+
+    def _covered_by(self, r: BlockReading, level: int) -> Tuple[int, float]:
+        """
+        Return the block most seen where ``r`` would be at ``level`` on its peg, and its share.
+
+        Nothing in a stack hides its top block (only something in front of it, the arm): a
+        "top block" whose place shows the block below is one lying behind the stack.
+        """
+        spec = self.spec
+        i = int(r.name[1:]) - 1
+        x, y = spec.peg_xy(r.peg)
+        x0, y0 = self.roi[0], self.roi[1]
+        labels = self.last_labels
+        outline = ring_outline(self.last_fit.camera, (x, y, spec.block_centre_z(level)),
+                               self.apothems[i], spec.block_height, spec.segments) - (x0, y0)
+        inside = np.zeros(labels.shape, np.uint8)
+        cv2.fillConvexPoly(inside, np.round(outline * 16).astype(np.int32), 1, shift=4)
+        seen = labels[inside.astype(bool)]
+        if not seen.size:
+            return 0, 0.0
+        counts = np.bincount(seen, minlength=self.num_blocks + 2)[1:self.num_blocks + 1]
+        counts[[i] + [j - 1 for j in self.neighbours[i]]] = 0
+        other = int(np.argmax(counts))
+        return other + 1, float(counts[other]) / seen.size
+
+    def _with_neighbours(self, own: Blob, neighbours: Optional[np.ndarray],
+                         polygon: Optional[np.ndarray]) -> Tuple[Blob, float]:
+        """
+        Return ``own`` with the touching pixels of a close colour, and its own colour's share.
+
+        A lit face of an orange ring reads yellow. The pixels of a close colour are those inside
+        ``polygon`` (grown by a pixel), or touching ``own`` when there is no polygon yet. Parts
+        of its own colour outside ``polygon`` that touch the close colour there are left out
+        (the lit face of that other block).
+        """
+        if neighbours is None:
+            return own, 1.0
+        h, w = neighbours.shape
+        if polygon is None:
+            x0, y0, x1, y1 = own.box
+            pad = int(self.radius_px.max())
+            x0, y0, x1, y1 = max(0, x0 - pad), max(0, y0 - pad), min(w, x1 + pad), min(h, y1 + pad)
+            both = neighbours[y0:y1, x0:x1].astype(np.uint8)
+            both[own.box[1] - y0:own.box[3] - y0, own.box[0] - x0:own.box[2] - x0][own.mask] = 1
+            _n, lab = cv2.connectedComponents(both, connectivity=8)
+            hit = np.unique(lab[own.box[1] - y0:own.box[3] - y0,
+                                own.box[0] - x0:own.box[2] - x0][own.mask])
+            touching = np.isin(lab, hit[hit > 0])
+            ys, xs = np.nonzero(touching)
+            polygon = cv2.convexHull(np.column_stack([xs + x0, ys + y0]).astype(np.float32)
+                                     ).reshape(-1, 2)
+        x0 = int(max(0, min(own.box[0], math.floor(polygon[:, 0].min()) - 3)))
+        y0 = int(max(0, min(own.box[1], math.floor(polygon[:, 1].min()) - 3)))
+        x1 = int(min(w, max(own.box[2], math.ceil(polygon[:, 0].max()) + 4)))
+        y1 = int(min(h, max(own.box[3], math.ceil(polygon[:, 1].max()) + 4)))
+        if x1 <= x0 or y1 <= y0:
+            return own, 1.0
+        inside = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        cv2.fillConvexPoly(inside, np.round((polygon - (x0, y0)) * 16).astype(np.int32), 1,
+                           shift=4)
+        inside = cv2.dilate(inside, np.ones((3, 3), np.uint8)).astype(bool)
+        mask = neighbours[y0:y1, x0:x1] & inside
+        mine = np.zeros_like(mask)
+        ox0, oy0 = max(own.box[0], x0), max(own.box[1], y0)
+        ox1, oy1 = min(own.box[2], x1), min(own.box[3], y1)
+        mine[oy0 - y0:oy1 - y0, ox0 - x0:ox1 - x0] = \
+            own.mask[oy0 - own.box[1]:oy1 - own.box[1], ox0 - own.box[0]:ox1 - own.box[0]]
+        outside = (mine & ~inside).astype(np.uint8)
+        if outside.any():
+            count, parts = cv2.connectedComponents(outside, connectivity=8)
+            near = cv2.dilate((neighbours[y0:y1, x0:x1] & ~inside).astype(np.uint8),
+                              np.ones((5, 5), np.uint8)).astype(bool)
+            faces = np.unique(parts[near & outside.astype(bool)])
+            mine &= ~np.isin(parts, faces[faces > 0])
+        mask |= mine
+        ys, xs = np.nonzero(mask)
+        blob = Blob(int(mask.sum()), (float(xs.mean() + x0), float(ys.mean() + y0)),
+                    (x0, y0, x1, y1), mask)
+        return blob, float(mine.sum()) / max(blob.area, 1)
+
+    def _table_reading(self, r: BlockReading, i: int, own: Blob,
+                       neighbours: Optional[np.ndarray], fit: CameraFit,
+                       keep_off: Sequence[Tuple[Sequence[float], float, str]],
+                       image_size: Tuple[int, int]) -> None:
+        """Make ``r`` loose on the table when its blob is a whole flat ring clear of the rest."""
+        spec = self.spec
+        camera = fit.camera
+        blob = own
+
+        def refuse(why: str) -> None:
+            r.peg, r.pose, r.confidence, r.visible = 0, None, 0.0, True
+            r.pixel, r.area = blob.centre, blob.area
+            r.note = '; '.join(n for n in (r.note if r.note != 'colour not seen' else '', why)
+                               if n)
+
+        width, height = image_size
+        z = spec.block_centre_z(0)
+        apothem, corner = self.apothems[i], self.corners[i]
+        polygon = None
+        for _ in range(LOOSE_REGION_STEPS):   # what touches it, then what is in its outline
+            blob, share = self._with_neighbours(own, neighbours, polygon)
+            filled = blob.filled()
+            target = _centroid(filled, blob.box)
+            centre = camera.on_plane([target], z)[0]
+            for _ in range(LOOSE_FIT_STEPS):
+                if not np.all(np.isfinite(centre)):
+                    return refuse('off the pegs, not on the table')
+                polygon = ring_outline(camera, centre, apothem, spec.block_height,
+                                       spec.segments)
+                bias = _polygon_centroid(polygon) - camera.project([centre])[0]
+                centre = camera.on_plane([target - bias], z)[0]
+            if not np.all(np.isfinite(centre)):
+                return refuse('off the pegs, not on the table')
+            polygon = ring_outline(camera, centre, apothem, spec.block_height, spec.segments)
+        x0, y0, x1, y1 = own.box
+        e = LOOSE_EDGE_PX
+        if x0 <= e or y0 <= e or x1 >= width - e or y1 >= height - e:
+            return refuse('off the pegs, cut by the image edge')
+        if share < LOOSE_OWN_SHARE:
+            return refuse('off the pegs, mostly in another block\'s colour')
+        step = 2 * math.pi / spec.segments / LOOSE_YAWS
+        fits = [overlap(filled, blob.box, ring_outline(camera, centre, apothem,
+                                                       spec.block_height, spec.segments,
+                                                       k * step))
+                for k in range(LOOSE_YAWS)]
+        iou, ratio = max(fits)
+        gaps = [(math.hypot(centre[0] - xy[0], centre[1] - xy[1]) - corner - radius, what)
+                for xy, radius, what in keep_off]
+        gap, what = min(gaps) if gaps else (math.inf, '')
+        sigma = fit.plane_sigma(target, z)
+        self.last_fits[r.name] = {'x': float(centre[0]), 'y': float(centre[1]),
+                                  'overlap': iou, 'area': ratio, 'gap': gap, 'sigma': sigma,
+                                  'share': share}
+        where = 'at (%.3f, %.3f)' % (centre[0], centre[1])
+        if iou < LOOSE_MIN_OVERLAP or not LOOSE_AREA[0] <= ratio <= LOOSE_AREA[1]:
+            return refuse('off the pegs, not a whole flat ring %s (overlap %.2f, area %.2f; '
+                          'partly hidden, lifted or tilted?)' % (where, iou, ratio))
+        if gap < -LOOSE_CLEARANCE:
+            return refuse('off the pegs %s, on %s?' % (where, what))
+        shape = 0.6 + 0.4 * min(1.0, (iou - LOOSE_MIN_OVERLAP)
+                                / (LOOSE_FULL_OVERLAP - LOOSE_MIN_OVERLAP))
+        sure = min(1.0, 0.5 ** ((sigma - LOOSE_SIGMA_OK) / (LOOSE_SIGMA_MAX - LOOSE_SIGMA_OK)))
+        conf = shape * sure
+        r.peg, r.visible, r.confidence = 0, True, round(conf, 4)
+        r.pose = LoosePose(float(centre[0]), float(centre[1]), float(z))
+        r.pixel, r.area = blob.centre, blob.area
+        r.height = r.level = 0.0
+        notes = []
+        if shape < 1.0:
+            notes.append('shape %.2f' % iou)
+        if sure < 1.0:
+            notes.append('position +-%.0f mm' % (1000 * sigma))
+        r.note = ', '.join(notes)

@@ -28,7 +28,8 @@ def draw_overlay(rgb: np.ndarray, perception: Perception, held: bool = False,
     """
     Return a copy of ``rgb`` with each block's reading, the state and the filter status.
 
-    Each placed block gets a circle and ``bI pK conf``; the banner gives the state (stacks, or
+    Each placed block gets a circle and ``bI pK conf`` (``bI table conf`` when it lies loose);
+    the banner gives the state (stacks, or
     unknown with the reason) and ``HELD`` when the filter repeats the last confident state.
     ``boxes`` (image boxes, e.g. the learned backend's peg columns) are outlined.
     """
@@ -40,15 +41,18 @@ def draw_overlay(rgb: np.ndarray, perception: Perception, held: bool = False,
         if r.pixel is None:
             continue
         u, v = int(round(r.pixel[0])), int(round(r.pixel[1]))
-        ok = r.visible and r.peg > 0
+        ok = r.visible and (r.peg > 0 or r.loose)
         colour = _GREEN if ok and r.confidence >= 0.9 else (_AMBER if ok else _RED)
         cv2.circle(img, (u, v), 6, colour, 2, cv2.LINE_AA)
-        label = '%s p%d %.2f' % (r.name, r.peg, r.confidence) if ok else '%s ?' % r.name
+        where = 'table' if r.loose else 'p%d' % r.peg
+        label = '%s %s %.2f' % (r.name, where, r.confidence) if ok else '%s ?' % r.name
         _text(img, label, (u + 8, v + 4), colour, 0.4)
     state = perception.state
     if state.known:
         banner = '%s: %s' % (state.source, '  '.join(
             '%s:%s' % (p, ','.join(c) or '-') for p, c in state.stacks().items()))
+        if state.loose:
+            banner += '  loose:%s' % ','.join(sorted(state.loose))
         colour = _GREEN
     else:
         banner = '%s: unknown (%s)' % (state.source, state.reason)

@@ -1,0 +1,218 @@
+# Copyright 2026 nsvla maintainers
+# Licensed under the Apache License, Version 2.0
+
+"""Loose blocks in perception: a block lying flat on the table off the pegs, and what is not."""
+
+import math
+import random
+
+import numpy as np
+import pytest
+
+pytest.importorskip('mujoco')
+pytest.importorskip('cv2')
+
+from nsvla_perception.classic import ClassicPerceiver, table_edge_pixels  # noqa: E402
+from nsvla_perception.geometry import (camera_from_spec, feature_residuals,  # noqa: E402
+                                       fit_camera, offset_camera, ring_outline)
+from nsvla_perception.render import ArmPoser, SceneRenderer  # noqa: E402
+from nsvla_perception.symbols import (BlockReading, decide, KNOWN,  # noqa: E402
+                                      LOW_CONFIDENCE, OCCLUDED)
+from nsvla_planner.state import LoosePose, SymbolicState, TABLE  # noqa: E402
+from nsvla_sim.scene import load_scene, make_layout  # noqa: E402
+
+SEED = 2_300_000   # far from any training seed
+STACKS = {'p1': ['b3'], 'p2': ['b2'], 'p3': []}   # b1 lies on the table
+
+
+@pytest.fixture(scope='module')
+def spec():
+    return load_scene('scene_default.yaml')
+
+
+@pytest.fixture(scope='module')
+def renderer(spec):
+    with SceneRenderer(spec, 3) as r:
+        yield r
+
+
+def _render(spec, renderer, seed, xy, yaw=0.4, stacks=STACKS, **kwargs):
+    """Render b1 lying flat at ``xy`` (the others on pegs), randomised; return the image."""
+    start = {p: list(c) for p, c in stacks.items()}
+    start['p3'].append('b1')                     # b1 is on top of p3 first, then on the table
+    layout = make_layout(spec, 3, seed=seed, start=start, randomise=True)
+    renderer.set_layout(layout, block_poses={'b1': ((xy[0], xy[1], spec.block_centre_z(0)),
+                                                    yaw)}, **kwargs)
+    return renderer.render()
+
+
+def _truth(stacks=STACKS):
+    return SymbolicState.from_stacks(stacks, 3, 3, loose={'b1': TABLE})
+
+
+# ---------------------------------------------------------------------- decide
+def test_a_loose_reading_makes_a_loose_fact_with_its_pose_and_confidence():
+    pose = LoosePose(0.4, 0.1, 0.01)
+    readings = [BlockReading('b1', 0, 0.8, True, pose=pose),
+                BlockReading('b2', 1, 1.0, True, 1.0, 1.0),
+                BlockReading('b3', 1, 0.9, True, 0.0, 0.0)]
+    out = decide(readings, 3, 3, 'classic')
+    assert out.kind == KNOWN, out.state.reason
+    assert out.state.loose == {'b1': TABLE} and out.state.poses['b1'] == pose
+    assert out.state.stacks()['p1'] == ['b3', 'b2']
+    assert out.state.confidence(('loose', ('b1', TABLE))) == 0.8
+    assert out.state.confidence(('on', ('b2', 'b3'))) == 0.9
+    again = SymbolicState.from_json(out.state.to_json()).poses['b1']
+    assert (again.x, again.y, again.z, again.upright) == (0.4, 0.1, 0.01, True)
+    readings[0].confidence = 0.3
+    weak = decide(readings, 3, 3, 'classic')
+    assert weak.kind == LOW_CONFIDENCE and 'b1 on the table 0.30' in weak.state.reason
+    readings[0].pose = None                       # off the pegs, not placed on the table
+    assert decide(readings, 3, 3, 'classic').kind == OCCLUDED
+
+
+# ---------------------------------------------------------------------- geometry
+def test_back_projection_meets_the_plane_where_the_point_projects(spec):
+    cam = camera_from_spec(spec)
+    pts = np.array([[0.4, 0.1, 0.01], [0.7, -0.3, 0.01], [0.3, 0.35, 0.01]])
+    assert np.allclose(cam.on_plane(cam.project(pts), 0.01), pts, atol=1e-9)
+    assert np.isnan(cam.on_plane([(320.0, -2000.0)], 0.0)).all()   # above the horizon
+    outline = ring_outline(cam, pts[0], 0.02, 0.02, 8)
+    assert outline.shape[1] == 2 and len(outline) >= 8
+
+
+def test_fit_camera_recovers_a_moved_camera_from_points_and_lines(spec):
+    nominal = camera_from_spec(spec)
+    true_offset = np.array([0.012, -0.01, 0.008, -0.006, 0.007, 0.004])
+    true = offset_camera(nominal, true_offset)
+    rng = np.random.default_rng(0)
+    pegs = np.array([(x, y, z) for x, y in spec.peg_positions for z in (0.0, spec.peg_height)])
+    a = np.array([(-0.25, -0.5, 0.0)] * 20 + [(-0.25, -0.5, 0.0)] * 6)
+    b = np.array([(-0.25, 0.5, 0.0)] * 20 + [(0.95, -0.5, 0.0)] * 6)
+    on_far = np.column_stack([np.full(20, -0.25), np.linspace(-0.45, 0.45, 20), np.zeros(20)])
+    on_side = np.column_stack([np.linspace(-0.2, 0.05, 6), np.full(6, -0.5), np.zeros(6)])
+    seen_lines = true.project(np.concatenate([on_far, on_side])) + rng.normal(0, 0.3, (26, 2))
+    seen_pegs = true.project(pegs) + rng.normal(0, 0.3, (len(pegs), 2))
+    seen_pegs[0] += 15.0                                   # one wrong feature
+    fit = fit_camera(nominal, [0.015] * 3 + [0.01] * 3, (pegs, seen_pegs, 1.0),
+                     (a, b, seen_lines, 1.0))
+    assert fit.rejected >= 2                               # the wrong point, both coordinates
+    table = np.array([(x, y, 0.01) for x in (0.3, 0.5, 0.7) for y in (-0.3, 0.0, 0.3)])
+    back = fit.camera.on_plane(true.project(table), 0.01)
+    assert np.abs(back - table).max() < 0.003
+    assert nominal.on_plane(true.project(table), 0.01)[:, :2].std() > 0   # sanity
+    assert np.abs(nominal.on_plane(true.project(table), 0.01) - table).max() > 0.01
+    assert 0.0 < fit.plane_sigma(true.project(table[:1])[0], 0.01) < 0.003
+    assert np.abs(feature_residuals(fit.camera, (pegs[1:], seen_pegs[1:], 1.0), None)).max() < 2
+
+
+def test_table_edges_are_found_where_the_true_camera_puts_them(spec, renderer):
+    layout = make_layout(spec, 3, seed=SEED, start='random', randomise=True)
+    renderer.set_layout(layout)
+    grey = renderer.render().mean(axis=2)
+    true = camera_from_spec(spec, layout.camera_position, layout.camera_look_at)
+    a, b, px = table_edge_pixels(grey, camera_from_spec(spec), spec)
+    assert len(a) >= 30
+    res = np.abs(feature_residuals(true, None, (a, b, px, 1.0)))
+    assert np.median(res) < 0.5 and np.mean(res < 1.5) > 0.9
+
+
+# ---------------------------------------------------------------------- classic on renders
+@pytest.mark.parametrize('j, xy', [(0, (0.40, 0.09)), (1, (0.66, -0.10)), (2, (0.33, -0.28)),
+                                   (3, (0.62, 0.22))])
+def test_classic_places_a_block_lying_on_the_table(spec, renderer, j, xy):
+    perceiver = ClassicPerceiver(spec, 3)
+    out = perceiver.perceive(_render(spec, renderer, SEED + 10 + j, xy, yaw=0.3 * j))
+    assert out.kind == KNOWN, out.state.reason
+    assert out.state == _truth()
+    pose = out.state.poses['b1']
+    assert math.hypot(pose.x - xy[0], pose.y - xy[1]) < 0.01
+    assert pose.z == pytest.approx(spec.block_centre_z(0)) and pose.upright
+    assert math.isnan(pose.yaw)
+    assert out.state.confidence(('loose', ('b1', TABLE))) >= 0.5
+
+
+def test_stacks_alone_keep_their_reading_and_the_camera_fit_is_kept(spec, renderer):
+    perceiver = ClassicPerceiver(spec, 3)
+    layout = make_layout(spec, 3, seed=SEED + 20, start='random', randomise=True)
+    renderer.set_layout(layout)
+    img = renderer.render()
+    out = perceiver.perceive(img)
+    assert out.state == layout.start_state(spec.num_pegs) and not out.state.loose
+    first = perceiver.last_fit
+    perceiver.perceive(img)
+    assert perceiver.last_fit is first                     # same camera: fit kept
+    other = make_layout(spec, 3, seed=SEED + 21, start='random', randomise=True)
+    renderer.set_layout(other)
+    perceiver.perceive(renderer.render())
+    assert perceiver.last_fit is not first                 # the camera moved: fitted again
+
+
+def test_a_block_held_above_the_table_is_not_loose(spec, renderer):
+    poser = ArmPoser(renderer)
+    perceiver = ClassicPerceiver(spec, 3)
+    rng = random.Random(3)
+    for j in range(4):
+        layout = make_layout(spec, 3, seed=SEED + 30 + j, start=dict(STACKS, p3=['b1']),
+                             randomise=True)
+        x, y = rng.uniform(0.36, 0.62), rng.uniform(-0.1, 0.1) + (0.085 if j % 2 else -0.085)
+        arm_q = poser.pose((x, y, rng.uniform(0.04, 0.12)))
+        assert arm_q is not None
+        renderer.set_layout(layout, arm_q=arm_q)
+        tcp = poser.tcp()
+        renderer.set_layout(layout, arm_q=arm_q, gripper=0.018, block_poses={
+            'b1': ((tcp[0], tcp[1], tcp[2] - spec.grasp_above_centre), 0.0)})
+        out = perceiver.perceive(renderer.render())
+        assert not out.state.known, out.state            # in the hand, not on the table
+
+
+def test_a_block_cut_by_the_image_edge_is_refused(spec, renderer):
+    cam = camera_from_spec(spec)
+    y = 0.0
+    while cam.project([(0.66, y, 0.01)])[0, 0] < spec.camera.width - 8:
+        y += 0.005                                        # walk right to the image border
+    out = ClassicPerceiver(spec, 3).perceive(_render(spec, renderer, SEED + 40, (0.66, y)))
+    assert not out.state.known
+    assert out.kind == OCCLUDED and 'image edge' in out.state.reason
+
+
+def test_a_block_hidden_behind_a_stack_is_not_guessed(spec, renderer):
+    """b1 on the table just behind the stack on p2 shows only in part: never a wrong state."""
+    stacks = {'p1': [], 'p2': ['b3', 'b2'], 'p3': []}
+    x, y = spec.peg_xy(2)
+    perceiver = ClassicPerceiver(spec, 3)
+    for j, dx in enumerate((0.05, 0.06, 0.07)):
+        out = perceiver.perceive(_render(spec, renderer, SEED + 50 + j, (x - dx, y),
+                                         stacks=stacks))
+        assert not out.state.known or out.state == _truth(stacks), out.state
+
+
+def test_learned_takes_the_classical_reading_of_a_loose_block(spec, renderer):
+    pytest.importorskip('torch')
+    from nsvla_perception.learned import check_loose, LearnedPerceiver
+    perceiver = LearnedPerceiver(spec, 3)
+    out = perceiver.perceive(_render(spec, renderer, SEED + 60, (0.40, 0.09)))
+    assert out.kind == KNOWN, out.state.reason
+    assert out.state == _truth()
+    assert math.hypot(out.state.poses['b1'].x - 0.40, out.state.poses['b1'].y - 0.09) < 0.01
+    # The network puts a block on a peg that the colours see elsewhere: not a guess.
+    net = [BlockReading('b1', 2, 0.99, True, 0.0, 0.0)]
+    check_loose(net, [BlockReading('b1', 0, 0.0, True, note='3.1 levels above its stack')])
+    assert net[0].peg == 0 and 'the network puts it on p2' in net[0].note
+    net = [BlockReading('b1', 2, 0.99, True, 0.0, 0.0)]
+    check_loose(net, [BlockReading('b1', 0, 0.9, True, pose=LoosePose(0.4, 0.1, 0.01))])
+    assert net[0].loose and net[0].confidence == 0.9 and 'network put it on p2' in net[0].note
+
+
+def test_markers_and_the_overlay_show_a_loose_block_where_it_was_seen(spec, renderer):
+    from nsvla_perception.overlay import draw_overlay
+    perceiver = ClassicPerceiver(spec, 3)
+    img = _render(spec, renderer, SEED + 40, (0.40, 0.09))
+    out = perceiver.perceive(img)
+    assert out.kind == KNOWN, out.state.reason
+    where = perceiver.positions(out)
+    assert set(where) == {'b1', 'b2', 'b3'}
+    assert math.hypot(where['b1'][0] - 0.40, where['b1'][1] - 0.09) < 0.01
+    assert where['b2'][:2] == pytest.approx(spec.peg_xy(2))
+    drawn = draw_overlay(img, out)
+    assert drawn.shape == img.shape and not np.array_equal(drawn, img)
