@@ -83,7 +83,8 @@ def _need(sec: Mapping[str, Any], key: str, where: str) -> Any:
 
 DISTORTION_SIZES = {'plumb_bob': 5, 'rational_polynomial': 8}
 CAMERA_KEYS = ('name', 'width', 'height', 'fovy_deg', 'fovx_deg', 'fx', 'fy', 'cx', 'cy',
-               'distortion', 'distortion_model', 'position', 'look_at', 'frame_id')
+               'distortion', 'distortion_model', 'position', 'look_at', 'frame_id',
+               'white_balance')
 INTRINSIC_KEYS = ('fx', 'fy', 'cx', 'cy')
 FOV_TOLERANCE_DEG = 0.5   # a field of view given next to fx, fy must agree this well
 MAX_PIXEL_ASPECT = 1.25   # fx / fy beyond this (or below its inverse) is a mistake, not a camera
@@ -124,6 +125,9 @@ class CameraSpec:
     cy: Optional[float] = None
     distortion: Vec = ()
     distortion_model: str = 'plumb_bob'
+    # Per-channel gains (R, G, B) perception applies to the image (``nsvla calibrate``); empty:
+    # none.
+    white_balance: Vec = ()
 
     @property
     def intrinsics(self) -> Tuple[float, float, float, float]:
@@ -217,12 +221,82 @@ def camera_from_dict(cam: Mapping[str, Any]) -> CameraSpec:
                               'with (fx, fy, cx, cy), not a field of view')
     if not any(distortion):
         distortion = ()
+    balance: Vec = ()
+    if cam.get('white_balance'):
+        balance = _vec(cam['white_balance'], 3, 'camera.white_balance', 0.05, 20.0)
     return CameraSpec(
         name=str(cam.get('name', 'scene_camera')), width=width, height=height, fovy_deg=fovy,
         position=_vec(_need(cam, 'position', 'camera'), 3, 'camera.position'),
         look_at=_vec(_need(cam, 'look_at', 'camera'), 3, 'camera.look_at'),
         frame_id=str(cam.get('frame_id', 'scene_camera_optical_frame')),
-        fx=fx, fy=fy, cx=cx, cy=cy, distortion=distortion, distortion_model=model)
+        fx=fx, fy=fy, cx=cx, cy=cy, distortion=distortion, distortion_model=model,
+        white_balance=balance)
+
+
+BOARD_TYPES = ('charuco', 'aruco_grid')
+
+
+@dataclass(frozen=True)
+class BoardSpec:
+    """
+    A printed calibration board lying flat on the table (``calibration_board:``).
+
+    ``type`` is ``charuco`` (a chessboard with ArUco markers in its white squares) or
+    ``aruco_grid`` (markers only); ``squares`` is (columns, rows); ``square`` and ``marker`` are
+    the printed sizes in metres (for a grid, ``square`` is the marker pitch); ``dictionary`` an
+    OpenCV ArUco dictionary name. The printed image's left-to-right axis points along
+    ``yaw_deg`` from world +x, its top edge away from its bottom along ``yaw_deg + 90``;
+    ``centre`` is the world (x, y) of the board's centre and ``z`` the height of its face.
+    ``margin`` is the white border (m) printed around the pattern.
+    """
+
+    type: str = 'charuco'
+    dictionary: str = 'DICT_4X4_50'
+    squares: Tuple[int, int] = (13, 4)
+    square: float = 0.033
+    marker: float = 0.025
+    centre: Vec = (0.625, 0.0)
+    yaw_deg: float = 90.0
+    z: float = 0.0005
+    margin: float = 0.01
+
+    @property
+    def size(self) -> Tuple[float, float]:
+        """Return the printed (width, height) in metres, margin included."""
+        return (self.squares[0] * self.square + 2 * self.margin,
+                self.squares[1] * self.square + 2 * self.margin)
+
+
+def board_from_dict(raw: Mapping[str, Any]) -> BoardSpec:
+    """Validate the ``calibration_board`` section of a rig file into a :class:`BoardSpec`."""
+    known = ('type', 'dictionary', 'squares', 'square', 'marker', 'centre', 'yaw_deg', 'z',
+             'margin')
+    unknown = sorted(str(k) for k in raw if k not in known)
+    if unknown:
+        raise ConfigError('scene: calibration_board.%s is not a board key (known: %s)'
+                          % (unknown[0], ', '.join(known)))
+    kind = str(raw.get('type', 'charuco'))
+    if kind not in BOARD_TYPES:
+        raise ConfigError('scene: calibration_board.type must be %s, got %r'
+                          % (' or '.join(BOARD_TYPES), kind))
+    squares = raw.get('squares', [13, 4])
+    if (not isinstance(squares, (list, tuple)) or len(squares) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) and 2 <= v <= 64
+                       for v in squares)):
+        raise ConfigError('scene: calibration_board.squares must be [columns, rows], integers '
+                          'in 2..64, got %r' % (squares,))
+    square = _num(raw.get('square', 0.033), 'calibration_board.square', 0.002, 1.0)
+    marker = _num(raw.get('marker', 0.025), 'calibration_board.marker', 0.001, 1.0)
+    if marker >= square:
+        raise ConfigError('scene: calibration_board.marker %g must be smaller than square %g'
+                          % (marker, square))
+    return BoardSpec(type=kind, dictionary=str(raw.get('dictionary', 'DICT_4X4_50')),
+                     squares=(int(squares[0]), int(squares[1])), square=square, marker=marker,
+                     centre=_vec(raw.get('centre', [0.625, 0.0]), 2, 'calibration_board.centre'),
+                     yaw_deg=_num(raw.get('yaw_deg', 90.0), 'calibration_board.yaw_deg',
+                                  -360.0, 360.0),
+                     z=_num(raw.get('z', 0.0005), 'calibration_board.z', -0.01, 0.5),
+                     margin=_num(raw.get('margin', 0.01), 'calibration_board.margin', 0.0, 0.2))
 
 
 @dataclass(frozen=True)
@@ -279,6 +353,10 @@ class SceneSpec:
     contact_solimp: Vec = (0.95, 0.99, 0.001)
     block_colour_names: Tuple[str, ...] = ()
     randomisation: Randomisation = field(default_factory=Randomisation)
+    # Colour (R, G, B) of every light; (1, 1, 1) is white (``lighting.colour``).
+    light_colour: Vec = (1.0, 1.0, 1.0)
+    # The printed calibration board and where it lies (``nsvla calibrate``); None: not given.
+    board: Optional[BoardSpec] = None
     source: str = ''
 
     # ------------------------------------------------------------------ geometry
@@ -351,6 +429,9 @@ def scene_from_dict(data: Mapping[str, Any], source: str = '<dict>') -> SceneSpe
     rnd = data.get('randomisation') or {}
     if not isinstance(rnd, Mapping):
         raise ConfigError('scene: section randomisation must be a mapping')
+    board = data.get('calibration_board')
+    if board is not None and not isinstance(board, Mapping):
+        raise ConfigError('scene: section calibration_board must be a mapping')
 
     positions = _need(pegs, 'positions', 'pegs')
     if not isinstance(positions, list) or not 3 <= len(positions) <= MAX_PEGS:
@@ -405,6 +486,8 @@ def scene_from_dict(data: Mapping[str, Any], source: str = '<dict>') -> SceneSpe
         light_direction=_vec(light.get('direction', [0, 0, -1]), 3, 'lighting.direction'),
         light_diffuse=_num(light.get('diffuse', 0.7), 'lighting.diffuse', 0.0, 1.0),
         light_ambient=_num(light.get('ambient', 0.3), 'lighting.ambient', 0.0, 1.0),
+        light_colour=_vec(light.get('colour', [1.0, 1.0, 1.0]), 3, 'lighting.colour', 0.0, 1.0),
+        board=board_from_dict(board) if board is not None else None,
         timestep=_num(phys.get('timestep', 0.002), 'physics.timestep', 1e-4, 0.01),
         integrator=integrator,
         cone=cone,

@@ -37,6 +37,10 @@ Per frame:
    the position's uncertainty (``CameraFit.plane_sigma``); otherwise it stays off the pegs with
    the reason, and a block that failed the check of step 6 is taken off its peg.
 
+A rig calibrated by ``nsvla calibrate`` gives white-balance gains (``camera.white_balance``):
+each image is multiplied by them first (``nsvla_perception.calibration``), so a tinted light
+reads as the white one the colours were given for; without them the image is read as it is.
+
 The rig only enters through the scene file (camera, pegs, sizes, colours) and
 ``config/perception.yaml`` (thresholds), so another rig needs a new YAML, no code.
 """
@@ -49,6 +53,7 @@ import cv2
 import numpy as np
 
 from nsvla_perception.backend import Perceiver
+from nsvla_perception.calibration import apply_white_balance
 from nsvla_perception.geometry import camera_from_spec, CameraFit, feature_residuals
 from nsvla_perception.geometry import fit_camera, PinholeCamera
 from nsvla_perception.geometry import region_of_interest, ring_outline, stack_pixels, table_edges
@@ -393,6 +398,8 @@ class ClassicPerceiver(Perceiver):
         self.tips_seen: List[int] = []
         self._roi_hsv: Optional[np.ndarray] = None
         self._fit_columns = self.columns
+        # Gains from ``nsvla calibrate`` (camera.white_balance); none: images are read as they are.
+        self.white_balance = tuple(getattr(spec.camera, 'white_balance', ()) or ())
 
     # ------------------------------------------------------------------ segmentation
     def label_image(self, rgb: np.ndarray,
@@ -449,6 +456,8 @@ class ClassicPerceiver(Perceiver):
     def readings(self, rgb: np.ndarray) -> List[BlockReading]:
         """Return one reading per block (see the module docstring)."""
         s = self.settings
+        if self.white_balance:
+            rgb = apply_white_balance(rgb, self.white_balance)
         labels = self.label_image(rgb)
         self.last_labels = labels
         self.last_fits = {}

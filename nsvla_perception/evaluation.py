@@ -29,10 +29,18 @@ from nsvla_perception.render import ArmPoser, lift_top_block, SceneRenderer
 def evaluate_backend(backend: str, spec, num_blocks: int, scenes: int, seed: int,
                      model_path: Optional[str] = None, settings=None, arm: bool = False,
                      min_confidence: float = 0.5,
-                     progress: Optional[Callable[[int], None]] = None) -> Dict[str, Any]:
-    """Return the metrics of the module docstring for ``scenes`` scenes from ``seed`` on."""
+                     progress: Optional[Callable[[int], None]] = None,
+                     perceiver=None) -> Dict[str, Any]:
+    """
+    Return the metrics of the module docstring for ``scenes`` scenes from ``seed`` on.
+
+    ``spec`` is the world rendered; ``perceiver`` (default: one built for ``spec``) may know
+    another rig, e.g. the nominal or a calibrated one where the world's camera was moved.
+    """
     from nsvla_sim.scene import make_layout
-    perceiver = make_perceiver(backend, spec, num_blocks, min_confidence, model_path, settings)
+    if perceiver is None:
+        perceiver = make_perceiver(backend, spec, num_blocks, min_confidence, model_path,
+                                   settings)
     exact = unknown = wrong = facts_ok = facts_total = lifted_count = wrong_held = 0
     times = []
     rng = random.Random('eval-arm-%d' % seed)

@@ -24,7 +24,8 @@ class SceneRenderer:
     """Render layouts of one scene spec with a fixed number of blocks (one compiled model)."""
 
     def __init__(self, spec, num_blocks: int, width: Optional[int] = None,
-                 height: Optional[int] = None) -> None:
+                 height: Optional[int] = None, board: bool = False) -> None:
+        """Compile the scene once; ``board`` lays its calibration board on the table."""
         from nsvla_common.rosenv import mujoco_for_rendering
         from nsvla_sim.mjcf import build_mjcf, yaw_quat
         mujoco = mujoco_for_rendering()
@@ -36,7 +37,8 @@ class SceneRenderer:
         self.width = int(width or spec.camera.width)
         self.height = int(height or spec.camera.height)
         template = make_layout(spec, self.num_blocks, seed=0, start='tower', randomise=False)
-        xml = build_mjcf(spec, template, offscreen=(max(self.width, 64), max(self.height, 64)))
+        xml = build_mjcf(spec, template, offscreen=(max(self.width, 64), max(self.height, 64)),
+                         board=board)
         try:
             self.model = mujoco.MjModel.from_xml_string(xml)
         except ValueError as exc:
@@ -77,7 +79,7 @@ class SceneRenderer:
         # Model fields first: MuJoCo 4 computes the poses of world-fixed cameras and lights when
         # the data is reset, not in mj_forward, so reset after changing them.
         from nsvla_sim.world import apply_layout_appearance
-        apply_layout_appearance(m, layout, spec.camera.name)
+        apply_layout_appearance(m, layout, spec.camera.name, spec.light_colour)
         self._mj.mj_resetData(m, d)
         for b in layout.blocks:
             adr = self._qpos[b.name]

@@ -45,6 +45,8 @@ GRIPPER_KP = 1000.0   # N per metre of finger opening error
 GRIPPER_KV = 100.0
 GRIPPER_FORCE = 100.0
 OVERVIEW_CAMERA = ((1.3, 1.0, 0.95), (0.3, 0.0, 0.28))  # position, look-at
+HEADLIGHT_DIFFUSE = 0.25   # grey level of the light at the camera (tinted by lighting.colour)
+BOARD_GEOM = 'calibration_board'
 # Contact groups: bit 1 = world objects (table, pegs, blocks, finger pads), bit 2 = the arm.
 # The arm collides with the world but not with itself.
 _WORLD = {'contype': '1', 'conaffinity': '3'}
@@ -125,8 +127,10 @@ def block_segments(apothem: float, hole_apothem: float, height: float,
 class _Builder:
     """Assemble one MJCF document."""
 
-    def __init__(self, spec: SceneSpec, layout: Layout, offscreen: Tuple[int, int]) -> None:
+    def __init__(self, spec: SceneSpec, layout: Layout, offscreen: Tuple[int, int],
+                 board: bool = False) -> None:
         self.spec = spec
+        self.board = bool(board)
         self.layout = layout
         self.assets = panda_assets_dir()
         self.root = ET.Element('mujoco', model='nsvla_hanoi_%s' % spec.name)
@@ -149,10 +153,12 @@ class _Builder:
                       offheight=str(self.offscreen[1]))
         ET.SubElement(vis, 'quality', shadowsize='0')
         ET.SubElement(vis, 'headlight', ambient=_f([self.layout.light_ambient] * 3),
-                      diffuse=_f([0.25] * 3), specular='0.05 0.05 0.05')
+                      diffuse=_f([HEADLIGHT_DIFFUSE] * 3), specular='0.05 0.05 0.05')
         self._assets()
         world = ET.SubElement(self.root, 'worldbody')
         self._environment(world)
+        if self.board:
+            self._board(world)
         self._panda(world)
         self._pegs(world)
         self._blocks(world)
@@ -200,6 +206,23 @@ class _Builder:
                       pos='0 0 %g' % (-0.75), material='floor', contype='0', conaffinity='0')
         ET.SubElement(world, 'geom', name='table', type='box', size=_f((sx / 2, sy / 2, sz / 2)),
                       pos=_f((cx, cy, -sz / 2)), material='table', **_WORLD, **self._contact())
+
+    def _board(self, world: ET.Element) -> None:
+        """Lay the rig's printed calibration board on the table (a textured plane, no contact)."""
+        from nsvla_perception.calibration import board_texture_file
+        board = self.spec.board
+        if board is None:
+            raise ConfigError('the scene has no calibration_board section to draw')
+        asset = self.root.find('asset')
+        ET.SubElement(asset, 'texture', name=BOARD_GEOM, type='2d',
+                      file=board_texture_file(board))
+        ET.SubElement(asset, 'material', name=BOARD_GEOM, texture=BOARD_GEOM, texrepeat='1 1',
+                      specular='0', shininess='0', reflectance='0')
+        w, h = board.size
+        ET.SubElement(world, 'geom', name=BOARD_GEOM, type='plane', size=_f((w / 2, h / 2, 0.01)),
+                      pos=_f(tuple(board.centre) + (board.z,)),
+                      quat=_f(yaw_quat(math.radians(board.yaw_deg))), material=BOARD_GEOM,
+                      contype='0', conaffinity='0', group='2')
 
     def _panda(self, world: ET.Element) -> None:
         link0 = panda_tree(self.spec.robot_base, self.assets)
@@ -310,10 +333,15 @@ class _Builder:
 
 
 def build_mjcf(spec: SceneSpec, layout: Layout,
-               offscreen: Optional[Tuple[int, int]] = None) -> str:
-    """Return the MJCF text of the world; ``offscreen`` is the largest render size (w, h)."""
+               offscreen: Optional[Tuple[int, int]] = None, board: bool = False) -> str:
+    """
+    Return the MJCF text of the world; ``offscreen`` is the largest render size (w, h).
+
+    ``board`` lays the scene's calibration board on the table (off by default: normal scenes,
+    and what models were trained on, have none).
+    """
     size = offscreen or (max(1280, spec.camera.width), max(960, spec.camera.height))
-    return _Builder(spec, layout, size).build()
+    return _Builder(spec, layout, size, board).build()
 
 
 def summary(xml: str) -> Dict[str, int]:

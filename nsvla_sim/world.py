@@ -20,7 +20,8 @@ table top and the robot base at the origin):
 
 - construction and life cycle: ``HanoiWorld(scene='scene_default.yaml', num_blocks=3, seed=0,
   start='tower', randomise=False, weld_assist=False, drop_probability=0.0, start_time=0.0,
-  limit_tolerance=0.05)``,
+  limit_tolerance=0.05, calibration_board=False)`` (``calibration_board`` lays the scene's
+  printed calibration board on the table, for ``nsvla calibrate-check``),
   ``reset(seed=None, num_blocks=None, start=None, randomise=None) -> SymbolicState``,
   ``close()``. ``spec`` (the ``SceneSpec``), ``layout`` (the ``Layout`` of the last reset),
   ``block_names``. The sim clock (``time``) starts at ``start_time`` and never runs backwards,
@@ -95,9 +96,12 @@ def _mat_to_quat(mat: Sequence[float]) -> np.ndarray:
     return quat
 
 
-def apply_layout_appearance(model: mujoco.MjModel, layout: Layout, camera: str) -> None:
+def apply_layout_appearance(model: mujoco.MjModel, layout: Layout, camera: str,
+                            light_colour: Sequence[float] = (1.0, 1.0, 1.0)) -> None:
     """
     Set the block colours, light and camera pose of ``layout`` in a compiled Hanoi model.
+
+    ``light_colour`` tints every light (the scene's ``lighting.colour``; white by default).
 
     Model fields only: MuJoCo computes the poses of world-fixed cameras and lights when the data
     is reset, so call ``mj_resetData`` afterwards. Shared by the world and perception's renderer.
@@ -108,8 +112,10 @@ def apply_layout_appearance(model: mujoco.MjModel, layout: Layout, camera: str) 
     light = m.light('sun').id
     direction = np.asarray(layout.light_direction, float)
     m.light_dir[light] = direction / max(np.linalg.norm(direction), 1e-9)
-    m.light_diffuse[light] = [layout.light_diffuse] * 3
-    m.vis.headlight.ambient[:] = [layout.light_ambient] * 3
+    tint = np.asarray(light_colour, float)
+    m.light_diffuse[light] = layout.light_diffuse * tint
+    m.vis.headlight.ambient[:] = layout.light_ambient * tint
+    m.vis.headlight.diffuse[:] = mjcf.HEADLIGHT_DIFFUSE * tint
     x_axis, y_axis = mjcf.look_at_axes(layout.camera_position, layout.camera_look_at)
     rot = np.column_stack([x_axis, y_axis, np.cross(x_axis, y_axis)])
     cam = m.camera(camera).id
@@ -124,8 +130,10 @@ class HanoiWorld:
                  seed: int = 0, start: StartSpec = 'tower', randomise: bool = False,
                  weld_assist: bool = False, drop_probability: float = 0.0,
                  start_time: float = 0.0, drop_grasps: Sequence[int] = (),
-                 limit_tolerance: float = LIMIT_TOLERANCE) -> None:
+                 limit_tolerance: float = LIMIT_TOLERANCE,
+                 calibration_board: bool = False) -> None:
         self.spec = scene if isinstance(scene, SceneSpec) else load_scene(scene)
+        self.calibration_board = bool(calibration_board)
         if not 0.0 <= float(limit_tolerance) <= 1.0:
             raise ValidationError('limit_tolerance must be in [0, 1], got %r' % limit_tolerance)
         self.limit_tolerance = float(limit_tolerance)
@@ -200,7 +208,7 @@ class HanoiWorld:
 
     def _compile(self, layout: Layout) -> None:
         self.close()
-        xml = mjcf.build_mjcf(self.spec, layout)
+        xml = mjcf.build_mjcf(self.spec, layout, board=self.calibration_board)
         self.model = mujoco.MjModel.from_xml_string(xml)
         self.data = mujoco.MjData(self.model)
         m = self.model
@@ -260,7 +268,8 @@ class HanoiWorld:
 
     def _apply_model_layout(self, layout: Layout) -> None:
         """Set the colours, light and camera of ``layout`` in the compiled model."""
-        apply_layout_appearance(self.model, layout, self.spec.camera.name)
+        apply_layout_appearance(self.model, layout, self.spec.camera.name,
+                                self.spec.light_colour)
 
     def close(self) -> None:
         """Free the render contexts (the world stays usable; renderers are made again)."""
