@@ -34,8 +34,13 @@ Per frame:
    ratio ``LOOSE_AREA``: a ring partly hidden, held above the table or tilted does not), not
    touch the image border, and the ring must lie clear of every peg and stack. Then the block
    is ``loose(b, table)`` there (yaw unknown, upright), with a confidence from the overlap and
-   the position's uncertainty (``CameraFit.plane_sigma``); otherwise it stays off the pegs with
-   the reason, and a block that failed the check of step 6 is taken off its peg.
+   the position's uncertainty (``CameraFit.plane_sigma``). A blob that nearly fits
+   (``LOOSE_TILTED_*``: overlap >= 0.80, area 0.85..1.10, at least 80 % in its own colour) is
+   a ring tilted against a neighbour or nudged: loose there, not upright, with confidence
+   ``LOOSE_TILTED_CONFIDENCE`` (seen on the launched graph: a slipped ring leaning on the
+   stack beside it, overlap 0.84-0.92, was refused until the episode gave up). Otherwise it
+   stays off the pegs with the reason, and a block that failed the check of step 6 is taken
+   off its peg.
 
 A rig calibrated by ``nsvla calibrate`` gives white-balance gains (``camera.white_balance``):
 each image is multiplied by them first (``nsvla_perception.calibration``), so a tinted light
@@ -65,6 +70,12 @@ from nsvla_planner.state import LoosePose
 LOOSE_MIN_OVERLAP = 0.925   # blob / flat-ring outline intersection over union: below, not one
 LOOSE_FULL_OVERLAP = 0.95   # from this overlap on the shape does not lower the confidence
 LOOSE_AREA = (0.88, 1.06)   # blob area over the outline's: outside, not a whole flat ring
+# A ring that is not a whole flat one but nearly (tilted against a neighbour, nudged), all in
+# its own colour, clear of the pegs: loose there, with a low confidence and not upright.
+LOOSE_TILTED_OVERLAP = 0.80
+LOOSE_TILTED_AREA = (0.85, 1.10)
+LOOSE_TILTED_SHARE = 0.8      # least share of the blob in the block's own colour (no merge)
+LOOSE_TILTED_CONFIDENCE = 0.55
 LOOSE_EDGE_PX = 2           # a blob this close to the image border may be cut off
 LOOSE_CLEARANCE = 0.004     # m a fitted footprint may reach into a peg's or stack's (fit error)
 LOOSE_REGION_STEPS = 4      # region / fit rounds of a blob with pixels of a close colour
@@ -820,21 +831,27 @@ class ClassicPerceiver(Perceiver):
                                   'overlap': iou, 'area': ratio, 'gap': gap, 'sigma': sigma,
                                   'share': share}
         where = 'at (%.3f, %.3f)' % (centre[0], centre[1])
-        if iou < LOOSE_MIN_OVERLAP or not LOOSE_AREA[0] <= ratio <= LOOSE_AREA[1]:
+        flat = iou >= LOOSE_MIN_OVERLAP and LOOSE_AREA[0] <= ratio <= LOOSE_AREA[1]
+        tilted = (not flat and iou >= LOOSE_TILTED_OVERLAP and share >= LOOSE_TILTED_SHARE
+                  and LOOSE_TILTED_AREA[0] <= ratio <= LOOSE_TILTED_AREA[1])
+        if not flat and not tilted:
             return refuse('off the pegs, not a whole flat ring %s (overlap %.2f, area %.2f; '
                           'partly hidden, lifted or tilted?)' % (where, iou, ratio))
         if gap < -LOOSE_CLEARANCE:
             return refuse('off the pegs %s, on %s?' % (where, what))
-        shape = 0.6 + 0.4 * min(1.0, (iou - LOOSE_MIN_OVERLAP)
-                                / (LOOSE_FULL_OVERLAP - LOOSE_MIN_OVERLAP))
+        if flat:
+            shape = 0.6 + 0.4 * min(1.0, (iou - LOOSE_MIN_OVERLAP)
+                                    / (LOOSE_FULL_OVERLAP - LOOSE_MIN_OVERLAP))
+        else:
+            shape = LOOSE_TILTED_CONFIDENCE
         sure = min(1.0, 0.5 ** ((sigma - LOOSE_SIGMA_OK) / (LOOSE_SIGMA_MAX - LOOSE_SIGMA_OK)))
         conf = shape * sure
         r.peg, r.visible, r.confidence = 0, True, round(conf, 4)
-        r.pose = LoosePose(float(centre[0]), float(centre[1]), float(z))
+        r.pose = LoosePose(float(centre[0]), float(centre[1]), float(z), upright=flat)
         r.pixel, r.area = blob.centre, blob.area
         r.height = r.level = 0.0
-        notes = []
-        if shape < 1.0:
+        notes = [] if flat else ['not flat (overlap %.2f, area %.2f): tilted?' % (iou, ratio)]
+        if flat and shape < 1.0:
             notes.append('shape %.2f' % iou)
         if sure < 1.0:
             notes.append('position +-%.0f mm' % (1000 * sigma))

@@ -4,6 +4,7 @@
 """Loose blocks in perception: a block lying flat on the table off the pegs, and what is not."""
 
 import math
+import os
 import random
 
 import numpy as np
@@ -216,3 +217,22 @@ def test_markers_and_the_overlay_show_a_loose_block_where_it_was_seen(spec, rend
     assert where['b2'][:2] == pytest.approx(spec.peg_xy(2))
     drawn = draw_overlay(img, out)
     assert drawn.shape == img.shape and not np.array_equal(drawn, img)
+
+
+def test_a_slipped_ring_leaning_on_the_stack_beside_it_is_loose_not_upright(spec):
+    """The last camera frame of a launched episode (``nsvla demo --faults 0.2 --seed 4``).
+
+    The orange ring slipped and lies against the yellow one on p3: not a whole flat ring
+    (overlap 0.89), refused until the episode gave up; now loose there, flagged not upright.
+    """
+    from PIL import Image
+    path = os.path.join(os.path.dirname(__file__), '..', 'data', 'slipped_ring_beside_stack.png')
+    small = Image.open(path).convert('RGB')
+    img = np.asarray(small.resize((640, 480), Image.BILINEAR))
+    out = ClassicPerceiver(spec, 3).perceive(img)
+    assert out.kind == KNOWN, out.state.reason
+    assert out.state.stacks() == {'p1': ['b1'], 'p2': [], 'p3': ['b3']}
+    assert out.state.loose == {'b2': TABLE}
+    pose = out.state.poses['b2']
+    assert not pose.upright and math.hypot(pose.x - 0.496, pose.y - 0.118) < 0.01
+    assert 0.5 <= out.state.confidence(('loose', ('b2', TABLE))) < 0.6
