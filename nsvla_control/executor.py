@@ -42,7 +42,7 @@ PARAMETERS: Tuple[Param, ...] = (
           'scene YAML: peg positions, block sizes, robot home', read_only=True),
     Param('max_replans', 3, 'replans an episode may always make (the budget grows with the '
           'plan: see replans_per_move)', 0, 50),
-    Param('replans_per_move', 1.0, 'replans allowed per move of the first plan, beyond '
+    Param('replans_per_move', 1.5, 'replans allowed per move of the first plan, beyond '
           'max_replans', 0.0, 10.0),
     Param('max_stalled_replans', 5, 'replans in a row that make no progress (the new plan is '
           'not shorter than the one before) before giving up', 1, 50),
