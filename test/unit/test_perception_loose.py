@@ -220,7 +220,8 @@ def test_markers_and_the_overlay_show_a_loose_block_where_it_was_seen(spec, rend
 
 
 def test_a_slipped_ring_leaning_on_the_stack_beside_it_is_loose_not_upright(spec):
-    """The last camera frame of a launched episode (``nsvla demo --faults 0.2 --seed 4``).
+    """
+    Read the last camera frame of a launched episode (``nsvla demo --faults 0.2 --seed 4``).
 
     The orange ring slipped and lies against the yellow one on p3: not a whole flat ring
     (overlap 0.89), refused until the episode gave up; now loose there, flagged not upright.
