@@ -16,11 +16,17 @@ Uses:
 - ``gazebo``: like ``real``, with Gazebo (``launch/gazebo.launch.py``) providing arm and camera.
 - ``replay``: a recorded bag provides the camera; perception + planner + power monitor.
 - ``planner``: the planner node alone.
+
+:func:`tf_nodes` adds the nodes of other ROS packages that put the robot and the camera into TF
+(``robot_state_publisher`` with the Panda URDF of ``nsvla_control.urdf`` in ``embedded``; a
+tf2_ros ``static_transform_publisher`` of the rig file's camera where no sim publishes it);
+:func:`installed_tf_nodes` keeps those whose package is installed and says which it skipped
+(all of them on a wheel-only machine, where ``nsvla launch`` starts only nsvla's own nodes).
 """
 
 import json
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from nsvla_common.errors import ConfigError
 from nsvla_common.paths import DEFAULT_PARAMS, params_path  # noqa: F401 - re-exported
@@ -131,3 +137,84 @@ def graph(name: str, use_sim_time: Optional[bool] = None, perception: str = 'cla
 def params_file(path: Optional[str] = None) -> str:
     """Absolute path of the stack-wide parameters YAML (one key per node)."""
     return params_path(path)
+
+
+@dataclass
+class ExternalNodeSpec:
+    """A node of another ROS package that the launch files start where it is installed."""
+
+    package: str
+    executable: str
+    name: str
+    parameters: Dict[str, object] = field(default_factory=dict)
+    arguments: List[str] = field(default_factory=list)
+    purpose: str = ''    # what is missing without it (the skip note)
+
+
+def scene_of(params: Optional[str] = None) -> str:
+    """Return the scene (rig) file the graph's nodes read: the sim's, else perception's."""
+    from nsvla_common.params import load_yaml
+    from nsvla_common.rig import DEFAULT_SCENE
+    path = params_file(params)
+    return str(load_yaml(path, 'sim').get('scene')
+               or load_yaml(path, 'perception').get('scene_config') or DEFAULT_SCENE)
+
+
+def tf_nodes(name: str, scene: str = '', use_sim_time: Optional[bool] = None
+             ) -> List[ExternalNodeSpec]:
+    """
+    Return the TF publishers of graph ``name`` for the rig file ``scene`` (default scene).
+
+    ``embedded``: robot_state_publisher on the sim's ``joint_states`` with the URDF the sim
+    also publishes on ``robot_description`` (the sim puts its camera on /tf_static itself, at
+    the rendered pose). ``real``, ``gazebo``, ``replay``: a static transform ``world`` -> the
+    camera's optical frame from the rig file (the robot's own robot_state_publisher comes with
+    its driver or, in Gazebo, from gazebo.launch.py). ``planner``: none.
+    """
+    if name not in GRAPHS:
+        raise ConfigError('unknown graph %r (choose from %s)' % (name, ', '.join(GRAPHS)))
+    from nsvla_common.rig import DEFAULT_SCENE, load_scene
+    from nsvla_common.tf import optical_frame_transform, static_transform_arguments
+    if name == 'planner':
+        return []
+    if use_sim_time is None:
+        use_sim_time = name in ('embedded', 'gazebo')
+    spec = load_scene(scene or DEFAULT_SCENE)
+    if name == 'embedded':
+        from nsvla_control.urdf import panda_urdf
+        return [ExternalNodeSpec(
+            'robot_state_publisher', 'robot_state_publisher', 'robot_state_publisher',
+            {'robot_description': panda_urdf(spec.robot_base), 'use_sim_time': use_sim_time},
+            purpose='no TF of the arm')]
+    camera = optical_frame_transform(spec.camera)
+    return [ExternalNodeSpec(
+        'tf2_ros', 'static_transform_publisher', 'camera_static_tf',
+        {'use_sim_time': use_sim_time}, static_transform_arguments(camera),
+        purpose='no TF of the camera (%s)' % camera.child)]
+
+
+def package_installed(package: str) -> bool:
+    """Tell whether a ROS package is in the ament index (False without ament_index_python)."""
+    try:
+        from ament_index_python.packages import get_package_prefix, PackageNotFoundError
+    except ImportError:
+        return False
+    try:
+        get_package_prefix(package)
+    except (PackageNotFoundError, ValueError, OSError):   # OSError: no AMENT_PREFIX_PATH
+        return False
+    return True
+
+
+def installed_tf_nodes(name: str, scene: str = '', use_sim_time: Optional[bool] = None
+                       ) -> Tuple[List[ExternalNodeSpec], List[str]]:
+    """Return the :func:`tf_nodes` whose package is installed, and a note for each skipped."""
+    kept: List[ExternalNodeSpec] = []
+    notes: List[str] = []
+    for node in tf_nodes(name, scene, use_sim_time):
+        if package_installed(node.package):
+            kept.append(node)
+        else:
+            notes.append('%s/%s not installed: skipped (%s)'
+                         % (node.package, node.executable, node.purpose))
+    return kept, notes

@@ -7,8 +7,8 @@ import argparse
 import sys
 
 from nsvla_common.errors import ConfigError
-from nsvla_eval.graph import GRAPHS, graph, MOTION_BACKENDS, params_file, parse_use_sim_time
-from nsvla_eval.graph import PERCEPTION_BACKENDS
+from nsvla_eval.graph import GRAPHS, graph, installed_tf_nodes, MOTION_BACKENDS, params_file
+from nsvla_eval.graph import parse_use_sim_time, PERCEPTION_BACKENDS, scene_of
 from nsvla_eval.launcher import Launcher, NodeDied
 
 
@@ -45,6 +45,16 @@ def run(args: argparse.Namespace) -> int:
     nodes = graph(args.graph, args.use_sim_time, args.perception, args.motion)
     launcher = Launcher(nodes, params_file(args.params_file), args.namespace, args.log_level,
                         log_dir=args.log_dir)
+    try:
+        tf_specs, notes = installed_tf_nodes(args.graph, scene_of(args.params_file),
+                                             args.use_sim_time)
+    except ConfigError as exc:   # no Panda model, a bad rig file: the nodes will say so too
+        tf_specs, notes = [], ['no TF publishers: %s' % exc]
+    for spec in tf_specs:   # this launcher runs nsvla's Python nodes only
+        notes.append('%s/%s not started here: use `ros2 launch nsvla nsvla.launch.py` for TF'
+                     % (spec.package, spec.executable))
+    for note in notes:
+        print('[launch] note: %s' % note, file=sys.stderr)
     launcher.start()
     try:
         launcher.wait(args.duration)

@@ -20,12 +20,12 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from nsvla_common import envelope
 from nsvla_common.errors import NsvlaError, ValidationError
+from nsvla_common.tf import WORLD_FRAME   # the frame of states, markers and TF
 from nsvla_planner.planning import PlanResult
 from nsvla_planner.state import GOAL_SCHEMA, Goal, STATE_SCHEMA, SymbolicState, TABLE
 
 EPISODE_EVENTS = ('episode_start', 'step_start', 'step_end', 'replan', 'recover', 'episode_end')
 STATUS_SCHEMA = 'execution_status'
-WORLD_FRAME = 'world'
 
 
 # ----------------------------------------------------------------------------- time

@@ -9,7 +9,9 @@ Publishes ``camera/image_raw`` (rgb8) + ``camera/camera_info`` at ``camera_rate`
 ``use_sim_time`` listens), ``~/ground_truth`` (nsvla_interfaces/SymbolicState,
 frame ``world``, stamped with the sim time it was read at) and ``~/events``
 (nsvla_interfaces/SimEvent: trajectory_accepted / trajectory_rejected (with the reason) /
-stopped, lift, release, drop_injected, weld_on / weld_off, reset); subscribes
+stopped, lift, release, drop_injected, weld_on / weld_off, reset), ``robot_description``
+(latched Panda URDF, :mod:`nsvla_sim.robot_model`) and, where tf2_msgs exists, the camera
+frame on ``/tf_static``; subscribes
 ``arm_controller/joint_trajectory`` and ``gripper_controller/joint_trajectory``
 (trajectory_msgs/JointTrajectory, followed as joint_trajectory_controller does; arm trajectories
 over the Panda's velocity or acceleration limits are refused and stop the arm); serves
@@ -40,6 +42,7 @@ from trajectory_msgs.msg import JointTrajectory
 from nsvla_common.errors import NsvlaError, ValidationError
 from nsvla_common.spin import run_node
 from nsvla_planner.messages import stamp_to_time, state_to_msg, WORLD_FRAME
+from nsvla_sim.robot_model import RobotModelPublisher
 from nsvla_sim.scene import load_scene, start_spec_from_text
 from nsvla_sim.trajectory import RawPoint
 from nsvla_sim.world import HanoiWorld
@@ -159,6 +162,8 @@ class SimNode(Node):
         self.create_subscription(JointTrajectory, 'gripper_controller/joint_trajectory',
                                  lambda msg: self._on_trajectory('gripper', msg), 10)
         self.create_service(Trigger, '~/reset', self._on_reset)
+        # robot_description (latched) + the camera on /tf_static where tf2_msgs exists
+        self.robot_model = RobotModelPublisher(self, self.world.spec.robot_base)
 
         self._wall0 = time.monotonic()
         self._sim0 = self.world.time
@@ -173,6 +178,7 @@ class SimNode(Node):
             if rate > 0:
                 self.create_timer(1.0 / rate, callback, clock=steady)
         self._publish_ground_truth()
+        self.robot_model.publish_camera(self.world)
         self.get_logger().info(
             'sim ready: %d blocks, %d pegs, seed %d, start %s, camera %dx%d at %.1f Hz, '
             'real-time factor %.2f' % (self.world.num_blocks, self.world.num_pegs,
@@ -310,6 +316,7 @@ class SimNode(Node):
         self._publish_event({'event': 'reset', 'seed': self.world.seed,
                              'num_blocks': self.world.num_blocks})
         self._publish_ground_truth()
+        self.robot_model.publish_camera(self.world)   # a randomised camera moves
         self.get_logger().info('reset: %d blocks, seed %d: %r'
                                % (self.world.num_blocks, self.world.seed, state))
         return response

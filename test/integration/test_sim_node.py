@@ -95,6 +95,18 @@ def test_publishes_camera_joint_states_clock_and_ground_truth(node_process, ros_
     # stamped with sim time: never ahead of the clock, and after the start-up settling
     assert 0.0 < time_to_stamp(truth.header.stamp) <= stamps[-1] + 1.0
     assert [(s.peg, list(s.blocks)) for s in truth.stacks][0] == ('p1', ['b4', 'b3', 'b2', 'b1'])
+    # robot_description is latched: a late subscriber (robot_state_publisher, RViz) still gets
+    # the URDF, and it names every joint of joint_states
+    import xml.etree.ElementTree as ET
+
+    from std_msgs.msg import String
+
+    from nsvla_sim.robot_model import latched_qos
+    models = []
+    _collect(ros_node, String, 'robot_description', models, latched_qos())
+    assert ros_node.spin_until(lambda: models, timeout=10.0), proc.log()
+    urdf = ET.fromstring(models[-1].data)
+    assert set(js.name) <= {j.get('name') for j in urdf.iter('joint')}
     assert proc.alive()
 
 
