@@ -29,6 +29,7 @@ from nsvla_common.paths import params_path
 from nsvla_control.episode import EpisodeConfig, EpisodeResult, PlanFn, run_episode, StatusFn
 from nsvla_control.motion import ArmSegment, GripperSegment, MotionError, Segment
 from nsvla_control.skills import LOOSE_PEG, move_of, Skills
+from nsvla_control.timing import TIME_PARAMETERIZATIONS
 from nsvla_planner.planning import PlanResult
 from nsvla_planner.state import block_index, Goal, SymbolicState
 
@@ -53,6 +54,10 @@ PARAMETERS: Tuple[Param, ...] = (
           read_only=True),
     Param('acceleration_scaling', 0.3, 'fraction of the Panda joint acceleration limits',
           0.01, 1.0, read_only=True),
+    Param('time_parameterization', 'trapezoid',
+          'how the builtin backend times a joint path: trapezoid along the path, or toppra '
+          '(time-optimal under the same limits; pip install toppra)', read_only=True,
+          choices=TIME_PARAMETERIZATIONS),
     Param('grasp_squeeze', 0.004, 'close each finger this far inside the block flats (m)',
           0.0, 0.02),
     # The next segment starts at this one's end: a controller refuses a start more than its
@@ -111,7 +116,8 @@ def make_motion(name: str, scene: Any, params: Mapping[str, Any]) -> Any:
     if name == 'builtin':
         from nsvla_control.motion import BuiltinMotion
         return BuiltinMotion.for_scene(scene, velocity_scaling=params['velocity_scaling'],
-                                       acceleration_scaling=params['acceleration_scaling'])
+                                       acceleration_scaling=params['acceleration_scaling'],
+                                       time_parameterization=params['time_parameterization'])
     if name == 'moveit':
         from nsvla_control.moveit_backend import MoveItMotion
         from nsvla_common.robot import ARM_JOINTS

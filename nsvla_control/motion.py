@@ -8,7 +8,8 @@ Motion backends: gripper waypoints -> joint trajectories, behind one interface.
 (``nsvla_control.kinematics``: MuJoCo as a kinematics library, on the franka_ros-derived model
 the simulation is built from too, imported only when this backend is built), walks every
 Cartesian segment in 1 cm steps (straight-line approach and retreat), and time-parameterises
-the joint path under scaled velocity/acceleration limits (:mod:`nsvla_control.timing`).
+the joint path under scaled velocity/acceleration limits (:mod:`nsvla_control.timing`: a
+trapezoid along the path, or toppra's time-optimal timing with ``time_parameterization``).
 :class:`MoveItMotion` (``nsvla_control.moveit_backend``) offers the same ``plan_move`` with
 MoveItPy where it can be imported.
 
@@ -24,7 +25,7 @@ import numpy as np
 from nsvla_common.errors import NsvlaError
 from nsvla_common.robot import ARM_JOINTS, ARM_MOTION_LIMITS, GRIPPER_MAX_OPENING, top_down_quat
 from nsvla_control.skills import Waypoint
-from nsvla_control.timing import time_parameterise, within_limits
+from nsvla_control.timing import TIME_PARAMETERIZATIONS, timed_within_limits, TimedPath
 
 # Franka Panda limits (franka_ros / libfranka datasheet), in ARM_JOINTS order.
 PANDA_VMAX = tuple(ARM_MOTION_LIMITS[j][0] for j in ARM_JOINTS)
@@ -91,10 +92,21 @@ class BuiltinMotion:
 
     def __init__(self, model: object, tcp_site: str, arm_joints: Sequence[str],
                  velocity_scaling: float = 0.4, acceleration_scaling: float = 0.3,
-                 gripper_seconds: float = 0.8, q_rest: Optional[Sequence[float]] = None) -> None:
+                 gripper_seconds: float = 0.8, q_rest: Optional[Sequence[float]] = None,
+                 time_parameterization: str = 'trapezoid') -> None:
         from nsvla_control.kinematics import IKSolver
         if not 0 < velocity_scaling <= 1 or not 0 < acceleration_scaling <= 1:
             raise MotionError('velocity/acceleration scaling must be in (0, 1]')
+        if time_parameterization not in TIME_PARAMETERIZATIONS:
+            raise MotionError('unknown time_parameterization %r (choose from %s)'
+                              % (time_parameterization, ', '.join(TIME_PARAMETERIZATIONS)))
+        if time_parameterization == 'toppra':
+            try:
+                import nsvla_control.timing_toppra  # noqa: F401
+            except ImportError as exc:
+                raise MotionError('time_parameterization toppra needs the toppra package '
+                                  '(pip install toppra): %s' % exc) from exc
+        self.time_parameterization = time_parameterization
         self.arm_joints = tuple(arm_joints)
         self.ik = IKSolver(model, tcp_site, self.arm_joints, q_rest=q_rest)
         self.q_rest = None if q_rest is None else np.asarray(q_rest, float)
@@ -128,10 +140,13 @@ class BuiltinMotion:
         q0, q1 = np.asarray(q_start, float), np.asarray(q_goal, float)
         if np.max(np.abs(q1 - q0)) <= 1e-6:
             return []
-        timed = within_limits(time_parameterise(np.array([q0, q1]), self.vmax, self.amax),
-                              self.vmax, self.amax)
+        timed = self.time_path(np.array([q0, q1]))
         return [ArmSegment(self.arm_joints, timed.times, timed.positions, timed.velocities,
                            label)]
+
+    def time_path(self, path: np.ndarray) -> TimedPath:
+        """Time a joint path with this backend's time parameterization, within the limits."""
+        return timed_within_limits(path, self.vmax, self.amax, self.time_parameterization)
 
     def tcp_position(self, q: Sequence[float]) -> np.ndarray:
         """Position of the TCP at joint positions ``q`` (forward kinematics)."""
@@ -160,8 +175,7 @@ class BuiltinMotion:
         for wp in waypoints:
             path = self.joint_path(q, wp)
             if np.max(np.abs(path[-1] - path[0])) > 1e-6:
-                timed = within_limits(time_parameterise(path, self.vmax, self.amax),
-                                      self.vmax, self.amax)
+                timed = self.time_path(path)
                 segments.append(ArmSegment(self.arm_joints, timed.times, timed.positions,
                                            timed.velocities, wp.label))
             q = path[-1]

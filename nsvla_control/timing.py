@@ -14,7 +14,7 @@ cubic splines. Pure numpy.
 
 import math
 from dataclasses import dataclass
-from typing import List, Sequence
+from typing import List, Sequence, Tuple
 
 import numpy as np
 
@@ -47,6 +47,19 @@ def densify(points: Sequence[Sequence[float]], max_step: float = 0.02) -> np.nda
     return np.array(out)
 
 
+def checked_limits(dof: int, vmax: Sequence[float], amax: Sequence[float]
+                   ) -> Tuple[np.ndarray, np.ndarray]:
+    """Return ``vmax`` and ``amax`` as arrays; refuse a wrong count or a limit that is not > 0."""
+    vmax_a = np.asarray(vmax, dtype=float)
+    amax_a = np.asarray(amax, dtype=float)
+    if vmax_a.shape != (dof,) or amax_a.shape != (dof,):
+        raise ValidationError('need one velocity and one acceleration limit per joint (%d)'
+                              % dof)
+    if np.any(vmax_a <= 0) or np.any(amax_a <= 0):
+        raise ValidationError('velocity and acceleration limits must be positive')
+    return vmax_a, amax_a
+
+
 def _s_of_t_inverse(s: np.ndarray, total: float, accel: float) -> np.ndarray:
     """Return the times at which a unit-speed trapezoid (rate accel ``accel``) reaches ``s``."""
     t_acc = 1.0 / accel
@@ -70,13 +83,7 @@ def time_parameterise(points: Sequence[Sequence[float]], vmax: Sequence[float],
                       amax: Sequence[float], max_step: float = 0.02) -> TimedPath:
     """Return a rest-to-rest timing of the joint path that respects ``vmax`` and ``amax``."""
     q = densify(points, max_step)
-    vmax_a = np.asarray(vmax, dtype=float)
-    amax_a = np.asarray(amax, dtype=float)
-    if vmax_a.shape != (q.shape[1],) or amax_a.shape != (q.shape[1],):
-        raise ValidationError('need one velocity and one acceleration limit per joint (%d)'
-                              % q.shape[1])
-    if np.any(vmax_a <= 0) or np.any(amax_a <= 0):
-        raise ValidationError('velocity and acceleration limits must be positive')
+    vmax_a, amax_a = checked_limits(q.shape[1], vmax, amax)
     seg = np.max(np.abs(np.diff(q, axis=0)) / vmax_a, axis=1) if len(q) > 1 else np.zeros(0)
     s = np.concatenate([[0.0], np.cumsum(seg)])
     total = float(s[-1])
@@ -145,3 +152,24 @@ def within_limits(path: TimedPath, vmax: Sequence[float], amax: Sequence[float],
             return scaled
     raise ValidationError('cannot time the path within the joint limits (demand %.2f)'
                           % demand)
+
+
+# How a joint path is timed (the executor's ``time_parameterization`` parameter): today's
+# trapezoid along the path, or toppra's time-optimal parameterisation under the same limits
+# (nsvla_control.timing_toppra, needs ``pip install toppra``).
+TIME_PARAMETERIZATIONS = ('trapezoid', 'toppra')
+
+
+def timed_within_limits(points: Sequence[Sequence[float]], vmax: Sequence[float],
+                        amax: Sequence[float], method: str = 'trapezoid',
+                        max_step: float = 0.02) -> TimedPath:
+    """Time the joint path with ``method`` and stretch it until :func:`within_limits` holds."""
+    if method == 'trapezoid':
+        timed = time_parameterise(points, vmax, amax, max_step)
+    elif method == 'toppra':
+        from nsvla_control.timing_toppra import time_parameterise_toppra
+        timed = time_parameterise_toppra(points, vmax, amax, max_step)
+    else:
+        raise ValidationError('unknown time parameterization %r (choose from %s)'
+                              % (method, ', '.join(TIME_PARAMETERIZATIONS)))
+    return within_limits(timed, vmax, amax)

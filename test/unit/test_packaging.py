@@ -30,6 +30,10 @@ ROSDEP_KEYS = {
     'rosbags': 'python3-rosbags-pip',
 }
 
+# Optional libraries: imported only when a parameter asks for them (the code refuses with a
+# pip hint when they are missing), so package.xml does not make every user install them.
+OPTIONAL = {'toppra': 'executor time_parameterization: toppra (pip install toppra)'}
+
 
 def _imports():
     """Return {top-level module: first file importing it} over the package's code."""
@@ -56,7 +60,8 @@ def test_every_imported_library_is_an_exec_depend_with_a_rosdep_key():
     ours = {os.path.basename(d) for d in CODE} | {'nsvla_common'}
     missing = []
     for module, where in sorted(_imports().items()):
-        if module in sys.stdlib_module_names or module in ours or module == '__future__':
+        if (module in sys.stdlib_module_names or module in ours or module == '__future__'
+                or module in OPTIONAL):
             continue
         key = ROSDEP_KEYS.get(module)
         if key is None or key not in declared:
