@@ -78,7 +78,8 @@ def run_one(blocks: int, seed: int, faults: float, perception: str, start: str,
     The goal is the tower on ``goal_peg``, or with ``random_target`` a seeded random legal
     configuration (:func:`random_goal`). ``result.optimal_moves`` is the fewest moves from the
     world's start to the goal (breadth-first, ``nsvla_planner.domain.bfs_plan``), not the first
-    plan's length.
+    plan's length; ``result.perception_audit`` the camera frames judged against the world's
+    truth (``nsvla_control.sim_robot.FrameAudit``; None with ground-truth perception).
     """
     from nsvla_control.sim_robot import make_sim_executor, sim_parameters
     from nsvla_planner.domain import bfs_plan
@@ -105,6 +106,8 @@ def run_one(blocks: int, seed: int, faults: float, perception: str, start: str,
         result = executor.run(goal, 'seed%d' % seed, status)
         result.steps = [dict(s, sim_time=world.time) for s in result.steps]
         result.optimal_moves = None if shortest is None else len(shortest)
+        audit = getattr(executor.eyes, 'audit', None)
+        result.perception_audit = audit.summary() if audit else None  # type: ignore
         return result
     finally:
         world.close()

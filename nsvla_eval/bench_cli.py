@@ -253,6 +253,9 @@ def run_episode_record(blocks: int, perception: str, faults: float, seed: int,
                'replans': res.replans, 'recoveries': res.recoveries, 'wall_s': res.wall_s,
                'plan_completion': summarise([res], blocks, faults, perception)[
                    'plan_completion'], 'optimal_moves': res.optimal_moves}
+        audit = getattr(res, 'perception_audit', None)
+        if audit:
+            rec.update(audit)
     rec.update(blocks=blocks, perception=perception, faults=faults, seed=seed,
                start='random' if mixed else 'tower', goal='random' if mixed else 'tower')
     rec.update(meter.account())

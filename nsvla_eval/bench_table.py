@@ -44,6 +44,46 @@ def _mean(values: Sequence[float]) -> Optional[float]:
     return statistics.mean(vals) if vals else None
 
 
+def _perception_audit(recs: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
+    """Sum the episodes' camera-frame audits (none with ground-truth perception)."""
+    audited = [r for r in recs if r.get('frames') is not None]
+    if not audited:
+        return {'judged_frames': None}
+    errors = [r['loose_error_max_m'] for r in audited if r.get('loose_error_max_m') is not None]
+    found = sum(int(r.get('loose_found') or 0) for r in audited)
+    means = [(r['loose_error_mean_m'], r['loose_found']) for r in audited
+             if r.get('loose_error_mean_m') is not None]
+    return {
+        'frames': sum(int(r['frames']) for r in audited),
+        'judged_frames': sum(int(r.get('judged_frames') or 0) for r in audited),
+        'wrong_states': sum(int(r.get('wrong_states') or 0) for r in audited),
+        'wrong_examples': [e for r in audited for e in r.get('wrong_examples') or []][:5],
+        'loose_seen': sum(int(r.get('loose_seen') or 0) for r in audited),
+        'loose_found': found,
+        'loose_error_max_m': max(errors) if errors else None,
+        'loose_error_mean_m': (sum(m * n for m, n in means) / found) if found else None,
+    }
+
+
+def perception_markdown(rows: Sequence[Dict[str, Any]]) -> str:
+    """Return the camera-frame audit per setting as Markdown ('' when none was audited)."""
+    audited = [r for r in rows if r.get('judged_frames') is not None]
+    if not audited:
+        return ''
+    lines = ['| blocks | perception | faults | frames | published known, judged | '
+             'confidently wrong | loose blocks in truth (frames) | found loose | '
+             'position error mean / max |', '|---|---|---|---|---|---|---|---|---|']
+    for r in audited:
+        err = ('%.1f / %.1f mm' % (1000 * r['loose_error_mean_m'], 1000 * r['loose_error_max_m'])
+               if r.get('loose_error_max_m') is not None else '-')
+        found = ('%d (%s)' % (r['loose_found'], _pct(r['loose_found'] / r['loose_seen']))
+                 if r['loose_seen'] else '-')
+        lines.append('| %d | %s | %.2f | %d | %d | %d | %d | %s | %s |' % (
+            r['blocks'], r['perception'], float(r['faults']), r['frames'], r['judged_frames'],
+            r['wrong_states'], r['loose_seen'], found, err))
+    return '\n'.join(lines)
+
+
 def aggregate(records: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """
     Return one row per (blocks, perception, faults), in the order the settings first appear.
@@ -92,6 +132,7 @@ def aggregate(records: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
             'measured_j_per_episode': _mean(measured) if measured else None,
             'failures': [r.get('reason', '') for r in recs if not r['solved']],
         })
+        rows[-1].update(_perception_audit(recs))
     return rows
 
 
@@ -259,6 +300,14 @@ def to_markdown(rows: Sequence[Dict[str, Any]], comp: Dict[str, Any],
                  meta.get('machine', ''), meta.get('engine', 'fast-downward')), '',
              '## Measured here', '', rows_markdown(rows, label), '',
              'Decision energy (%s): %s.' % (label, energy.get('method', 'not recorded')), '']
+    audit = perception_markdown(rows)
+    if audit:
+        lines += ['Camera frames against the world\'s truth at the same instant (a loose block '
+                  'the camera cannot see counts as not found):', '', audit, '']
+        lines += ['- wrong (%d blocks, %s, faults %.2f): %s'
+                  % (r['blocks'], r['perception'], float(r['faults']), e)
+                  for r in rows for e in r.get('wrong_examples') or []]
+        lines.append('')
     fails = [(r, why) for r in rows for why in r['failures']]
     if fails:
         lines += ['Failures:', '']
