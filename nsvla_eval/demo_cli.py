@@ -7,7 +7,10 @@
 Starts the ``embedded`` graph (MuJoCo sim, perception, planner, executor, power monitor) as
 separate processes over loopback DDS, sends the instruction, prints progress as the executor
 reports it, and ends with a summary: solved or not, moves against the optimum, replans, time,
-and energy per node with its source (an estimate unless NVML or RAPL is available). The run is
+and energy per node with its source (an estimate unless NVML or RAPL is available). With
+``--json`` the last line is the summary: ``energy_j`` has one key per role (perception, planning,
+control, monitor, simulation, other) from the power monitor's episode record, ``cpu_s`` each
+node's CPU seconds over the episode, read from its process by the demo itself. The run is
 recorded as a rosbag2 (mcap) and drawn as a GIF of the camera and a PNG of power over time.
 """
 
@@ -108,6 +111,24 @@ def _frames_gif(images: List[Any], path: str) -> Optional[str]:
     return path
 
 
+def _per_role(joules: Optional[Dict[str, float]]) -> Dict[str, Optional[float]]:
+    """Return one key per role (None for every role when no energy record came)."""
+    from nsvla_energy.attribution import ROLES
+    if not joules:
+        return {role: None for role in ROLES}
+    return {role: float(joules.get(role, 0.0)) for role in ROLES}
+
+
+def _cpu_delta(before: Dict[str, Optional[float]],
+               after: Dict[str, Optional[float]]) -> Dict[str, Optional[float]]:
+    """Return each node's CPU seconds between two readings (None when it was not readable)."""
+    out: Dict[str, Optional[float]] = {}
+    for name, end in after.items():
+        start = before.get(name)
+        out[name] = None if start is None or end is None else round(end - start, 3)
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
     """Start the graph, run one episode, summarise, stop."""
     import numpy as np
@@ -144,6 +165,7 @@ def run(args: argparse.Namespace) -> int:
     energy: List[Dict[str, Any]] = []
     recorder = None
     end: Dict[str, Any] = {}
+    cpu_s: Dict[str, Optional[float]] = {}
     try:
         launcher.start()
         if not args.no_bag:
@@ -186,8 +208,10 @@ def run(args: argparse.Namespace) -> int:
             if line:
                 print('[demo] ' + line, flush=True)
 
+        cpu0 = launcher.cpu_seconds()
         end = execute_task(node, executor, args.instruction, args.timeout, show,
                            check=launcher.check)
+        cpu_s = _cpu_delta(cpu0, launcher.cpu_seconds())
         show(end)
         wait_energy = time.monotonic() + 5.0
         while not energy and time.monotonic() < wait_energy and end.get('episode_id'):
@@ -217,7 +241,8 @@ def run(args: argparse.Namespace) -> int:
         'optimal_moves': 2 ** args.blocks - 1 if args.start == 'tower' else None,
         'replans': end.get('replans'), 'recoveries': end.get('recoveries'),
         'wall_s': round(time.monotonic() - t0, 2), 'episode_wall_s': end.get('wall_s'),
-        'energy_j': record.get('joules_per_node', {}),
+        'energy_j': _per_role(record.get('joules_per_node')),
+        'cpu_s': cpu_s,
         'energy_total_j': record.get('joules'),
         'energy_source': record.get('source'), 'energy_estimated': record.get('estimated'),
         'perception': args.perception, 'reason': end.get('reason'), 'ros_domain_id': domain,
@@ -232,9 +257,13 @@ def run(args: argparse.Namespace) -> int:
              '%.1f' % summary['energy_total_j'] if summary['energy_total_j'] else '?',
              summary['energy_source'],
              ', estimated' if summary['energy_estimated'] else ''), flush=True)
-    if summary['energy_j']:
+    if record:
         print('[demo] energy per node (J): %s' % ', '.join(
             '%s %.1f' % kv for kv in sorted(summary['energy_j'].items())), flush=True)
+    if cpu_s:
+        print('[demo] CPU seconds per node over the episode: %s' % ', '.join(
+            '%s %s' % (name, '?' if s is None else '%.2f' % s)
+            for name, s in sorted(cpu_s.items())), flush=True)
     if not solved:
         print('[demo] reason: %s' % end.get('reason'), flush=True)
     if args.json:

@@ -115,6 +115,24 @@ class Launcher:
             raise NodeDied('node %s exited with status %s; its last output:\n%s'
                            % (name, code, tail or '    (nothing)'))
 
+    def cpu_seconds(self) -> Dict[str, Optional[float]]:
+        """
+        Return the CPU seconds each node's process has used so far (None once it is gone).
+
+        User + system time of all its threads, plus that of its children it has waited for
+        (the planner's Fast Downward runs), read from ``/proc`` by psutil.
+        """
+        import psutil
+        out: Dict[str, Optional[float]] = {}
+        for name, proc in self.procs.items():
+            try:
+                t = psutil.Process(proc.pid).cpu_times()
+            except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+                out[name] = None
+                continue
+            out[name] = t.user + t.system + t.children_user + t.children_system
+        return out
+
     def wait(self, timeout: Optional[float] = None, poll_s: float = 0.2) -> None:
         """Block until a required node dies (raise NodeDied) or ``timeout`` passes."""
         end = None if timeout is None else time.monotonic() + timeout

@@ -53,7 +53,8 @@ def test_ros_args_carry_params_file_namespace_and_remaps():
     args = spec.ros_args('/x/params.yaml', 'lab', 'debug')
     text = ' '.join(args)
     assert args[0] == '--ros-args' and '__node:=executor' in text and '__ns:=/lab' in text
-    assert '--params-file /x/params.yaml' in text and 'use_sim_time:=true' in text
+    assert '--params-file /x/params.yaml' in text and 'use_sim_time' not in text
+    assert 'use_sim_time:=true' in ' '.join(graph('embedded')[0].ros_args(None))   # the sim
     assert 'symbolic_state:=sim/ground_truth' in text and '--log-level debug' in text
 
 
