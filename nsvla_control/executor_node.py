@@ -26,17 +26,22 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 from builtin_interfaces.msg import Duration
 from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
-from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
+from rclpy.callback_groups import (CallbackGroup, MutuallyExclusiveCallbackGroup,
+                                   ReentrantCallbackGroup)
+from rclpy.exceptions import InvalidHandle
 from rclpy.duration import Duration as RosDuration
 from rclpy.node import Node
 from rclpy.qos import QoSProfile
 from sensor_msgs.msg import JointState
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
+from std_msgs.msg import Header
 
 from nsvla_common.errors import ConfigError, NsvlaError, ValidationError
 from nsvla_common.params import declare
+from nsvla_common.rig import load_scene
 from nsvla_common.qos import alive_qos
 from nsvla_common.spin import run_node
+from nsvla_common.topics import LOOK_REQUEST
 from nsvla_control.executor import Executor, PARAMETERS
 from nsvla_control.motion import ArmSegment, GripperSegment, MotionError, Segment
 from nsvla_interfaces.action import ExecuteTask, PlanTask
@@ -49,6 +54,9 @@ FINGER_JOINT = 'panda_finger_joint1'
 # finished goals' results are kept this long for clients that ask late (rclpy keeps 10 s)
 RESULT_KEEP_S = 900
 FEEDBACK_EVENTS = ('step_start', 'step_end', 'replan', 'recover')
+JOINT_QUEUE = 10      # joint_states kept between two reads (the newest of each publisher)
+RATE_WINDOW_S = 0.5   # the robot clock's rate is measured over at least this much wall time
+LOOK_REPEAT_S = 1.0   # a look asks again for a fresh state this often while none has come
 
 
 def _duration(seconds: float) -> Duration:
@@ -74,43 +82,101 @@ def gripper_trajectory_msg(seg: GripperSegment) -> JointTrajectory:
     return msg
 
 
+class OnDemand(CallbackGroup):
+    """A callback group the executor never runs: its messages are taken when they are needed."""
+
+    def can_execute(self, entity: Any) -> bool:
+        """Return False: the executor neither waits for nor runs these entities."""
+        return False
+
+    def beginning_execution(self, entity: Any) -> bool:
+        """Return False (never executed)."""
+        return False
+
+    def ending_execution(self, entity: Any) -> None:
+        """Do nothing (never executed)."""
+
+
 class RosArm:
-    """The executor's Arm over the controller topics and ``joint_states``."""
+    """
+    The executor's Arm over the controller topics and ``joint_states``.
+
+    ``joint_states`` is read when the executor needs it, not 50 times a second: its subscription
+    is in an :class:`OnDemand` group, and the messages queued since the last read (at most
+    ``JOINT_QUEUE``) are taken and decoded by ``joint_positions`` and ``wait``. Time is the
+    robot's: the newest joint_states stamp (sim time in the embedded world; the node clock when
+    the robot does not stamp them), so the node needs no ``/clock``. ``wait`` sleeps until the
+    moment the robot clock should reach the end, predicted from the rate it has been running at,
+    reads, and sleeps the rest: a few wake-ups per wait, none between.
+    """
 
     def __init__(self, node: Node, arm_joints: Any, group: Any) -> None:
         self.node = node
         self.arm_joints = tuple(arm_joints)
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self._joints: Dict[str, float] = {}
+        self._stamp: Optional[float] = None      # robot time of the newest joint_states, s
+        self._rate_ref: Optional[Tuple[float, float]] = None   # (monotonic, robot time)
+        self._rate: Optional[float] = None       # robot seconds per wall second
         self.rejected = 0
         self.stop = threading.Event()
         self._arm_pub = node.create_publisher(JointTrajectory, 'arm_controller/joint_trajectory',
                                               10)
         self._grip_pub = node.create_publisher(JointTrajectory,
                                                'gripper_controller/joint_trajectory', 10)
-        node.create_subscription(JointState, 'joint_states', self._on_joints, 50,
-                                 callback_group=group)
+        self._sub = node.create_subscription(JointState, 'joint_states', self._on_joints,
+                                             JOINT_QUEUE, callback_group=OnDemand())
 
     def _on_joints(self, msg: JointState) -> None:
         try:
             update = {str(n): float(p) for n, p in zip(msg.name, msg.position)}
+            stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
         except Exception as exc:  # noqa: BLE001 - outside input: reject, never die
             self.rejected += 1
             self.node.get_logger().warning('dropped joint_states: %s' % exc,
                                            throttle_duration_sec=5.0)
             return
-        with self._cond:
-            self._joints.update(update)
-            self._cond.notify_all()
+        self._joints.update(update)
+        if stamp > 0.0 and (self._stamp is None or stamp > self._stamp):
+            self._stamp = stamp
+
+    def _take(self) -> Optional[float]:
+        """Decode the joint_states queued since the last read; return the robot time (s)."""
+        with self._lock:
+            for _ in range(JOINT_QUEUE):
+                try:
+                    with self._sub.handle:
+                        taken = self._sub.handle.take_message(JointState, False)
+                except InvalidHandle:     # the node is going away
+                    break
+                if taken is None:
+                    break
+                self._on_joints(taken[0])
+            if self._stamp is not None:
+                now = self._stamp
+            elif self._joints:            # joint_states without stamps: the node's clock
+                now = self.node.get_clock().now().nanoseconds * 1e-9
+            else:
+                return None
+            wall = time.monotonic()
+            ref = self._rate_ref
+            if ref is None or now < ref[1]:
+                self._rate_ref = (wall, now)
+            elif wall - ref[0] >= RATE_WINDOW_S:
+                if now > ref[1]:
+                    self._rate = (now - ref[1]) / (wall - ref[0])
+                self._rate_ref = (wall, now)
+            return now
 
     def joint_positions(self) -> np.ndarray:
         end = time.monotonic() + 5.0
-        with self._cond:
-            while not all(n in self._joints for n in self.arm_joints):
-                if time.monotonic() > end or self.stop.is_set():
-                    raise MotionError('no joint_states for %s' % ', '.join(self.arm_joints))
-                self._cond.wait(0.1)
-            return np.array([self._joints[n] for n in self.arm_joints])
+        while True:
+            self._take()
+            with self._lock:
+                if all(n in self._joints for n in self.arm_joints):
+                    return np.array([self._joints[n] for n in self.arm_joints])
+            if time.monotonic() > end or self.stop.wait(0.02):
+                raise MotionError('no joint_states for %s' % ', '.join(self.arm_joints))
 
     def send(self, segment: Segment) -> None:
         if isinstance(segment, GripperSegment):
@@ -120,16 +186,30 @@ class RosArm:
 
     def wait(self, seconds: float) -> None:
         """
-        Let ``seconds`` of ROS time pass (sim time with use_sim_time), bounded in wall time.
+        Let ``seconds`` of robot time pass (joint_states stamps), bounded in wall time.
 
-        Woken by every joint_states message (or 20 times a second): no busy polling.
+        Sleeps until the robot clock should be there (its measured rate, 5 % early; at most
+        0.5 s at a time), reads joint_states, and sleeps the rest; 20 ms steps until the rate
+        is known. With no joint_states at all it waits ``seconds`` of the node's clock.
         """
-        clock = self.node.get_clock()
-        end = clock.now() + RosDuration(nanoseconds=int(max(0.0, seconds) * 1e9))
+        seconds = max(0.0, seconds)
         wall_end = time.monotonic() + 5.0 * seconds + 10.0
-        with self._cond:
-            while clock.now() < end and time.monotonic() < wall_end and not self.stop.is_set():
-                self._cond.wait(0.05)
+        start = self._take()
+        if start is None:
+            clock = self.node.get_clock()
+            end_ros = clock.now() + RosDuration(nanoseconds=int(seconds * 1e9))
+            while clock.now() < end_ros and time.monotonic() < wall_end \
+                    and not self.stop.wait(0.02):
+                pass
+            return
+        end = start + seconds
+        now = start
+        while now < end and time.monotonic() < wall_end:
+            rate = self._rate
+            step = 0.02 if rate is None else min(0.5, max(0.01, 0.95 * (end - now) / rate))
+            if self.stop.wait(min(step, max(0.0, wall_end - time.monotonic()))):
+                return
+            now = self._take() or now
 
     def hold(self) -> None:
         """Stop the arm where it is: an empty trajectory makes the controller hold."""
@@ -137,13 +217,19 @@ class RosArm:
 
 
 class RosEyes:
-    """The executor's Eyes: the next fresh (not remembered) message on ``symbolic_state``."""
+    """
+    The executor's Eyes: the next fresh (not remembered) message on ``symbolic_state``.
+
+    A look first asks for one on ``look_request`` (perception works on every frame until it has
+    published a fresh stable state), again every ``LOOK_REPEAT_S`` while none has come.
+    """
 
     def __init__(self, node: Node, group: Any) -> None:
         self.node = node
         self._cond = threading.Condition()
         self._latest: Tuple[float, Optional[Any]] = (0.0, None)
         self.stop = threading.Event()
+        self._request_pub = node.create_publisher(Header, LOOK_REQUEST, 5)
         node.create_subscription(StateMsg, 'symbolic_state', self._on_state, 10,
                                  callback_group=group)
 
@@ -152,12 +238,21 @@ class RosEyes:
             self._latest = (time.monotonic(), msg)
             self._cond.notify_all()
 
+    def _request(self) -> None:
+        self._request_pub.publish(Header(stamp=self.node.get_clock().now().to_msg(),
+                                         frame_id=self.node.get_name()))
+
     def look(self, timeout_s: float, cancelled: Any) -> SymbolicState:
         since = time.monotonic()
         deadline = since + timeout_s
         remembered = ''
+        self._request()
+        asked = since
         with self._cond:
             while time.monotonic() < deadline and not cancelled() and not self.stop.is_set():
+                if time.monotonic() - asked >= LOOK_REPEAT_S:
+                    self._request()      # a perception that started late, a lost request
+                    asked = time.monotonic()
                 received, msg = self._latest
                 if msg is not None and received >= since:
                     since = received + 1e-9
@@ -169,7 +264,7 @@ class RosEyes:
                         except ValidationError as exc:
                             return SymbolicState.unknown(1, 3, 'invalid symbolic_state: %s'
                                                          % exc)
-                self._cond.wait(min(0.1, max(0.0, deadline - time.monotonic())))
+                self._cond.wait(min(0.25, max(0.0, deadline - time.monotonic())))
         why = 'no fresh symbolic_state within %.1f s' % timeout_s
         if remembered:
             why += ' (perception only repeated what it saw before: %s)' % remembered
@@ -240,7 +335,6 @@ class ExecutorNode(Node):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__('executor', **kwargs)
         self.params = declare(self, PARAMETERS)
-        from nsvla_sim.scene import load_scene
         try:
             scene = load_scene(self.params['scene_config'])
         except OSError as exc:
