@@ -13,11 +13,26 @@ hidden), ``~/debug_image`` (sensor_msgs/Image rgb8, only while someone subscribe
 ``~/markers`` (visualization_msgs/MarkerArray, one cylinder per block seen on a peg). The filter's
 per-frame figures (stable and held frames, latency) go to a throttled debug log.
 
+``camera/camera_info`` (sensor_msgs/CameraInfo) gives the camera's image size, K and D: when
+they differ from the rig file's camera (``scene_config``), the perceiver is rebuilt once with
+them (the pose stays the rig file's) and the difference is logged; a message no pinhole camera
+sends (K all zeros, skew, an unknown distortion model) is logged and ignored.
+
+Frames are perceived when something can have changed (:mod:`nsvla_perception.schedule`):
+every frame (up to ``max_rate_hz``) from start-up, after the arm's commanded motion ends (seen on
+``arm_controller/joint_trajectory`` and ``gripper_controller/joint_trajectory``), on a
+``look_request`` (std_msgs/Header, sent by the executor before it waits for a fresh state) and
+when an idle frame disagrees with what was published, until a fresh stable state is out; at
+``idle_rate_hz`` otherwise. ``schedule: every_frame`` perceives every frame. A frame not
+perceived publishes nothing: nothing remembered is ever sent for it.
+
 Any failure on a frame (a wrong encoding, a wrong size, empty or truncated data, a perceiver
 exception) is logged (throttled) and counted as a skipped frame; the node keeps running.
 """
 
 import sys
+import time
+from dataclasses import replace
 from typing import Any, Optional
 
 from geometry_msgs.msg import Point, Quaternion, Vector3
@@ -25,20 +40,26 @@ from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescr
                                 ParameterType, SetParametersResult)
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
-from sensor_msgs.msg import Image
+from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import ColorRGBA
 from visualization_msgs.msg import Marker, MarkerArray
+from std_msgs.msg import Header
+from trajectory_msgs.msg import JointTrajectory
 
+from nsvla_common.camera import camera_from_info, intrinsics_change
 from nsvla_common.errors import NsvlaError
+from nsvla_common.rig import load_scene
 from nsvla_common.spin import run_node
 from nsvla_interfaces.msg import SymbolicState as SymbolicStateMsg
 from nsvla_perception.backend import BACKENDS, make_perceiver
 from nsvla_perception.filter import TemporalFilter
 from nsvla_perception.image import image_from_fields
 from nsvla_perception.overlay import draw_overlay
+from nsvla_perception.schedule import FrameSchedule
+from nsvla_common.params import declare, Param
+from nsvla_common.topics import ARM_COMMAND, GRIPPER_COMMAND, LOOK_REQUEST
 from nsvla_perception.settings import load_settings
 from nsvla_planner.messages import state_to_msg, time_to_stamp
-from nsvla_sim.scene import load_scene
 
 S = ParameterType.PARAMETER_STRING
 I = ParameterType.PARAMETER_INTEGER  # noqa: E741 - the ROS type letter
@@ -87,6 +108,15 @@ PARAMETERS = {
         'frame_id of symbolic_state and the markers (the scene world frame).', S,
         read_only=True)),
 }
+SCHEDULES = ('on_demand', 'every_frame')
+SCHEDULE_PARAMETERS = (
+    Param('schedule', 'on_demand', 'Which frames are perceived: on_demand (every frame while '
+          'something can have changed: start-up, end of an arm motion, a look_request, an idle '
+          'frame that disagrees; idle_rate_hz otherwise) or every_frame (up to max_rate_hz).',
+          choices=SCHEDULES),
+    Param('idle_rate_hz', 0.2, 'Frames per second perceived while nothing can have changed '
+          '(schedule on_demand); 0 = none.', 0.0, 240.0),
+)
 
 
 class PerceptionNode(Node):
@@ -102,17 +132,18 @@ class PerceptionNode(Node):
             self._refuse('image_qos must be best_effort or reliable, got %r' % qos_name)
         try:
             self.spec = load_scene(p('scene_config').value)
-            self.perceiver = make_perceiver(
-                p('backend').value, self.spec, int(p('num_blocks').value),
-                float(p('min_confidence').value), p('model_path').value,
-                load_settings(p('perception_config').value))
+            self.perceiver = self._build_perceiver(self.spec)
         except NsvlaError as exc:
             self._refuse(str(exc))
         self.filter = TemporalFilter(int(p('stability_frames').value),
                                      int(p('max_hold_frames').value))
-        self._min_period = 0.0
+        try:
+            self._sched_params = declare(self, SCHEDULE_PARAMETERS)
+        except NsvlaError as exc:
+            self._refuse(str(exc))
+        # after a motion or a surprise: a stable state's frames, and two more for the change
+        self.schedule = FrameSchedule(burst_frames=self.filter.stability_frames + 2)
         self._set_rate(float(p('max_rate_hz').value))
-        self._last_t: Optional[float] = None
         self._frames = 0
         self._skipped = 0
         self._world_frame = p('world_frame').value
@@ -124,9 +155,21 @@ class PerceptionNode(Node):
         self.pub_markers = self.create_publisher(MarkerArray, '~/markers', 2)
         self.create_subscription(Image, 'camera/image_raw', self._on_image,
                                  QoSProfile(depth=2, reliability=reliability))
+        self.create_subscription(Header, LOOK_REQUEST, self._on_look_request, 5)
+        for topic in (ARM_COMMAND, GRIPPER_COMMAND):
+            self.create_subscription(JointTrajectory, topic, self._on_command, 10)
+        self._camera_seen: Optional[Any] = None   # the last camera_info's camera, as a spec
+        self.create_subscription(CameraInfo, 'camera/camera_info', self._on_camera_info,
+                                 QoSProfile(depth=2, reliability=reliability))
         self.get_logger().info('perception ready: %s; image %dx%d; %d stable frames'
                                % (self.perceiver.describe(), *self.perceiver.image_size,
                                   self.filter.stability_frames))
+
+    def _build_perceiver(self, spec: Any) -> Any:
+        p = self.get_parameter
+        return make_perceiver(p('backend').value, spec, int(p('num_blocks').value),
+                              float(p('min_confidence').value), p('model_path').value,
+                              load_settings(p('perception_config').value))
 
     def _refuse(self, reason: str) -> None:
         self.get_logger().fatal('cannot start: %s' % reason)
@@ -134,7 +177,9 @@ class PerceptionNode(Node):
 
     # ----------------------------------------------------------------- parameters
     def _set_rate(self, hz: float) -> None:
-        self._min_period = 1.0 / hz if hz > 0 else 0.0
+        self.schedule.set_rates(hz, self._sched_params['idle_rate_hz'],
+                                self._sched_params['schedule'] == 'on_demand')
+        self._max_rate = hz
 
     def _on_set_parameters(self, params: Any) -> SetParametersResult:
         values = {q.name: q.value for q in params}
@@ -142,11 +187,71 @@ class PerceptionNode(Node):
         hold = int(values.get('max_hold_frames', self.filter.max_hold_frames))
         if 'stability_frames' in values or 'max_hold_frames' in values:
             self.filter = TemporalFilter(stab, hold)
+            self.schedule.burst_frames = stab + 2
         if 'min_confidence' in values:
             self.perceiver.min_confidence = float(values['min_confidence'])
-        if 'max_rate_hz' in values:
-            self._set_rate(float(values['max_rate_hz']))
+        try:
+            checked = {q.name: q.check(values[q.name]) for q in SCHEDULE_PARAMETERS
+                       if q.name in values}
+        except NsvlaError as exc:
+            return SetParametersResult(successful=False, reason=str(exc))
+        self._sched_params.update(checked)
+        if 'max_rate_hz' in values or checked:
+            self._set_rate(float(values.get('max_rate_hz', self._max_rate)))
         return SetParametersResult(successful=True)
+
+    # ----------------------------------------------------------------- what can have changed
+    def _on_look_request(self, msg: Header) -> None:
+        """Perceive every frame until a fresh stable state is published."""
+        self.schedule.look_requested()
+
+    def _on_command(self, msg: JointTrajectory) -> None:
+        """Note an arm or gripper command: frames are idle until its motion has ended."""
+        try:
+            stamp = msg.header.stamp
+            if stamp.sec or stamp.nanosec:
+                start: Optional[float] = stamp.sec + stamp.nanosec * 1e-9
+            else:
+                start = self.schedule.camera_now(time.monotonic())   # now, camera clock
+            end = msg.points[-1].time_from_start if msg.points else None
+            duration = end.sec + end.nanosec * 1e-9 if end is not None else 0.0
+        except Exception as exc:  # noqa: BLE001 - outside input: a bad command must not stop us
+            self.get_logger().warning('ignored a controller command: %s' % exc,
+                                      throttle_duration_sec=10.0)
+            return
+        self.schedule.arm_command(start, duration)
+
+    # ----------------------------------------------------------------- camera_info
+    def _on_camera_info(self, msg: CameraInfo) -> None:
+        """Take K and D from camera_info; new intrinsics rebuild the perceiver (once each)."""
+        try:
+            camera = camera_from_info(self.spec.camera, msg.width, msg.height, msg.k, msg.d,
+                                      msg.distortion_model)
+        except Exception as exc:  # noqa: BLE001 - outside input: a bad message must not stop us
+            self.get_logger().warning('ignored camera/camera_info: %s; the camera stays %s'
+                                      % (exc, self.spec.camera.intrinsics),
+                                      throttle_duration_sec=10.0)
+            return
+        first = self._camera_seen is None
+        if not first and not intrinsics_change(self._camera_seen, camera):
+            return   # the same message again (accepted or refused before)
+        self._camera_seen = camera
+        change = intrinsics_change(self.spec.camera, camera)
+        if not change:
+            if first:
+                self.get_logger().info('camera_info agrees with the rig file\'s camera')
+            return
+        try:
+            spec = replace(self.spec, camera=camera)
+            self.perceiver = self._build_perceiver(spec)
+            self.spec = spec
+        except Exception as exc:  # noqa: BLE001 - the old camera keeps working
+            self.get_logger().error('camera_info (%s) cannot be used: %s; perception keeps the '
+                                    'camera it had' % (change, exc))
+            return
+        self.get_logger().warning('camera_info differs from the %s camera: %s; perception now '
+                                  'uses the camera\'s intrinsics' % (
+                                      'rig file\'s' if first else 'last', change))
 
     # ----------------------------------------------------------------- frames
     def _on_image(self, msg: Image) -> None:
@@ -167,17 +272,19 @@ class PerceptionNode(Node):
     def _process(self, msg: Image) -> None:
         now = self.get_clock().now()
         t = now.nanoseconds * 1e-9
-        if self._min_period and self._last_t is not None \
-                and 0.0 <= t - self._last_t < self._min_period:
-            return
         rgb = image_from_fields(msg.encoding, msg.width, msg.height, msg.step, msg.data,
-                                self.perceiver.image_size)
-        self._last_t = t
+                                self.perceiver.image_size)   # every frame: bad ones are logged
         stamp = msg.header.stamp
         if stamp.sec == 0 and stamp.nanosec == 0:
             stamp = now.to_msg()   # an unstamped image: the time it arrived
+        seconds = stamp.sec + stamp.nanosec * 1e-9
+        self.schedule.frame_arrived(seconds, time.monotonic())
+        if not self.schedule.want(seconds, t):
+            return
         perception = self.perceiver.perceive(rgb, stamp=time_to_stamp(stamp))
         out = self.filter.update(perception)
+        self.schedule.published(not out.remembered
+                                and out.stable_frames >= self.filter.stability_frames)
         self._frames += 1
         state_msg = state_to_msg(out.state, self._world_frame, remembered=out.remembered)
         state_msg.header.stamp = stamp   # exactly the image's, not a float round trip
@@ -186,12 +293,14 @@ class PerceptionNode(Node):
             self.get_logger().info('symbolic_state: %s%s' % (
                 out.state, ' (held)' if out.held else ''))
         self.get_logger().debug(
-            'frame %d: %s%s; latest frame %s%s, %d stable, held %d frames; %.1f ms; %d skipped'
-            % (self._frames, out.state.status, ' (remembered)' if out.remembered else '',
-               out.candidate_kind, ' (%s)' % out.candidate_reason if out.candidate_reason
-               else '', out.stable_frames, out.held_frames, perception.seconds * 1000.0,
-               self._skipped), throttle_duration_sec=2.0)
-        self._publish_markers(stamp, perception)
+            'frame %d: %s%s; latest frame %s%s, %d stable, held %d frames; %.1f ms; %d skipped, '
+            '%d not needed' % (self._frames, out.state.status,
+                               ' (remembered)' if out.remembered else '', out.candidate_kind,
+                               ' (%s)' % out.candidate_reason if out.candidate_reason else '',
+                               out.stable_frames, out.held_frames, perception.seconds * 1000.0,
+                               self._skipped, self.schedule.skipped), throttle_duration_sec=2.0)
+        if self.pub_markers.get_subscription_count() > 0:
+            self._publish_markers(stamp, perception)
         if self.pub_debug.get_subscription_count() > 0:
             boxes = getattr(self.perceiver, 'boxes', None)
             overlay = draw_overlay(rgb, perception, out.remembered and out.state.known, boxes)

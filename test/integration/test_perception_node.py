@@ -196,6 +196,47 @@ def test_any_failure_on_a_frame_is_a_counted_skip(ros_node, scenes):
         node.destroy_node()
 
 
+def _camera_info(width, height, k, d=()):
+    from sensor_msgs.msg import CameraInfo
+    return CameraInfo(width=width, height=height, k=[float(v) for v in k],
+                      d=[float(v) for v in d], distortion_model='plumb_bob')
+
+
+def test_the_node_takes_k_and_d_from_camera_info(ros_node):
+    """In process: the rig's K changes nothing; another camera's K rebuilds the perceiver once."""
+    from rclpy.parameter import Parameter
+    from nsvla_common.camera import camera_from_spec
+    from nsvla_perception.perception_node import PerceptionNode
+    spec = load_scene('scene_default.yaml')
+    node = PerceptionNode(context=ros_node.context,
+                          parameter_overrides=[Parameter('max_rate_hz', value=0.0),
+                                               Parameter('stability_frames', value=1)])
+    try:
+        rig = node.perceiver
+        node._on_camera_info(_camera_info(640, 480, camera_from_spec(spec).k))
+        assert node.perceiver is rig and node.spec.camera == spec.camera
+        node._on_camera_info(_camera_info(640, 480, [0.0] * 9))   # uncalibrated: ignored
+        assert node.perceiver is rig
+        # a camera publishing half-size images, as its camera_info says
+        half = camera_from_spec(spec).scaled(320, 240)
+        node._on_camera_info(_camera_info(320, 240, half.k))
+        rebuilt = node.perceiver
+        assert rebuilt is not rig and rebuilt.image_size == (320, 240)
+        assert node.spec.camera.intrinsics == pytest.approx(half.intrinsics)
+        node._on_camera_info(_camera_info(320, 240, half.k))        # the same again: kept
+        assert node.perceiver is rebuilt
+        layout = make_layout(spec, 3, seed=SEED, start='random', randomise=True)
+        with SceneRenderer(spec, 3, 320, 240) as r:
+            r.set_layout(layout)
+            img = r.render()
+        sent = []
+        node.pub_state.publish = sent.append
+        node._on_image(_image_msg(img))
+        assert sent and state_from_msg(sent[-1]) == layout.start_state(spec.num_pegs)
+    finally:
+        node.destroy_node()
+
+
 @pytest.mark.skipif(not os.path.isfile(model_path('perception_cnn.pt')),
                     reason='no trained model in models/')
 def test_learned_node_publishes_the_state(node_process, ros_node, scenes):
@@ -216,3 +257,52 @@ def test_bad_parameters_refuse_to_start(node_process):
         time.sleep(0.1)
     assert not proc.alive()
     assert 'cannot start' in proc.log() and 'not found' in proc.log()
+
+
+def test_frames_are_perceived_when_something_can_have_changed(ros_node, scenes):
+    """In process: idle after a fresh stable state; a look or the end of a motion wakes it."""
+    from rclpy.parameter import Parameter
+    from std_msgs.msg import Header
+    from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
+    from nsvla_perception.perception_node import PerceptionNode
+    node = PerceptionNode(context=ros_node.context, parameter_overrides=[
+        Parameter('max_rate_hz', value=0.0), Parameter('idle_rate_hz', value=0.0)])
+    try:
+        (img, truth), (img_b, truth_b), hidden = scenes
+        sent = []
+        node.pub_state.publish = sent.append
+
+        def frame(t, image=img):
+            msg = _image_msg(image)
+            msg.header.stamp.sec, msg.header.stamp.nanosec = FIRST_SEC + t, 0
+            n = len(sent)
+            node._on_image(msg)
+            return sent[n:]
+
+        for t in range(3):       # start-up: every frame until a fresh stable state
+            assert len(frame(t)) == 1
+        assert sent[-1].status == 'known' and not sent[-1].remembered
+        assert frame(3) == [] and frame(4) == []        # nothing can have changed: idle
+        node._on_look_request(Header())
+        out = frame(5)
+        assert len(out) == 1 and out[0].status == 'known' and not out[0].remembered
+        assert state_from_msg(out[0]) == truth and frame(6) == []
+        # an arm command from t = 6 for 3 s: frames until t = 9 are idle, then every one
+        move = JointTrajectory(joint_names=['panda_joint1'])
+        move.points = [JointTrajectoryPoint(positions=[0.0]), JointTrajectoryPoint(
+            positions=[1.0])]
+        move.points[-1].time_from_start.sec = 3
+        move.header.stamp.sec = FIRST_SEC + 6
+        node._on_command(move)
+        assert frame(7, hidden) == [] and frame(8, hidden) == []
+        # ... where the blocks now stand elsewhere: three frames to a fresh stable state
+        after = frame(9, img_b) + frame(10, img_b) + frame(11, img_b)
+        assert [m.remembered for m in after] == [True, True, False]
+        assert state_from_msg(after[-1]) == truth_b and frame(12, img_b) == []
+        # every_frame perceives every frame whatever happened
+        node.set_parameters([Parameter('schedule', value='every_frame')])
+        assert len(frame(13)) == 1 and len(frame(14)) == 1
+        result = node.set_parameters([Parameter('schedule', value='sometimes')])[0]
+        assert not result.successful and 'choose one of' in result.reason
+    finally:
+        node.destroy_node()
