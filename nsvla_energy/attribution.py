@@ -13,7 +13,10 @@ sub-processes count as planning once they exit.
 
 Process discovery (reading command lines) runs every ``rescan_period`` seconds; in between, an
 update reads only the CPU times of the known nsvla processes and ``/proc/stat``, which keeps a
-10 Hz monitor well under 1 % of a core.
+10 Hz monitor well under 1 % of a core. With ``domain`` set, only processes whose
+``ROS_DOMAIN_ID`` is that one (unset reads as ``0``) count: the nodes of another graph on the
+same machine (another demo, a test) are not this graph's energy. A process whose environment
+cannot be read counts.
 """
 
 from dataclasses import dataclass, field
@@ -99,6 +102,11 @@ def classify_cmdline(cmdline: Sequence[str]) -> Optional[str]:
     return None
 
 
+def domain_id(environ: Mapping[str, str]) -> str:
+    """Return the ROS domain of an environment (``ROS_DOMAIN_ID``; unset or empty is ``0``)."""
+    return str(environ.get('ROS_DOMAIN_ID', '') or '0').strip() or '0'
+
+
 @dataclass
 class CpuSnapshot:
     """Cumulative CPU seconds since the tracker started, per role and for the whole machine."""
@@ -134,8 +142,10 @@ class ProcessTracker:
     def __init__(self, classify: Callable[[Sequence[str]], Optional[str]] = classify_cmdline,
                  pids: Optional[Mapping[int, str]] = None, include_self: bool = False,
                  self_role: str = 'monitor', rescan_period: float = 2.0,
-                 clock: Callable[[], float] = time.monotonic, ps=psutil) -> None:
+                 clock: Callable[[], float] = time.monotonic, ps=psutil,
+                 domain: Optional[str] = None) -> None:
         self._classify = classify
+        self.domain = None if domain is None else domain_id({'ROS_DOMAIN_ID': domain})
         self._pinned = dict(pids or {})
         if include_self:
             self._pinned.setdefault(os.getpid(), self_role)
@@ -165,7 +175,14 @@ class ProcessTracker:
         if proc.pid in self._pinned:
             return self._pinned[proc.pid]
         try:
-            return self._classify(proc.cmdline())
+            role = self._classify(proc.cmdline())
+            if role is None or self.domain is None:
+                return role
+            try:
+                env = proc.environ()
+            except self._ps.AccessDenied:    # another user's process: cannot tell, count it
+                return role
+            return role if domain_id(env) == self.domain else None
         except (self._ps.NoSuchProcess, self._ps.AccessDenied, self._ps.ZombieProcess):
             return None
 

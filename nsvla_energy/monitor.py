@@ -65,9 +65,14 @@ class PowerMonitor:
     @classmethod
     def open(cls, meter: str = 'auto', combine: bool = True, csv_path: Optional[str] = None,
              rescan_period: float = 2.0, include_self: bool = False, nvml: Any = None,
-             **meter_kwargs: Any) -> 'PowerMonitor':
-        """Pick the meters (see :func:`~nsvla_energy.meters.open_meters`) and start monitoring."""
-        tracker = ProcessTracker(rescan_period=rescan_period, include_self=include_self)
+             domain: Optional[str] = None, **meter_kwargs: Any) -> 'PowerMonitor':
+        """
+        Pick the meters (see :func:`~nsvla_energy.meters.open_meters`) and start monitoring.
+
+        ``domain``: count only the nsvla processes of this ROS domain (None: all of them).
+        """
+        tracker = ProcessTracker(rescan_period=rescan_period, include_self=include_self,
+                                 domain=domain)
         meters = open_meters(meter, combine, tracker=tracker, nvml=nvml, **meter_kwargs)
         try:
             return cls(meters, tracker, csv_path)

@@ -5,7 +5,8 @@
 Power monitor node: live energy of the nsvla nodes, per node and per episode.
 
 Publishes ``power`` (nsvla_interfaces/PowerReading) and ``energy`` (EnergyReading) every
-``1 / rate_hz`` seconds, ``/diagnostics`` (diagnostic_msgs/DiagnosticArray) every
+``1 / rate_hz`` seconds while they have subscribers (the meters are read and the CSV log written
+at that rate in any case), ``/diagnostics`` (diagnostic_msgs/DiagnosticArray) every
 ``diagnostics_period_s``, and one ``energy/episode`` record (EpisodeEnergy, reliable and
 transient local) at each ``episode_end`` seen on ``execution_status`` (EpisodeEvent). All the
 work is done by :class:`nsvla_energy.monitor.PowerMonitor` on dicts; this module only converts
@@ -21,6 +22,7 @@ whole budget of the monitor (measured in ``bench/energy.py``). The executor serv
 apart.
 """
 
+import os
 import sys
 import threading
 import time
@@ -35,7 +37,8 @@ from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 
 from nsvla_common.errors import ConfigError, ValidationError
 from nsvla_common.spin import run_node
-from nsvla_energy.attribution import ROLES
+from nsvla_common.params import declare, Param
+from nsvla_energy.attribution import domain_id, ROLES
 from nsvla_energy.messages import energy_to_msg, power_to_msg, record_to_msg
 from nsvla_energy.meters import (DEFAULT_RAPL_ROOT, DEFAULT_WATTS_PER_CORE, ESTIMATE_MODELS,
                                  METER_CHOICES)
@@ -44,6 +47,11 @@ from nsvla_interfaces.msg import EnergyReading, EpisodeEnergy, EpisodeEvent, Pow
 from nsvla_planner.messages import event_from_msg
 
 NODE_NAME = 'power_monitor'
+PARAMETERS = (
+    Param('same_domain_only', True, 'count only the nsvla processes of this node\'s '
+          'ROS_DOMAIN_ID: the nodes of another graph on the machine (another demo, a test) are '
+          'not this graph\'s energy', read_only=True),
+)
 
 
 def _descriptor(text: str, low: Optional[float] = None, high: Optional[float] = None,
@@ -95,10 +103,12 @@ class PowerMonitorNode(Node):
         if p['estimate_model'] not in ESTIMATE_MODELS:
             raise ConfigError('parameter estimate_model is %r, expected one of %s'
                               % (p['estimate_model'], ', '.join(ESTIMATE_MODELS)))
+        p.update(declare(self, PARAMETERS))
         self._params = p
         self._monitor = PowerMonitor.open(
             meter=p['meter'], combine=p['combine'], csv_path=p['csv_log'] or None,
             rescan_period=p['rescan_period_s'], rapl_root=p['rapl_root'],
+            domain=domain_id(os.environ) if p['same_domain_only'] else None,
             estimate_model=p['estimate_model'], watts_per_core=p['watts_per_core'],
             tdp_watts=p['tdp_watts'])
         self._tick_error = ''
@@ -133,21 +143,27 @@ class PowerMonitorNode(Node):
             self.tick()
 
     def tick(self) -> None:
-        """Read the meters once and publish ``power`` and ``energy``."""
+        """Read the meters once and publish ``power`` and ``energy`` (those with subscribers)."""
         try:
+            # a message nobody subscribes to is not built (the meters and the CSV log are read
+            # and written all the same): building and publishing both cost 4x the read
+            want_power = self._pub_power.get_subscription_count() > 0
+            want_energy = self._pub_energy.get_subscription_count() > 0
             with self._lock:
                 snap = self._monitor.tick()
-                power = self._monitor.power_message(snap)
-                energy = self._monitor.energy_message(snap)
-            power_msg = power_to_msg(power, snap.source_joules())
-            energy_msg = energy_to_msg(energy)
+                power = self._monitor.power_message(snap) if want_power else None
+                energy = self._monitor.energy_message(snap) if want_energy else None
+            power_msg = power_to_msg(power, snap.source_joules()) if want_power else None
+            energy_msg = energy_to_msg(energy) if want_energy else None
         except Exception as exc:  # noqa: BLE001 - a failing meter must not stop the node
             self._tick_error = 'meter read failed: %s: %s' % (type(exc).__name__, exc)
             self.get_logger().error(self._tick_error, throttle_duration_sec=5.0)
             return
         try:
-            self._pub_power.publish(power_msg)
-            self._pub_energy.publish(energy_msg)
+            if power_msg is not None:
+                self._pub_power.publish(power_msg)
+            if energy_msg is not None:
+                self._pub_energy.publish(energy_msg)
         except Exception as exc:  # noqa: BLE001 - the sampler thread must not die
             if not self.context.ok():        # the context is going down under the sampler
                 return
@@ -226,6 +242,7 @@ class PowerMonitorNode(Node):
             'status_dropped': str(mon.malformed),
             'monitor_cpu_percent': '%.2f' % self._cpu_percent,
             'nsvla_processes': str(len(mon.tracker.tracked())),
+            'ros_domain': mon.tracker.domain if mon.tracker.domain is not None else 'any',
             'csv_log': self._params['csv_log'],
         }
         for role in ROLES:

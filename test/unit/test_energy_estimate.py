@@ -150,3 +150,30 @@ def test_reaped_children_count_for_their_parent(tmp_path):
         parent.wait()
     assert snap.per_role['planning'] >= 0.25
     assert snap.machine_busy > 0.0 and snap.machine_total >= snap.machine_busy
+
+
+def test_only_the_nodes_of_this_ros_domain_count(tmp_path):
+    import os
+    from nsvla_energy.attribution import domain_id
+    assert domain_id({}) == '0' and domain_id({'ROS_DOMAIN_ID': ''}) == '0'
+    assert domain_id({'ROS_DOMAIN_ID': ' 42 '}) == '42'
+    procs = []
+    for domain, name in (('5', 'planner_node.py'), ('6', 'executor_node.py')):
+        (tmp_path / name).write_text(IDLE)
+        env = dict(os.environ, ROS_DOMAIN_ID=domain)
+        procs.append(subprocess.Popen([sys.executable, str(tmp_path / name)], env=env))
+    try:
+        deadline = time.monotonic() + 5.0     # both exec'ed: their command lines are theirs
+        while time.monotonic() < deadline and not all(
+                any(str(tmp_path) in a for a in psutil.Process(p.pid).cmdline()) for p in procs):
+            time.sleep(0.02)
+        ours = ProcessTracker(classify=_only_under(str(tmp_path)), domain='5')
+        every = ProcessTracker(classify=_only_under(str(tmp_path)))
+        ours.rescan()
+        every.rescan()
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
+    assert ours.tracked() == {procs[0].pid: 'planning'}      # domain 6 is another graph
+    assert every.tracked() == {procs[0].pid: 'planning', procs[1].pid: 'control'}
