@@ -58,6 +58,9 @@ PARAMETERS = (
     Param('max_concurrent', THREADS - 2,
           'requests planned or waiting at once; more are answered busy', 1, THREADS - 2,
           read_only=True),
+    Param('warm_up', True,
+          'plan a 2-block tower once at start-up, so that the first request does not pay the '
+          'engine\'s one-time start (about 1 CPU second with fast-downward)', read_only=True),
 )
 
 
@@ -69,6 +72,8 @@ class PlannerNode(Node):
         self.params = declare(self, PARAMETERS)
         self._planner = self._make_planner(self.params['engine'], self.params['timeout_s'],
                                            self.params['plan_form'])
+        if self.params['warm_up']:     # before serving: a client that sees us is answered fast
+            self._warm_up()
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self._lock = threading.Lock()
         self._state_cond = threading.Condition(self._lock)
@@ -96,6 +101,18 @@ class PlannerNode(Node):
                                'plan_task and ~/get_plan'
                                % (self._planner.engine, self._planner.form,
                                   self._planner.timeout_s))
+
+    def _warm_up(self) -> None:
+        """Plan once now: the engine's imports and first start are paid at start-up."""
+        pegs = self.params['num_pegs']
+        try:
+            result = self._planner.plan(SymbolicState.tower(2, pegs), Goal.tower(2, pegs))
+        except Exception as exc:  # noqa: BLE001 - a request will report what is wrong
+            self.get_logger().warning('warm-up plan raised %s: %s' % (type(exc).__name__, exc))
+            return
+        if not result.ok:
+            self.get_logger().warning('warm-up plan failed: %s: %s'
+                                      % (result.status, result.reason))
 
     # ----------------------------------------------------------------- parameters
     def _make_planner(self, engine: str, timeout_s: float, form: str) -> Planner:

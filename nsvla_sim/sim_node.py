@@ -115,7 +115,8 @@ PARAMETERS = {
     'physics_rate': (100.0, _descriptor('Hz of the physics timer (each tick advances '
                                         'wall time x real_time_factor).', D, 10.0, 1000.0,
                                         read_only=True)),
-    'camera_rate': (10.0, _descriptor('Hz of camera/image_raw and camera_info; 0 switches the '
+    'camera_rate': (10.0, _descriptor('Hz of camera/image_raw and camera_info (rendered only '
+                                      'while either has a subscriber); 0 switches the '
                                       'camera off.', D, 0.0, 60.0, read_only=True)),
     'image_width': (0, _descriptor('Image width in pixels; 0 = the scene camera width.', I,
                                    0, 1280, 1, read_only=True)),
@@ -332,6 +333,9 @@ class SimNode(Node):
         self.pub_joints.publish(msg)
 
     def _publish_camera(self) -> None:
+        if self.pub_image.get_subscription_count() == 0 \
+                and self.pub_info.get_subscription_count() == 0:
+            return     # nobody looks: no frame is rendered (20-65 ms each)
         w, h = self._image_size
         rgb = self.world.render(w, h)
         stamp = stamp_to_time(self.world.time)
