@@ -36,7 +36,13 @@ def run_node(make_node: Callable[[], Any], name: str, args: Optional[Sequence[st
         rclpy.logging.get_logger(name).fatal('%s refused to start: %s' % (name, exc))
         status = 2
     finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
+        # a Ctrl-C that lands while the node is being made or torn down (the launcher's
+        # SIGINT can come before spin starts) must not leave the process by the signal
+        try:
+            if node is not None:
+                node.destroy_node()
+        except (KeyboardInterrupt, ExternalShutdownException):
+            pass
+        finally:
+            rclpy.try_shutdown()
     return status

@@ -145,6 +145,8 @@ def test_launcher_starts_and_stops_the_planner_graph(ros_node):
     try:
         client = ros_node.create_client(GetPlan, 'planner/get_plan')
         assert ros_node.spin_until(client.service_is_ready, 20.0), out.getvalue()
+        # the service exists before the action server: stop only a node that is all up
+        assert ros_node.spin_until(lambda: 'planner ready' in out.getvalue(), 20.0)
         assert launcher.dead() is None
     finally:
         codes = launcher.stop()
