@@ -206,9 +206,14 @@ class PowerMonitorNode(Node):
         if now > t0:
             self._cpu_percent = 100.0 * (cpu - c0) / (now - t0)
         self._cpu_mark = (now, cpu)
-        with self._lock:
-            array = self.diagnostics()
-        self._pub_diag.publish(array)
+        try:
+            with self._lock:
+                array = self.diagnostics()
+            self._pub_diag.publish(array)
+        except Exception as exc:  # noqa: BLE001 - a failing read must not stop the node
+            if self.context.ok():   # else the node is going down under the timer
+                self.get_logger().error('diagnostics not published: %s: %s'
+                                        % (type(exc).__name__, exc), throttle_duration_sec=5.0)
 
     def diagnostics(self) -> DiagnosticArray:
         """Return the diagnostics of the monitor: source, why, power, energy, own CPU use."""

@@ -66,8 +66,11 @@ def test_joint_states_are_read_on_demand_and_waits_follow_their_stamps(ros_node)
             t0, w0 = robot.now(), time.monotonic()
             arm.wait(seconds)
             spent, wall = robot.now() - t0, time.monotonic() - w0
-            assert seconds <= spent < seconds + 0.15, spent
-            assert wall < seconds / RATE + 0.1, wall
+            # the arm's clock is the newest joint_states stamp it has taken, which lags the
+            # robot's by up to one message period (20 ms) plus delivery: a wait may end that
+            # much early by the robot's own clock (CI saw 0.977 s for 1.0 s)
+            assert seconds - 0.05 <= spent < seconds + 0.15, spent
+            assert wall < seconds / RATE + 0.5, wall     # not the 5x + 10 s wall bound
         assert arm._rate == pytest.approx(RATE, rel=0.1)
         arm.stop.set()                  # shutting down: a wait returns at once
         w0 = time.monotonic()
