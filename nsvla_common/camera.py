@@ -28,8 +28,8 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 import numpy as np
 
 from nsvla_common.errors import ConfigError, ValidationError
-from nsvla_common.rig import (CameraSpec, DISTORTION_SIZES, focal_from_fov, fov_from_focal,
-                              fov_mixup_hint)
+from nsvla_common.rig import (CameraSpec, DISTORTION_SIZES, fov_from_focal, fov_mixup_hint,
+                              resolved_intrinsics)
 
 INTRINSICS_TOLERANCE_PX = 1e-3   # camera_info values this close to the rig file's are the same
 UNDISTORT_ITERATIONS = 20
@@ -91,11 +91,7 @@ class PinholeCamera:
     @cached_property
     def intrinsics(self) -> Tuple[float, float, float, float]:
         """Return ``(fx, fy, cx, cy)`` in pixels."""
-        f = focal_from_fov(self.height, self.fovy_deg)
-        return (float(self.fx if self.fx is not None else f),
-                float(self.fy if self.fy is not None else f),
-                float(self.cx if self.cx is not None else (self.width - 1) / 2.0),
-                float(self.cy if self.cy is not None else (self.height - 1) / 2.0))
+        return resolved_intrinsics(self)
 
     @property
     def k(self) -> Tuple[float, ...]:

@@ -95,6 +95,20 @@ def focal_from_fov(size: int, fov_deg: float) -> float:
     return size / (2.0 * math.tan(math.radians(fov_deg) / 2.0))
 
 
+def resolved_intrinsics(camera: Any) -> Tuple[float, float, float, float]:
+    """
+    Return ``(fx, fy, cx, cy)`` of a camera description, in pixels.
+
+    ``camera`` has ``width``, ``height``, ``fovy_deg`` and optional ``fx``, ``fy``, ``cx``,
+    ``cy`` (None: square pixels from the vertical field of view, the principal point centred).
+    """
+    f = focal_from_fov(camera.height, camera.fovy_deg)
+    return (float(camera.fx if camera.fx is not None else f),
+            float(camera.fy if camera.fy is not None else f),
+            float(camera.cx if camera.cx is not None else (camera.width - 1) / 2.0),
+            float(camera.cy if camera.cy is not None else (camera.height - 1) / 2.0))
+
+
 def fov_from_focal(size: int, focal: float) -> float:
     """Return the field of view (degrees) across ``size`` pixels of a focal length in pixels."""
     return math.degrees(2.0 * math.atan(size / (2.0 * focal)))
@@ -132,11 +146,7 @@ class CameraSpec:
     @property
     def intrinsics(self) -> Tuple[float, float, float, float]:
         """Return ``(fx, fy, cx, cy)`` in pixels (derived from ``fovy_deg`` when not given)."""
-        f = focal_from_fov(self.height, self.fovy_deg)
-        return (float(self.fx if self.fx is not None else f),
-                float(self.fy if self.fy is not None else f),
-                float(self.cx if self.cx is not None else (self.width - 1) / 2.0),
-                float(self.cy if self.cy is not None else (self.height - 1) / 2.0))
+        return resolved_intrinsics(self)
 
     @property
     def is_ideal(self) -> bool:
