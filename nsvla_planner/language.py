@@ -161,6 +161,14 @@ class InstructionParser:
         return pegs.pop()    # type: ignore[return-value]
 
     # ----------------------------------------------------------------- pegs
+    def _base_peg(self, ref: PegRef, moving: Optional[Sequence[str]], missing: str) -> int:
+        """Return the peg a relative reference counts from: its named place, else what moves."""
+        if ref.base is not None:
+            return self.place_peg(ref.base)
+        if moving is None:
+            raise InstructionError('%s: %s' % (_q(ref.said), missing))
+        return self._peg_of_blocks(moving, ref.said)
+
     def peg_number(self, ref: PegRef, moving: Optional[Sequence[str]] = None) -> int:
         """Resolve a peg reference to its number (1 = leftmost); ``moving``: what moves."""
         k = self.num_pegs
@@ -192,12 +200,7 @@ class InstructionParser:
                                        "'peg 2')" % (_q(ref.said), k))
             return (k + 1) // 2
         if ref.kind == 'offset':
-            if ref.base is None:
-                if moving is None:
-                    raise InstructionError('%s: of what?' % _q(ref.said))
-                base = self._peg_of_blocks(moving, ref.said)
-            else:
-                base = self.place_peg(ref.base)
+            base = self._base_peg(ref, moving, 'of what?')
             target = base + ref.n
             if not 1 <= target <= k:
                 raise InstructionError('%s: no peg is %d to the %s of %s (pegs are p1..p%d)'
@@ -229,12 +232,7 @@ class InstructionParser:
             assert isinstance(ref.base, PegRef)
             return self.peg_number(ref.base)
         if ref.kind == 'next_to':
-            if ref.base is None:
-                if moving is None:
-                    raise InstructionError('%s: next to what?' % _q(ref.said))
-                b = self._peg_of_blocks(moving, ref.said)
-            else:
-                b = self.place_peg(ref.base)
+            b = self._base_peg(ref, moving, 'next to what?')
             beside = [p for p in (b - 1, b + 1) if 1 <= p <= k]
             if len(beside) == 1:
                 return beside[0]
