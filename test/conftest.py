@@ -107,3 +107,41 @@ def ros_node():
     executor.shutdown()
     node.destroy_node()
     rclpy.try_shutdown(context=context)
+
+
+@pytest.fixture
+def launch_file(monkeypatch):
+    """
+    Load launch/nsvla.launch.py over minimal stand-ins of launch and launch_ros.
+
+    Returns ``(module, defaults)``: the loaded launch file and its launch arguments' defaults.
+    Stand-ins: ``LaunchDescription`` a list, ``DeclareLaunchArgument`` a (name, kwargs) tuple,
+    ``LogInfo`` a ('log', msg) tuple, ``Node`` its kwargs.
+    """
+    import importlib.util
+    import types
+
+    class LaunchConfiguration:
+        def __init__(self, name):
+            self.name = name
+
+        def perform(self, context):
+            return context[self.name]
+
+    modules = {name: types.ModuleType(name) for name in (
+        'launch', 'launch.actions', 'launch.substitutions', 'launch_ros', 'launch_ros.actions')}
+    modules['launch'].LaunchDescription = list
+    modules['launch.actions'].DeclareLaunchArgument = lambda name, **kw: (name, kw)
+    modules['launch.actions'].OpaqueFunction = lambda function: function
+    modules['launch.actions'].LogInfo = lambda msg: ('log', msg)
+    modules['launch.substitutions'].LaunchConfiguration = LaunchConfiguration
+    modules['launch_ros.actions'].Node = lambda **kw: kw
+    for name, module in modules.items():
+        monkeypatch.setitem(sys.modules, name, module)
+    spec = importlib.util.spec_from_file_location(
+        'nsvla_launch_stand_in', os.path.join(REPO, 'launch', 'nsvla.launch.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    defaults = {entity[0]: entity[1]['default_value']
+                for entity in module.generate_launch_description() if isinstance(entity, tuple)}
+    return module, defaults

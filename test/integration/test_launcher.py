@@ -6,8 +6,6 @@
 import importlib.util
 import io
 import os
-import sys
-import types
 
 import pytest
 
@@ -89,37 +87,10 @@ def test_nsvla_launch_takes_use_sim_time_as_launch_arguments_do():
         parser.parse_args(['embedded', '--use-sim-time', 'maybe'])
 
 
-def _launch_file_with_stand_ins(monkeypatch):
-    """Load launch/nsvla.launch.py over minimal stand-ins of launch and launch_ros."""
-    class LaunchConfiguration:
-        def __init__(self, name):
-            self.name = name
-
-        def perform(self, context):
-            return context[self.name]
-
-    modules = {name: types.ModuleType(name) for name in (
-        'launch', 'launch.actions', 'launch.substitutions', 'launch_ros', 'launch_ros.actions')}
-    modules['launch'].LaunchDescription = list
-    modules['launch.actions'].DeclareLaunchArgument = lambda name, **kw: (name, kw)
-    modules['launch.actions'].OpaqueFunction = lambda function: function
-    modules['launch.substitutions'].LaunchConfiguration = LaunchConfiguration
-    modules['launch_ros.actions'].Node = lambda **kw: kw
-    for name, module in modules.items():
-        monkeypatch.setitem(sys.modules, name, module)
-    spec = importlib.util.spec_from_file_location(
-        'nsvla_launch_stand_in', os.path.join(REPO, 'launch', 'nsvla.launch.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    defaults = {entity[0]: entity[1]['default_value']
-                for entity in module.generate_launch_description() if isinstance(entity, tuple)}
-    return module, defaults
-
-
 @pytest.mark.parametrize('text, value', [('True', True), ('true', True), ('1', True),
                                          ('False', False), ('0', False)])
-def test_the_launch_file_takes_use_sim_time_as_users_write_it(monkeypatch, text, value):
-    module, defaults = _launch_file_with_stand_ins(monkeypatch)
+def test_the_launch_file_takes_use_sim_time_as_users_write_it(launch_file, text, value):
+    module, defaults = launch_file
     context = dict(defaults, graph='embedded', namespace='rig', use_sim_time=text)
     nodes = module.nodes_for(context)
     assert [n['name'] for n in nodes] == [n.name for n in graph('embedded')]
