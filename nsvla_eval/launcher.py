@@ -155,7 +155,9 @@ class Launcher:
             try:
                 proc.wait(max(0.1, end - time.monotonic()))
             except subprocess.TimeoutExpired:
-                self._say('[launch] %s did not stop within %.0f s: killing it' % (name, grace_s))
+                tail = '\n'.join('    ' + s for s in list(self.tails.get(name, ()))[-8:])
+                self._say('[launch] %s did not stop within %.0f s: killing it; its last '
+                          'output:\n%s' % (name, grace_s, tail or '    (nothing)'))
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
         for t in self._threads:

@@ -28,8 +28,12 @@ def _setup(ros_node, node_process, *params):
     state_pub = ros_node.create_publisher(StateMsg, 'symbolic_state', 10)
     client = ros_node.create_client(GetPlan, 'planner/get_plan')
     action = ActionClient(ros_node, PlanTask, 'plan_task')
-    assert ros_node.spin_until(lambda: client.service_is_ready() and action.server_is_ready()
-                               and state_pub.get_subscription_count() > 0, 20.0), proc.log()
+    parts = {'~/get_plan': client.service_is_ready, 'plan_task': action.server_is_ready,
+             'symbolic_state subscriber': lambda: state_pub.get_subscription_count() > 0}
+    # discovery is fast here (under 1 s); the long bound is for a loaded CI machine
+    ready = ros_node.spin_until(lambda: all(f() for f in parts.values()), 60.0)
+    assert ready, 'not discovered in 60 s: %s; planner log:\n%s' % (
+        [k for k, f in parts.items() if not f()], proc.log())
     return proc, plans, state_pub, client, action
 
 
