@@ -15,11 +15,18 @@ import argparse
 import json
 import sys
 import time
+import uuid
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from nsvla_common.errors import NsvlaError, PlanningError
 
 GRAPH_NODES = ('executor', 'planner')
+# After this long without an answer to the goal, a goal the server is seen running (its status
+# or its feedback) is followed without that answer. DDS can lose a service response when the
+# server has not yet matched the client's reader ("failed to send response (timeout)" in the
+# executor's log): one launched demo in 20 ran its episode to the end while the CLI waited for
+# the answer until its timeout.
+GOAL_RESPONSE_S = 5.0
 
 
 class NodeLeft(NsvlaError):
@@ -136,7 +143,11 @@ def execute_task(node: Any, executor: Any, instruction: str, timeout: float,
     ``on_event`` gets each feedback event as the episode's event dict; ``check()`` is called
     about ten times a second (it raises to stop waiting, e.g. when a node died).
     """
+    from action_msgs.msg import GoalStatus, GoalStatusArray
     from rclpy.action import ActionClient
+    from rclpy.action.client import ClientGoalHandle
+    from rclpy.qos import qos_profile_action_status_default
+    from unique_identifier_msgs.msg import UUID
 
     from nsvla_interfaces.action import ExecuteTask
     from nsvla_planner import messages
@@ -152,6 +163,17 @@ def execute_task(node: Any, executor: Any, instruction: str, timeout: float,
             on_event(event)
 
     client = ActionClient(node, ExecuteTask, action)
+    # the goals the server has taken (accepted, running or ended), from its status topic
+    taken: set = set()
+    taken_states = (GoalStatus.STATUS_ACCEPTED, GoalStatus.STATUS_EXECUTING,
+                    GoalStatus.STATUS_CANCELING, GoalStatus.STATUS_SUCCEEDED,
+                    GoalStatus.STATUS_CANCELED, GoalStatus.STATUS_ABORTED)
+
+    def on_status(msg: Any) -> None:
+        taken.update(bytes(g.goal_info.goal_id.uuid) for g in msg.status_list
+                     if g.status in taken_states)
+    status = node.create_subscription(GoalStatusArray, action + '/_action/status', on_status,
+                                      qos_profile_action_status_default)
     try:
         deadline = time.monotonic() + timeout
         _spin_until(executor, lambda: client.server_is_ready(), min(deadline,
@@ -160,9 +182,23 @@ def execute_task(node: Any, executor: Any, instruction: str, timeout: float,
         request = ExecuteTask.Goal(instruction=instruction)
         if goal is not None:
             request.goal = [goal]
-        send = client.send_goal_async(request, feedback_callback=on_feedback)
-        _spin_until(executor, send.done, deadline, check, 'the executor did not take the goal')
-        handle = send.result()
+        goal_id = UUID(uuid=list(uuid.uuid4().bytes))
+        send = client.send_goal_async(request, feedback_callback=on_feedback, goal_uuid=goal_id)
+        answer_by = time.monotonic() + GOAL_RESPONSE_S
+
+        def running() -> bool:
+            return (time.monotonic() > answer_by
+                    and (bool(events) or bytes(goal_id.uuid) in taken))
+        _spin_until(executor, lambda: send.done() or running(), deadline, check,
+                    'the executor did not take the goal')
+        if send.done():
+            handle = send.result()
+        else:
+            node.get_logger().warning(
+                'no answer to the goal after %.0f s, but %s is running it: following it'
+                % (GOAL_RESPONSE_S, action))
+            handle = ClientGoalHandle(client, goal_id,
+                                      ExecuteTask.Impl.SendGoalService.Response(accepted=True))
         if not handle.accepted:
             return {'result': 'failed', 'reason': 'the executor rejected the goal',
                     'events': events}
@@ -183,6 +219,7 @@ def execute_task(node: Any, executor: Any, instruction: str, timeout: float,
                 'events': events}
     finally:
         client.destroy()
+        node.destroy_subscription(status)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -22,7 +22,7 @@ ROSDEP_KEYS = {
     'diagnostic_msgs': 'diagnostic_msgs', 'visualization_msgs': 'visualization_msgs',
     'ament_index_python': 'ament_index_python', 'launch': 'launch', 'launch_ros': 'launch_ros',
     'moveit': 'moveit_py', 'xacro': 'xacro', 'nsvla_interfaces': 'nsvla_interfaces',
-    'tf2_msgs': 'tf2_msgs',
+    'tf2_msgs': 'tf2_msgs', 'unique_identifier_msgs': 'unique_identifier_msgs',
     'numpy': 'python3-numpy', 'yaml': 'python3-yaml', 'cv2': 'python3-opencv',
     'psutil': 'python3-psutil', 'tqdm': 'python3-tqdm', 'matplotlib': 'python3-matplotlib',
     'PIL': 'python3-pil', 'pynvml': 'python3-pynvml', 'torch': 'python3-torch',
