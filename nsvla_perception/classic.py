@@ -407,6 +407,7 @@ class ClassicPerceiver(Perceiver):
         self.last_fit: Optional[CameraFit] = None
         self._fit_edges = self._fit_points = 0
         self.tips_seen: List[int] = []
+        self.fit_kept = False           # whether the last camera_fit kept the fit before
         self._roi_hsv: Optional[np.ndarray] = None
         self._fit_columns = self.columns
         # Gains from ``nsvla calibrate`` (camera.white_balance); none: images are read as they are.
@@ -535,7 +536,7 @@ class ClassicPerceiver(Perceiver):
 
     # ------------------------------------------------------------------ loose blocks
     def camera_fit(self, rgb: np.ndarray, out: Sequence[BlockReading],
-                   roi_hsv: Optional[np.ndarray] = None) -> CameraFit:
+                   roi_hsv: Optional[np.ndarray] = None, keep: bool = True) -> CameraFit:
         """
         Correct the nominal camera pose from the table's edges and the peg tips in ``rgb``.
 
@@ -543,7 +544,8 @@ class ClassicPerceiver(Perceiver):
         looked for; ``roi_hsv`` is the region of interest of ``rgb`` in HSV when at hand. The
         prior is the scene's camera randomisation (at least 2 mm). A rig's camera does not move
         between frames: the last fit is kept while the table's edges and the peg tips are still
-        found where it puts them (median within ``FIT_KEEP_PX``), a third of a new fit's cost.
+        found where it puts them (median within ``FIT_KEEP_PX``), a third of a new fit's cost;
+        ``keep`` False fits anew. ``self.fit_kept`` says which it was.
         """
         spec = self.spec
         grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
@@ -555,7 +557,8 @@ class ClassicPerceiver(Perceiver):
             roi_hsv = cv2.cvtColor(rgb[y0:y1, x0:x1], cv2.COLOR_RGB2HSV)
         pegs[y0:y1, x0:x1] = self._labels(roi_hsv, self._peg_lut)
         last = self.last_fit
-        if last is not None and self._fit_edges:
+        self.fit_kept = False
+        if keep and last is not None and self._fit_edges:
             a, b, edge_px = table_edge_pixels(grey, last.camera, spec)
             world, peg_px, which = peg_pixels(pegs, last.camera, spec, tops)
             lines = np.abs(feature_residuals(last.camera, None, (a, b, edge_px, 1.0))) \
@@ -567,6 +570,7 @@ class ClassicPerceiver(Perceiver):
                     and float(np.median(lines)) <= FIT_KEEP_PX
                     and (not points.size or float(np.median(points)) <= FIT_KEEP_PX)):
                 self.tips_seen = self._tips(last.camera, world, peg_px, which)
+                self.fit_kept = True
                 return last
         a, b, edge_px = table_edge_pixels(grey, self.camera, spec)
         world, peg_px, which = peg_pixels(pegs, self.camera, spec, tops)
@@ -606,14 +610,13 @@ class ClassicPerceiver(Perceiver):
         docstring); one that is not, and is off its place, is taken off the peg.
         """
         fit = self.camera_fit(rgb, out, self._roi_hsv)
-        suspects: Dict[str, str] = {}
-        for r in out:
-            if r.peg == 0 or not r.visible:
-                suspects[r.name] = ''
-            elif r.pixel is not None:
-                off = self._off_place(r, out)
-                if off:
-                    suspects[r.name] = off
+        suspects = self._suspects(out)
+        if any(suspects.values()) and self.fit_kept:
+            # a block off its place under a remembered fit: fit again before saying so (a fit
+            # kept from frames with the arm over a peg can miss that peg's tip for good: seen
+            # on the launched graph, 'the tip of p1 is not seen' for 35 s of a ring on p1)
+            fit = self.camera_fit(rgb, out, self._roi_hsv, keep=False)
+            suspects = self._suspects(out)
         if not suspects:
             return
         spec = self.spec
@@ -654,6 +657,18 @@ class ClassicPerceiver(Perceiver):
                 if off.startswith(('level', 'only', 'hidden')):
                     r.note = '%s (%s)' % (r.note, off) if r.note else off
                     r.peg, r.confidence = 0, 0.0
+
+    def _suspects(self, out: Sequence[BlockReading]) -> Dict[str, str]:
+        """Return the blocks that may be off the pegs: {name: why off its place ('' unseen)}."""
+        suspects: Dict[str, str] = {}
+        for r in out:
+            if r.peg == 0 or not r.visible:
+                suspects[r.name] = ''
+            elif r.pixel is not None:
+                off = self._off_place(r, out)
+                if off:
+                    suspects[r.name] = off
+        return suspects
 
     def _inside_place(self, r: BlockReading, out: Sequence[BlockReading], blob: Blob,
                       camera: PinholeCamera) -> float:
