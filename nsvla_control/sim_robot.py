@@ -31,6 +31,7 @@ class SimArm:
         from nsvla_common.robot import ARM_JOINTS
         self.world = world
         self.arm_joints = tuple(ARM_JOINTS)
+        self.gripper_opening: Optional[float] = None   # the last gripper command, m per finger
 
     def joint_positions(self) -> np.ndarray:
         return np.asarray(self.world.arm_positions(), float)
@@ -45,6 +46,7 @@ class SimArm:
                 pts = pts[1:]    # as the trajectory message: the start point is where it is
             w.set_trajectory('arm', list(segment.joint_names), pts)
         elif isinstance(segment, GripperSegment):
+            self.gripper_opening = float(segment.opening)
             # the same one-point trajectory the node publishes to the gripper controller
             w.set_trajectory('gripper', [w.gripper_joint_names[0]],
                              [RawPoint(0.6 * segment.duration, [segment.opening])])
@@ -118,10 +120,12 @@ class SimEyes:
     """Camera frames at ``camera_rate`` through a perceiver and the temporal filter."""
 
     def __init__(self, world: Any, perceiver: Any = None, camera_rate: float = 10.0,
-                 stability_frames: int = 3, max_hold_frames: int = 0) -> None:
+                 stability_frames: int = 3, max_hold_frames: int = 0,
+                 arm: Optional[SimArm] = None) -> None:
         from nsvla_perception.filter import TemporalFilter
         self.world = world
         self.perceiver = perceiver
+        self.arm = arm      # its gripper commands tell perception when the hand is empty
         self.period = 1.0 / camera_rate
         self.filter = TemporalFilter(stability_frames, max_hold_frames)
         self.frames = 0
@@ -132,6 +136,10 @@ class SimEyes:
         if self.perceiver is None:
             return w.ground_truth()
         frames = max(1, int(round(timeout_s / self.period)))
+        if self.arm is not None:    # as the perception node, from the gripper commands
+            from nsvla_perception.backend import hand_empty_after
+            self.perceiver.hand_empty = hand_empty_after(self.arm.gripper_opening, w.spec,
+                                                         w.num_blocks)
         last = None
         for _ in range(frames):
             if cancelled():
@@ -180,10 +188,11 @@ def make_sim_executor(world: Any, perception: str = 'ground_truth',
             perception, world.spec, world.num_blocks, float(pp.get('min_confidence', 0.5)),
             pp.get('model_path') or None,
             load_settings(pp.get('perception_config', 'perception.yaml')))
+    arm = SimArm(world)
     eyes = SimEyes(world, perceiver, float(others['sim'].get('camera_rate', 10.0)),
-                   int(pp.get('stability_frames', 3)), int(pp.get('max_hold_frames', 0)))
+                   int(pp.get('stability_frames', 3)), int(pp.get('max_hold_frames', 0)), arm)
     if planner is None:
         plan = others['planner']
         planner = Planner(plan.get('engine', 'fast-downward'), float(plan.get('timeout_s', 30.0)),
                           plan.get('plan_form', 'pick_place'))
-    return Executor(world.spec, params, SimArm(world), eyes, planner.plan)
+    return Executor(world.spec, params, arm, eyes, planner.plan)

@@ -37,6 +37,10 @@ class Perceiver:
         self.num_pegs = spec.num_pegs
         self.min_confidence = float(min_confidence)
         self.unexpected: List[str] = []
+        # Whether nothing can be in the gripper now (it was last commanded wider than any
+        # block: :func:`hand_empty_after`); None when not known. A backend may then read a
+        # block seen above its stack, resting across a peg's tip, as loose there.
+        self.hand_empty: Optional[bool] = None
 
     @property
     def image_size(self) -> Tuple[int, int]:
@@ -93,6 +97,21 @@ class Perceiver:
     def describe(self) -> str:
         """Return a one-line description for logs."""
         return '%s backend, %d blocks, %d pegs' % (self.backend, self.num_blocks, self.num_pegs)
+
+
+HAND_MARGIN = 0.002   # m per finger: an opening this much wider than every block holds none
+
+
+def hand_empty_after(opening: Optional[float], spec, num_blocks: int) -> Optional[bool]:
+    """
+    Return whether a gripper last commanded to ``opening`` (m per finger) can hold no block.
+
+    True when it is wider than the largest block's half-width (plus ``HAND_MARGIN``): nothing of
+    this problem can be held; False when a block could be; None when ``opening`` is unknown.
+    """
+    if opening is None:
+        return None
+    return float(opening) > max(spec.block_apothems(num_blocks)) + HAND_MARGIN
 
 
 def make_perceiver(backend: str, spec, num_blocks: int, min_confidence: float = 0.5,

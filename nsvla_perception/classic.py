@@ -76,6 +76,8 @@ LOOSE_TILTED_OVERLAP = 0.80
 LOOSE_TILTED_AREA = (0.85, 1.10)
 LOOSE_TILTED_SHARE = 0.8      # least share of the blob in the block's own colour (no merge)
 LOOSE_TILTED_CONFIDENCE = 0.55
+PERCHED_CONFIDENCE = 0.55     # a ring across a peg's tip or tilted on a stack, hand empty
+PERCHED_ABOVE_TIP = 1.0       # block heights its centre may sit above the peg's tip
 LOOSE_EDGE_PX = 2           # a blob this close to the image border may be cut off
 LOOSE_CLEARANCE = 0.004     # m a fitted footprint may reach into a peg's or stack's (fit error)
 LOOSE_REGION_STEPS = 4      # region / fit rounds of a blob with pixels of a close colour
@@ -642,6 +644,8 @@ class ClassicPerceiver(Perceiver):
                                 (width, height))
             if trial.loose or r.peg == 0:        # one on a peg and not loose stays as seen
                 r.__dict__.update(trial.__dict__)
+            elif suspects[r.name].startswith(('level', 'hidden: the tip')):
+                self._perched_reading(r, i, own, fit, out, suspects)
             if r.loose:
                 keep_off.append(((r.pose.x, r.pose.y), self.corners[i], r.name))
         # Not loose, and seen off its place in what is left of its stack, or partly outside
@@ -657,6 +661,49 @@ class ClassicPerceiver(Perceiver):
                 if off.startswith(('level', 'only', 'hidden')):
                     r.note = '%s (%s)' % (r.note, off) if r.note else off
                     r.peg, r.confidence = 0, 0.0
+
+    def _perched_reading(self, r: BlockReading, i: int, own: Blob, fit: CameraFit,
+                         out: Sequence[BlockReading], suspects: Dict[str, str]) -> None:
+        """
+        Make ``r`` loose on its peg when, with the hand empty, it rests above its place there.
+
+        A ring seen in a peg's column above where its stack puts it (or hiding the peg's tip)
+        is in the gripper or resting across the tip, tilted on the stack: with the gripper last
+        commanded wider than any block (``hand_empty``) it is the latter. Its centre is the
+        point of the ray through its blob's centroid nearest the peg's axis, which must pass
+        within the ring's apothem and no higher than ``PERCHED_ABOVE_TIP`` block heights over
+        the tip. Then it is ``loose(b, top of the stack below it, or the peg)`` there, not
+        upright, with confidence ``PERCHED_CONFIDENCE``.
+        """
+        if self.hand_empty is not True:
+            return
+        spec = self.spec
+        k = r.peg
+        px, py = spec.peg_xy(k)
+        camera = fit.camera
+        target = _centroid(own.filled(), own.box)
+        d = camera.rays([target])[0]
+        o = np.asarray(camera.position, float)
+        flat = float(np.dot(d[:2], d[:2]))
+        if flat < 1e-9:
+            return
+        t = float(np.dot(np.array([px, py]) - o[:2], d[:2])) / flat
+        centre = o + t * d
+        off_axis = math.hypot(centre[0] - px, centre[1] - py)
+        below = sorted((q for q in out if q is not r and q.visible and q.peg == k
+                        and not q.loose and q.name not in suspects), key=lambda q: q.height)
+        floor = spec.block_bottom_z(len(below))
+        ceiling = spec.peg_height + PERCHED_ABOVE_TIP * spec.block_height
+        if t <= 0 or off_axis > self.apothems[i] or not floor < centre[2] <= ceiling:
+            r.note = 'not across the tip of p%d (centre %.0f mm off its axis at %.0f mm)' % (
+                k, 1000 * off_axis, 1000 * centre[2])
+            return
+        r.peg, r.visible, r.confidence = 0, True, PERCHED_CONFIDENCE
+        r.rests_on = below[-1].name if below else 'p%d' % k
+        r.pose = LoosePose(float(centre[0]), float(centre[1]), float(centre[2]), upright=False)
+        r.pixel, r.area = own.centre, own.area
+        r.height = r.level = 0.0
+        r.note = 'resting across the tip of p%d, tilted (%s, hand empty)' % (k, suspects[r.name])
 
     def _suspects(self, out: Sequence[BlockReading]) -> Dict[str, str]:
         """Return the blocks that may be off the pegs: {name: why off its place ('' unseen)}."""

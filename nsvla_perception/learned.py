@@ -215,6 +215,7 @@ def check_loose(readings: Sequence[BlockReading], classic: Sequence[BlockReading
         if c.loose:
             note = 'the network put it on p%d' % r.peg if r.peg else ''
             r.peg, r.visible, r.confidence, r.pose = 0, True, c.confidence, c.pose
+            r.rests_on = c.rests_on
             r.pixel, r.height, r.level, r.area = c.pixel, 0.0, 0.0, c.area
             r.note = ', '.join(n for n in (c.note, note) if n)
         elif r.peg > 0 and r.visible and c.visible and c.peg != r.peg:
@@ -326,6 +327,7 @@ class LearnedPerceiver(Perceiver):
             out.append(BlockReading(name, p, round(c['confidence'], 4), True, c['level'],
                                     c['level'], pixel, 0, note))
         flag_lifted(out, LIFT_TOLERANCE)
+        self.loose_reader.hand_empty = self.hand_empty
         check_loose(out, self.loose_reader.readings(rgb))
         return out
 

@@ -26,10 +26,16 @@ when an idle frame disagrees with what was published, until a fresh stable state
 ``idle_rate_hz`` otherwise. ``schedule: every_frame`` perceives every frame. A frame not
 perceived publishes nothing: nothing remembered is ever sent for it.
 
+The gripper commands also say when the hand is empty: after one wider than every block of the
+problem (``nsvla_perception.backend.hand_empty_after``) a ring seen above its stack in a peg's
+column rests across the tip, tilted, and is read loose there; without gripper commands on that
+topic (a gripper driven another way) the hand is unknown and such a ring is not placed.
+
 Any failure on a frame (a wrong encoding, a wrong size, empty or truncated data, a perceiver
 exception) is logged (throttled) and counted as a skipped frame; the node keeps running.
 """
 
+import math
 import sys
 import time
 from dataclasses import replace
@@ -51,7 +57,7 @@ from nsvla_common.errors import NsvlaError
 from nsvla_common.rig import load_scene
 from nsvla_common.spin import run_node
 from nsvla_interfaces.msg import SymbolicState as SymbolicStateMsg
-from nsvla_perception.backend import BACKENDS, make_perceiver
+from nsvla_perception.backend import BACKENDS, hand_empty_after, make_perceiver
 from nsvla_perception.filter import TemporalFilter
 from nsvla_perception.image import image_from_fields
 from nsvla_perception.overlay import draw_overlay
@@ -156,8 +162,8 @@ class PerceptionNode(Node):
         self.create_subscription(Image, 'camera/image_raw', self._on_image,
                                  QoSProfile(depth=2, reliability=reliability))
         self.create_subscription(Header, LOOK_REQUEST, self._on_look_request, 5)
-        for topic in (ARM_COMMAND, GRIPPER_COMMAND):
-            self.create_subscription(JointTrajectory, topic, self._on_command, 10)
+        self.create_subscription(JointTrajectory, ARM_COMMAND, self._on_command, 10)
+        self.create_subscription(JointTrajectory, GRIPPER_COMMAND, self._on_gripper_command, 10)
         self._camera_seen: Optional[Any] = None   # the last camera_info's camera, as a spec
         self.create_subscription(CameraInfo, 'camera/camera_info', self._on_camera_info,
                                  QoSProfile(depth=2, reliability=reliability))
@@ -221,6 +227,17 @@ class PerceptionNode(Node):
             return
         self.schedule.arm_command(start, duration)
 
+    def _on_gripper_command(self, msg: JointTrajectory) -> None:
+        """Note a gripper command: its motion, and whether the hand can hold a block after it."""
+        self._on_command(msg)
+        try:
+            opening = float(msg.points[-1].positions[0]) if msg.points else None
+        except (IndexError, TypeError, ValueError):
+            opening = None
+        if opening is not None and math.isfinite(opening):
+            self.perceiver.hand_empty = hand_empty_after(opening, self.perceiver.spec,
+                                                         self.perceiver.num_blocks)
+
     # ----------------------------------------------------------------- camera_info
     def _on_camera_info(self, msg: CameraInfo) -> None:
         """Take K and D from camera_info; new intrinsics rebuild the perceiver (once each)."""
@@ -243,7 +260,9 @@ class PerceptionNode(Node):
             return
         try:
             spec = replace(self.spec, camera=camera)
+            hand = self.perceiver.hand_empty
             self.perceiver = self._build_perceiver(spec)
+            self.perceiver.hand_empty = hand
             self.spec = spec
         except Exception as exc:  # noqa: BLE001 - the old camera keeps working
             self.get_logger().error('camera_info (%s) cannot be used: %s; perception keeps the '

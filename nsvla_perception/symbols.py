@@ -6,11 +6,12 @@ From per-block detections to a symbolic state with per-fact confidence, or unkno
 
 Both backends describe what they saw as one :class:`BlockReading` per block: the peg it is on (or
 none: not visible, off the pegs), a measured height cue used to order each stack, a confidence in
-[0, 1] and an image position for overlays and markers. A block seen lying flat on the table off
-the pegs has no peg but a ``pose`` (its centre on the table, from the camera): it is *loose*,
-``loose(b, table)``, with that confidence. :func:`decide` turns the readings into a
-:class:`Perception`: a known ``SymbolicState`` when every block is seen on a peg or loose on the
-table with enough confidence and the seen stack order obeys the domain rules, else
+[0, 1] and an image position for overlays and markers. A block seen lying flat on the table off the
+pegs has no peg but a ``pose`` (its centre on the table, from the camera): it is *loose*,
+``loose(b, table)``, with that confidence; one resting across a peg's tip or tilted on a stack
+(seen with the hand empty) is loose there, ``loose(b, rests_on)``. :func:`decide` turns the
+readings into a :class:`Perception`: a known ``SymbolicState`` when every block is seen on a peg or
+loose on the table with enough confidence and the seen stack order obeys the domain rules, else
 ``SymbolicState.unknown`` with the reason and a ``kind``:
 
 - ``occluded``: a block is not visible, hardly visible or off the pegs where it could not be
@@ -50,7 +51,8 @@ class BlockReading:
     pixel: Optional[Tuple[float, float]] = None   # image position (u, v) for overlays
     area: int = 0                # pixels seen (classic) or 0
     note: str = ''               # why the confidence is low or the block is not placed
-    pose: Optional[LoosePose] = None   # with peg 0: lying loose on the table there
+    pose: Optional[LoosePose] = None   # with peg 0: lying loose there (its centre)
+    rests_on: str = TABLE        # what a loose block rests on: the table, a peg or a block
 
     @property
     def loose(self) -> bool:
@@ -59,7 +61,9 @@ class BlockReading:
 
     def where(self) -> str:
         """Return where the reading puts the block, for reasons: ``p2`` or ``the table``."""
-        return 'the table' if self.loose else 'p%d' % self.peg
+        if self.loose:
+            return 'the table' if self.rests_on == TABLE else 'across %s' % self.rests_on
+        return 'p%d' % self.peg
 
 
 @dataclass
@@ -132,7 +136,7 @@ def decide(readings: Sequence[BlockReading], num_blocks: int, num_pegs: int, sou
     The stack order on each peg is the order of the readings' ``height`` cue (lowest first), so
     a larger block seen above a smaller one gives an ``illegal`` unknown state, never a state
     re-ordered into legality. A reading without a peg but with a ``pose`` makes its block
-    ``loose(b, table)`` at that pose. ``unexpected`` names blocks beyond bN seen in the image
+    ``loose(b, r.rests_on)`` at that pose. ``unexpected`` names blocks beyond bN seen in the image
     (the block count is set wrong): the state is then ``illegal`` too.
     """
     by_name = {r.name: r for r in readings}
@@ -157,7 +161,7 @@ def decide(readings: Sequence[BlockReading], num_blocks: int, num_pegs: int, sou
     for b in names:
         r = by_name[b]
         if r.loose:
-            loose[b], poses[b] = TABLE, r.pose
+            loose[b], poses[b] = r.rests_on, r.pose
         else:
             columns.setdefault(peg(r.peg), []).append(r)
     stacks = {p: [r.name for r in sorted(col, key=lambda r: r.height)]

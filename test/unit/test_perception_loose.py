@@ -286,3 +286,44 @@ def test_a_remembered_camera_fit_that_misses_a_peg_tip_is_fitted_again(spec):
     assert out.kind == KNOWN, out.state.reason
     assert out.state == truth
     assert not p.fit_kept
+
+
+def test_a_ring_across_an_empty_peg_tip_is_loose_there_only_when_the_hand_is_empty(spec):
+    """
+    Read the last camera frame of ``nsvla demo --faults 0.2 --seed 5`` (launched graph).
+
+    b1 slipped and came to rest across p1's tip, tilted (ground truth: loose(b1, p1), centre
+    at (0.501, -0.170, 0.035)). Seen above its place, it could be in the gripper: with the
+    hand unknown or closed it is not placed (the episode gave up on it); with the gripper last
+    opened wider than every block it is loose across p1 where it is.
+    """
+    from PIL import Image
+
+    from nsvla_perception.backend import hand_empty_after
+    path = os.path.join(os.path.dirname(__file__), '..', 'data', 'ring_across_p1_tip.png')
+    img = np.asarray(Image.open(path).convert('RGB'))
+    for hand in (None, False):
+        p = ClassicPerceiver(spec, 3)
+        p.hand_empty = hand
+        out = p.perceive(img)
+        assert out.kind == OCCLUDED and 'b1' in out.state.reason, (hand, out.state.reason)
+    p = ClassicPerceiver(spec, 3)
+    p.hand_empty = hand_empty_after(0.04, spec, 3)     # the executor's open command
+    assert p.hand_empty is True
+    out = p.perceive(img)
+    assert out.kind == KNOWN, out.state.reason
+    assert out.state.stacks() == {'p1': [], 'p2': ['b2'], 'p3': ['b3']}
+    assert out.state.loose == {'b1': 'p1'}
+    pose = out.state.poses['b1']
+    assert not pose.upright
+    assert math.dist((pose.x, pose.y, pose.z), (0.5014, -0.1700, 0.0354)) < 0.005
+    assert out.state.confidence(('loose', ('b1', 'p1'))) >= 0.5
+
+
+def test_the_hand_is_empty_only_after_a_command_wider_than_every_block(spec):
+    from nsvla_perception.backend import hand_empty_after
+    widest = max(spec.block_apothems(5))
+    assert hand_empty_after(None, spec, 5) is None
+    assert hand_empty_after(0.04, spec, 5) is True
+    assert hand_empty_after(widest, spec, 5) is False          # could close on b5
+    assert hand_empty_after(min(spec.block_apothems(3)) - 0.004, spec, 3) is False
