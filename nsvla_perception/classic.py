@@ -38,9 +38,15 @@ Per frame:
    (``LOOSE_TILTED_*``: overlap >= 0.80, area 0.85..1.10, at least 80 % in its own colour) is
    a ring tilted against a neighbour or nudged: loose there, not upright, with confidence
    ``LOOSE_TILTED_CONFIDENCE`` (seen on the launched graph: a slipped ring leaning on the
-   stack beside it, overlap 0.84-0.92, was refused until the episode gave up). Otherwise it
+   stack beside it, overlap 0.84-0.92, was refused until the episode gave up). With the hand
+   empty (``hand_empty``: the gripper last opened wider than every block; a ring held above
+   the table looks the same), a ring leaning with one edge on the table is tried too
+   (``LEAN_*``: tilts 15-55 degrees, eight low sides): loose there, not upright. Otherwise it
    stays off the pegs with the reason, and a block that failed the check of step 6 is taken
-   off its peg.
+   off its peg;
+8. with the hand empty, a ring seen in a peg's column above its place (or hiding the tip)
+   rests across the tip, tilted: ``loose(b, top of the stack below it, or the peg)`` at the
+   point of its ray nearest the peg's axis (``PERCHED_*``).
 
 A rig calibrated by ``nsvla calibrate`` gives white-balance gains (``camera.white_balance``):
 each image is multiplied by them first (``nsvla_perception.calibration``), so a tinted light
@@ -76,6 +82,10 @@ LOOSE_TILTED_OVERLAP = 0.80
 LOOSE_TILTED_AREA = (0.85, 1.10)
 LOOSE_TILTED_SHARE = 0.8      # least share of the blob in the block's own colour (no merge)
 LOOSE_TILTED_CONFIDENCE = 0.55
+LEAN_TILTS_DEG = (15.0, 25.0, 35.0, 45.0, 55.0)   # tilts tried for a ring leaning on something
+LEAN_DIRECTIONS = 8           # directions its low side is tried towards
+LEAN_OVERLAP = 0.85           # least intersection over union of a leaning ring's outline
+LEAN_AREA = (0.88, 1.12)      # blob area over the leaning outline's
 PERCHED_CONFIDENCE = 0.55     # a ring across a peg's tip or tilted on a stack, hand empty
 PERCHED_ABOVE_TIP = 1.0       # block heights its centre may sit above the peg's tip
 LOOSE_EDGE_PX = 2           # a blob this close to the image border may be cut off
@@ -662,6 +672,42 @@ class ClassicPerceiver(Perceiver):
                     r.note = '%s (%s)' % (r.note, off) if r.note else off
                     r.peg, r.confidence = 0, 0.0
 
+    def _leaning_fit(self, filled: np.ndarray, box: Sequence[int], target: np.ndarray,
+                     camera: PinholeCamera, apothem: float) -> Tuple[float, float, np.ndarray,
+                                                                     float]:
+        """
+        Fit a ring leaning with one edge on the table to a blob: the best over tilts and sides.
+
+        For each tilt of ``LEAN_TILTS_DEG`` and each of ``LEAN_DIRECTIONS`` low sides, the
+        ring's centre sits where its low edge touches the table; the ray through the blob's
+        centroid (corrected for where the outline's centroid falls) gives it. Returns
+        ``(intersection over union, area ratio, centre, tilt rad)`` of the best.
+        """
+        spec = self.spec
+        r_out = apothem / math.cos(math.pi / spec.segments)
+        best: Tuple[float, float, np.ndarray, float] = (0.0, 0.0, np.zeros(3), 0.0)
+        for tilt in np.radians(LEAN_TILTS_DEG):
+            z = r_out * math.sin(tilt) + 0.5 * spec.block_height * math.cos(tilt)
+            for j in range(LEAN_DIRECTIONS):
+                towards = 2 * math.pi * j / LEAN_DIRECTIONS
+                centre = camera.on_plane([target], z)[0]
+                outline = None
+                for _ in range(LOOSE_FIT_STEPS):
+                    if not np.all(np.isfinite(centre)):
+                        break
+                    outline = ring_outline(camera, centre, apothem, spec.block_height,
+                                           spec.segments, 0.0, tilt, towards)
+                    bias = _polygon_centroid(outline) - camera.project([centre])[0]
+                    centre = camera.on_plane([target - bias], z)[0]
+                if outline is None or not np.all(np.isfinite(centre)):
+                    continue
+                outline = ring_outline(camera, centre, apothem, spec.block_height,
+                                       spec.segments, 0.0, tilt, towards)
+                iou, ratio = overlap(filled, box, outline)
+                if iou > best[0]:
+                    best = (iou, ratio, centre, float(tilt))
+        return best
+
     def _perched_reading(self, r: BlockReading, i: int, own: Blob, fit: CameraFit,
                          out: Sequence[BlockReading], suspects: Dict[str, str]) -> None:
         """
@@ -896,9 +942,27 @@ class ClassicPerceiver(Perceiver):
         flat = iou >= LOOSE_MIN_OVERLAP and LOOSE_AREA[0] <= ratio <= LOOSE_AREA[1]
         tilted = (not flat and iou >= LOOSE_TILTED_OVERLAP and share >= LOOSE_TILTED_SHARE
                   and LOOSE_TILTED_AREA[0] <= ratio <= LOOSE_TILTED_AREA[1])
+        lean = None
+        if not flat and not tilted and share >= LOOSE_TILTED_SHARE and self.hand_empty is True:
+            # a ring in the gripper above the table looks like one leaning on something: only
+            # with nothing in the hand is it that
+            lean = self._leaning_fit(filled, blob.box, target, camera, apothem)
+            if lean[0] >= LEAN_OVERLAP and LEAN_AREA[0] <= lean[1] <= LEAN_AREA[1]:
+                l_iou, l_ratio, centre, l_tilt = lean
+                z = float(centre[2])
+                reach = corner * math.cos(l_tilt)
+                gaps = [(math.hypot(centre[0] - xy[0], centre[1] - xy[1]) - reach - radius,
+                         what) for xy, radius, what in keep_off]
+                gap, what = min(gaps) if gaps else (math.inf, '')
+                sigma = fit.plane_sigma(target, z)
+                where = 'at (%.3f, %.3f)' % (centre[0], centre[1])
+                iou, ratio, tilted = l_iou, l_ratio, True
+                self.last_fits[r.name].update({'lean_overlap': l_iou, 'lean_area': l_ratio,
+                                               'lean_tilt_deg': math.degrees(l_tilt)})
         if not flat and not tilted:
-            return refuse('off the pegs, not a whole flat ring %s (overlap %.2f, area %.2f; '
-                          'partly hidden, lifted or tilted?)' % (where, iou, ratio))
+            lean_note = '' if lean is None else '; leaning: overlap %.2f, area %.2f' % lean[:2]
+            return refuse('off the pegs, not a whole flat ring %s (overlap %.2f, area %.2f%s; '
+                          'partly hidden, lifted or tilted?)' % (where, iou, ratio, lean_note))
         if gap < -LOOSE_CLEARANCE:
             return refuse('off the pegs %s, on %s?' % (where, what))
         if flat:

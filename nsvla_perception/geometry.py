@@ -161,19 +161,31 @@ def table_edges(spec) -> List[Tuple[np.ndarray, np.ndarray]]:
 
 
 def ring_outline(camera: PinholeCamera, centre: Sequence[float], apothem: float, height: float,
-                 segments: int, yaw: float = 0.0) -> np.ndarray:
+                 segments: int, yaw: float = 0.0, tilt: float = 0.0,
+                 tilt_towards: float = 0.0) -> np.ndarray:
     """
-    Return the image outline (M, 2) float32 of an upright ring block: its convex silhouette.
+    Return the image outline (M, 2) float32 of a ring block: its convex silhouette.
 
     The block is a prism of ``segments`` flat faces (outer apothem ``apothem``) of ``height``,
     centred at ``centre`` and turned by ``yaw`` about the vertical; the hole does not change the
-    outline. The points are in order (``cv2.convexHull``), ready for ``cv2.fillConvexPoly``.
+    outline. ``tilt`` (rad) leans its axis over towards the horizontal direction
+    ``tilt_towards`` (rad): the side that way goes down. The points are in order
+    (``cv2.convexHull``), ready for ``cv2.fillConvexPoly``.
     """
     r = apothem / math.cos(math.pi / segments)
     ang = yaw + math.pi / segments + 2 * math.pi * np.arange(segments) / segments
     ring = np.column_stack([r * np.cos(ang), r * np.sin(ang)])
     pts = np.concatenate([np.column_stack([ring, np.full(segments, dz)])
-                          for dz in (-height / 2.0, height / 2.0)]) + np.asarray(centre, float)
+                          for dz in (-height / 2.0, height / 2.0)])
+    if tilt:
+        # turn about the horizontal axis across ``tilt_towards``: that side goes down
+        ux, uy = -math.sin(tilt_towards), math.cos(tilt_towards)
+        c, s_ = math.cos(tilt), math.sin(tilt)
+        axis = np.array([ux, uy, 0.0])
+        k = np.array([[0.0, 0.0, uy], [0.0, 0.0, -ux], [-uy, ux, 0.0]])
+        rot = c * np.eye(3) + s_ * k + (1.0 - c) * np.outer(axis, axis)
+        pts = pts @ rot.T
+    pts = pts + np.asarray(centre, float)
     uv = camera.project(pts).astype(np.float32)
     return cv2.convexHull(uv).reshape(-1, 2)
 

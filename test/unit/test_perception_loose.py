@@ -327,3 +327,43 @@ def test_the_hand_is_empty_only_after_a_command_wider_than_every_block(spec):
     assert hand_empty_after(0.04, spec, 5) is True
     assert hand_empty_after(widest, spec, 5) is False          # could close on b5
     assert hand_empty_after(min(spec.block_apothems(3)) - 0.004, spec, 3) is False
+
+
+def test_a_ring_leaning_on_a_stack_is_loose_on_the_table_when_the_hand_is_empty(spec):
+    """
+    Read the last camera frame of ``nsvla demo --faults 0.2 --seed 12`` (launched graph).
+
+    b2 slipped and leans with one edge on the table against the stack on p3 (ground truth:
+    loose(b2, table) at (0.506, 0.128), not upright). No flat ring fits its blob (overlap
+    0.80, area 1.23), so it was refused until the episode gave up; a ring leaning on its edge
+    fits (with the hand empty: held above the table, a ring looks the same).
+    """
+    from PIL import Image
+    path = os.path.join(os.path.dirname(__file__), '..', 'data', 'ring_leaning_on_p3_stack.png')
+    img = np.asarray(Image.open(path).convert('RGB'))
+    out = ClassicPerceiver(spec, 3).perceive(img)
+    assert out.kind == OCCLUDED and 'b2' in out.state.reason
+    p = ClassicPerceiver(spec, 3)
+    p.hand_empty = True
+    out = p.perceive(img)
+    assert out.kind == KNOWN, out.state.reason
+    assert out.state.stacks() == {'p1': ['b1'], 'p2': [], 'p3': ['b3']}
+    assert out.state.loose == {'b2': TABLE}
+    pose = out.state.poses['b2']
+    assert not pose.upright and math.hypot(pose.x - 0.506, pose.y - 0.128) < 0.01
+    assert p.last_fits['b2']['lean_tilt_deg'] >= 25.0
+
+
+def test_a_tilted_outline_goes_down_on_the_side_it_leans_towards(spec):
+    cam = camera_from_spec(spec)
+    centre = (0.45, 0.0, 0.03)
+    flat = ring_outline(cam, centre, 0.02, 0.02, 8)
+    towards_camera = ring_outline(cam, centre, 0.02, 0.02, 8, tilt=math.radians(40),
+                                  tilt_towards=0.0)      # +x: the camera's side goes down
+    away = ring_outline(cam, centre, 0.02, 0.02, 8, tilt=math.radians(40),
+                        tilt_towards=math.pi)
+    # the camera looks down from +x: with that side down the top face turns to it and shows
+    # more than flat; with the far side down it turns away and shows less
+    import cv2
+    area = [cv2.contourArea(o) for o in (flat, towards_camera, away)]
+    assert area[1] > area[0] > area[2], area
