@@ -32,7 +32,8 @@ Per frame:
    (``z = block_height / 2``), corrected for where the outline's centroid falls (perspective).
    The blob must cover that ring's outline (intersection over union ``LOOSE_MIN_OVERLAP``, area
    ratio ``LOOSE_AREA``: a ring partly hidden, held above the table or tilted does not), not
-   touch the image border, and the ring must lie clear of every peg and stack. Then the block
+   touch the image border, and the ring must lie clear of every peg and stack (its apothem
+   and theirs apart, ``LOOSE_CLEARANCE`` for the fit's error). Then the block
    is ``loose(b, table)`` there (yaw unknown, upright), with a confidence from the overlap and
    the position's uncertainty (``CameraFit.plane_sigma``). A blob that nearly fits
    (``LOOSE_TILTED_*``: overlap >= 0.80, area 0.85..1.10, at least 80 % in its own colour) is
@@ -413,7 +414,6 @@ class ClassicPerceiver(Perceiver):
         self.pose_sigma = np.array([max(rnd.camera_position, POSE_SIGMA_FLOOR)] * 3
                                    + [max(rnd.camera_look_at, POSE_SIGMA_FLOOR)] * 3)
         self.kernel = np.ones((s.open_kernel, s.open_kernel), np.uint8)
-        self.corners = [a / math.cos(math.pi / spec.segments) for a in self.apothems]
         self.last_labels: Optional[np.ndarray] = None
         self.last_fits: Dict[str, Dict[str, float]] = {}
         self.last_fit: Optional[CameraFit] = None
@@ -634,12 +634,15 @@ class ClassicPerceiver(Perceiver):
         spec = self.spec
         height, width = rgb.shape[:2]
         labels = self._labels(cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV))
-        # What a loose ring must keep clear of: every peg, and the largest block on it.
+        # What a loose ring must keep clear of: every peg, and the largest block on it. Two
+        # rings overlap for sure only closer than their apothems' sum (flat against flat);
+        # their corners' sum would refuse a ring lying against a stack (seen on the launched
+        # graph: b2 beside the stack on p3, 3 mm from the truth, refused 5 mm 'into' it).
         keep_off = []
         for p in range(1, self.num_pegs + 1):
             on = [int(r.name[1:]) - 1 for r in out
                   if r.visible and r.peg == p and r.name not in suspects]
-            keep_off.append((spec.peg_xy(p), self.corners[max(on)] if on
+            keep_off.append((spec.peg_xy(p), self.apothems[max(on)] if on
                              else spec.peg_radius, 'p%d' % p))
         owns: Dict[str, Blob] = {}
         for r in sorted((r for r in out if r.name in suspects), key=lambda r: -int(r.name[1:])):
@@ -657,7 +660,7 @@ class ClassicPerceiver(Perceiver):
             elif suspects[r.name].startswith(('level', 'hidden: the tip')):
                 self._perched_reading(r, i, own, fit, out, suspects)
             if r.loose:
-                keep_off.append(((r.pose.x, r.pose.y), self.corners[i], r.name))
+                keep_off.append(((r.pose.x, r.pose.y), self.apothems[i], r.name))
         # Not loose, and seen off its place in what is left of its stack, or partly outside
         # where a block there would show (an arm in front only hides some of it): not on it.
         for r in out:
@@ -902,7 +905,7 @@ class ClassicPerceiver(Perceiver):
 
         width, height = image_size
         z = spec.block_centre_z(0)
-        apothem, corner = self.apothems[i], self.corners[i]
+        apothem = self.apothems[i]
         polygon = None
         for _ in range(LOOSE_REGION_STEPS):   # what touches it, then what is in its outline
             blob, share = self._with_neighbours(own, neighbours, polygon)
@@ -931,7 +934,7 @@ class ClassicPerceiver(Perceiver):
                                                        k * step))
                 for k in range(LOOSE_YAWS)]
         iou, ratio = max(fits)
-        gaps = [(math.hypot(centre[0] - xy[0], centre[1] - xy[1]) - corner - radius, what)
+        gaps = [(math.hypot(centre[0] - xy[0], centre[1] - xy[1]) - apothem - radius, what)
                 for xy, radius, what in keep_off]
         gap, what = min(gaps) if gaps else (math.inf, '')
         sigma = fit.plane_sigma(target, z)
@@ -950,7 +953,7 @@ class ClassicPerceiver(Perceiver):
             if lean[0] >= LEAN_OVERLAP and LEAN_AREA[0] <= lean[1] <= LEAN_AREA[1]:
                 l_iou, l_ratio, centre, l_tilt = lean
                 z = float(centre[2])
-                reach = corner * math.cos(l_tilt)
+                reach = apothem * math.cos(l_tilt)
                 gaps = [(math.hypot(centre[0] - xy[0], centre[1] - xy[1]) - reach - radius,
                          what) for xy, radius, what in keep_off]
                 gap, what = min(gaps) if gaps else (math.inf, '')

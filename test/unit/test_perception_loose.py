@@ -367,3 +367,24 @@ def test_a_tilted_outline_goes_down_on_the_side_it_leans_towards(spec):
     import cv2
     area = [cv2.contourArea(o) for o in (flat, towards_camera, away)]
     assert area[1] > area[0] > area[2], area
+
+
+def test_a_ring_lying_against_a_stack_is_loose_not_refused_as_on_it(spec):
+    """
+    Read the last camera frame of ``nsvla demo --faults 0.2 --seed 16`` (launched graph).
+
+    b2 lies flat on the table touching the stack on p3 (truth: (0.5006, 0.1202)). Read 3 mm
+    from there, it was refused as reaching 5 mm into the stack: the clearance took the two
+    octagons' corner radii, which overlap for rings touching flat to flat. Their apothems do
+    not, so it is loose on the table.
+    """
+    from PIL import Image
+    path = os.path.join(os.path.dirname(__file__), '..', 'data', 'ring_flat_against_p3_stack.png')
+    p = ClassicPerceiver(spec, 3)
+    out = p.perceive(np.asarray(Image.open(path).convert('RGB')))
+    assert out.kind == KNOWN, out.state.reason
+    assert out.state.stacks() == {'p1': ['b1'], 'p2': [], 'p3': ['b3']}
+    assert out.state.loose == {'b2': TABLE}
+    pose = out.state.poses['b2']
+    assert math.hypot(pose.x - 0.5006, pose.y - 0.1202) < 0.005
+    assert -0.004 <= p.last_fits['b2']['gap'] < 0.0        # touching the stack
