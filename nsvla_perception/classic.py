@@ -652,13 +652,23 @@ class ClassicPerceiver(Perceiver):
                 continue
             owns[r.name] = own
             neighbours = np.isin(labels, self.neighbours[i]) if self.neighbours[i] else None
-            trial = replace(r)
-            self._table_reading(trial, i, own, neighbours, fit, keep_off,
-                                (width, height))
-            if trial.loose or r.peg == 0:        # one on a peg and not loose stays as seen
-                r.__dict__.update(trial.__dict__)
-            elif suspects[r.name].startswith(('level', 'hidden: the tip')):
-                self._perched_reading(r, i, own, fit, out, suspects)
+            # in order of the evidence: a (nearly) flat ring on the table; one in a peg's
+            # column above its stack, across the tip; one leaning on its edge on the table
+            column = (r.peg if suspects[r.name].startswith(('level', 'hidden: the tip'))
+                      else r.lifted_from if r.peg == 0 else 0)
+            passes = (False, True) if self.hand_empty is True else (False,)
+            for lean in passes:
+                trial = replace(r)
+                self._table_reading(trial, i, own, neighbours, fit, keep_off,
+                                    (width, height), lean)
+                if trial.loose or (r.peg == 0 and lean == passes[-1]):
+                    r.__dict__.update(trial.__dict__)   # on a peg and not loose: as seen
+                if r.loose or lean == passes[-1]:
+                    break
+                if column:
+                    self._perched_reading(r, column, i, own, fit, out, suspects)
+                    if r.loose:
+                        break
             if r.loose:
                 keep_off.append(((r.pose.x, r.pose.y), self.apothems[i], r.name))
         # Not loose, and seen off its place in what is left of its stack, or partly outside
@@ -711,13 +721,14 @@ class ClassicPerceiver(Perceiver):
                     best = (iou, ratio, centre, float(tilt))
         return best
 
-    def _perched_reading(self, r: BlockReading, i: int, own: Blob, fit: CameraFit,
+    def _perched_reading(self, r: BlockReading, k: int, i: int, own: Blob, fit: CameraFit,
                          out: Sequence[BlockReading], suspects: Dict[str, str]) -> None:
         """
-        Make ``r`` loose on its peg when, with the hand empty, it rests above its place there.
+        Make ``r`` loose on peg ``k`` when, with the hand empty, it rests above its place there.
 
-        A ring seen in a peg's column above where its stack puts it (or hiding the peg's tip)
-        is in the gripper or resting across the tip, tilted on the stack: with the gripper last
+        A ring seen in a peg's column above where its stack puts it (or hiding the peg's tip;
+        or flagged lifted above it) is in the gripper or resting across the tip, tilted on the
+        stack: with the gripper last
         commanded wider than any block (``hand_empty``) it is the latter. Its centre is the
         point of the ray through its blob's centroid nearest the peg's axis, which must pass
         within the ring's apothem and no higher than ``PERCHED_ABOVE_TIP`` block heights over
@@ -727,7 +738,7 @@ class ClassicPerceiver(Perceiver):
         if self.hand_empty is not True:
             return
         spec = self.spec
-        k = r.peg
+        why = suspects[r.name] or r.note
         px, py = spec.peg_xy(k)
         camera = fit.camera
         target = _centroid(own.filled(), own.box)
@@ -744,15 +755,17 @@ class ClassicPerceiver(Perceiver):
         floor = spec.block_bottom_z(len(below))
         ceiling = spec.peg_height + PERCHED_ABOVE_TIP * spec.block_height
         if t <= 0 or off_axis > self.apothems[i] or not floor < centre[2] <= ceiling:
-            r.note = 'not across the tip of p%d (centre %.0f mm off its axis at %.0f mm)' % (
+            miss = 'not across the tip of p%d (centre %.0f mm off its axis at %.0f mm)' % (
                 k, 1000 * off_axis, 1000 * centre[2])
+            r.note = '; '.join(n for n in (r.note, miss) if n)
             return
         r.peg, r.visible, r.confidence = 0, True, PERCHED_CONFIDENCE
         r.rests_on = below[-1].name if below else 'p%d' % k
         r.pose = LoosePose(float(centre[0]), float(centre[1]), float(centre[2]), upright=False)
         r.pixel, r.area = own.centre, own.area
         r.height = r.level = 0.0
-        r.note = 'resting across the tip of p%d, tilted (%s, hand empty)' % (k, suspects[r.name])
+        r.note = 'resting across the tip of p%d, tilted (%s, hand empty)' % (k, why)
+        r.lifted_from = 0
 
     def _suspects(self, out: Sequence[BlockReading]) -> Dict[str, str]:
         """Return the blocks that may be off the pegs: {name: why off its place ('' unseen)}."""
@@ -891,8 +904,12 @@ class ClassicPerceiver(Perceiver):
     def _table_reading(self, r: BlockReading, i: int, own: Blob,
                        neighbours: Optional[np.ndarray], fit: CameraFit,
                        keep_off: Sequence[Tuple[Sequence[float], float, str]],
-                       image_size: Tuple[int, int]) -> None:
-        """Make ``r`` loose on the table when its blob is a whole flat ring clear of the rest."""
+                       image_size: Tuple[int, int], lean: bool = True) -> None:
+        """
+        Make ``r`` loose on the table when its blob is a whole flat ring clear of the rest.
+
+        ``lean`` also tries a ring leaning on its edge (only with the hand empty).
+        """
         spec = self.spec
         camera = fit.camera
         blob = own
@@ -945,13 +962,14 @@ class ClassicPerceiver(Perceiver):
         flat = iou >= LOOSE_MIN_OVERLAP and LOOSE_AREA[0] <= ratio <= LOOSE_AREA[1]
         tilted = (not flat and iou >= LOOSE_TILTED_OVERLAP and share >= LOOSE_TILTED_SHARE
                   and LOOSE_TILTED_AREA[0] <= ratio <= LOOSE_TILTED_AREA[1])
-        lean = None
-        if not flat and not tilted and share >= LOOSE_TILTED_SHARE and self.hand_empty is True:
+        leaning = None
+        if (lean and not flat and not tilted and share >= LOOSE_TILTED_SHARE
+                and self.hand_empty is True):
             # a ring in the gripper above the table looks like one leaning on something: only
             # with nothing in the hand is it that
-            lean = self._leaning_fit(filled, blob.box, target, camera, apothem)
-            if lean[0] >= LEAN_OVERLAP and LEAN_AREA[0] <= lean[1] <= LEAN_AREA[1]:
-                l_iou, l_ratio, centre, l_tilt = lean
+            leaning = self._leaning_fit(filled, blob.box, target, camera, apothem)
+            if leaning[0] >= LEAN_OVERLAP and LEAN_AREA[0] <= leaning[1] <= LEAN_AREA[1]:
+                l_iou, l_ratio, centre, l_tilt = leaning
                 z = float(centre[2])
                 reach = apothem * math.cos(l_tilt)
                 gaps = [(math.hypot(centre[0] - xy[0], centre[1] - xy[1]) - reach - radius,
@@ -963,7 +981,8 @@ class ClassicPerceiver(Perceiver):
                 self.last_fits[r.name].update({'lean_overlap': l_iou, 'lean_area': l_ratio,
                                                'lean_tilt_deg': math.degrees(l_tilt)})
         if not flat and not tilted:
-            lean_note = '' if lean is None else '; leaning: overlap %.2f, area %.2f' % lean[:2]
+            lean_note = ('' if leaning is None
+                         else '; leaning: overlap %.2f, area %.2f' % leaning[:2])
             return refuse('off the pegs, not a whole flat ring %s (overlap %.2f, area %.2f%s; '
                           'partly hidden, lifted or tilted?)' % (where, iou, ratio, lean_note))
         if gap < -LOOSE_CLEARANCE:

@@ -53,6 +53,7 @@ class BlockReading:
     note: str = ''               # why the confidence is low or the block is not placed
     pose: Optional[LoosePose] = None   # with peg 0: lying loose there (its centre)
     rests_on: str = TABLE        # what a loose block rests on: the table, a peg or a block
+    lifted_from: int = 0         # the peg whose column it was seen above (flag_lifted), or 0
 
     @property
     def loose(self) -> bool:
@@ -206,7 +207,7 @@ def flag_lifted(readings: Sequence[BlockReading], tolerance: float,
         above = r.level - implied[r.name] - offset
         if above > tolerance:
             r.note = '%.1f levels above its stack on p%d (lifted?)' % (above, r.peg)
-            r.peg = 0
+            r.lifted_from, r.peg = r.peg, 0
             r.confidence = 0.0
 
 
