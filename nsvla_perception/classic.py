@@ -42,7 +42,7 @@ Per frame:
    stack beside it, overlap 0.84-0.92, was refused until the episode gave up). With the hand
    empty (``hand_empty``: the gripper last opened wider than every block; a ring held above
    the table looks the same), a ring leaning with one edge on the table is tried too
-   (``LEAN_*``: tilts 15-55 degrees, eight low sides): loose there, not upright. Otherwise it
+   (``LEAN_*``: tilts 15-85 degrees, eight low sides): loose there, not upright. Otherwise it
    stays off the pegs with the reason, and a block that failed the check of step 6 is taken
    off its peg;
 8. with the hand empty, a ring seen in a peg's column above its place (or hiding the tip)
@@ -83,12 +83,13 @@ LOOSE_TILTED_OVERLAP = 0.80
 LOOSE_TILTED_AREA = (0.85, 1.10)
 LOOSE_TILTED_SHARE = 0.8      # least share of the blob in the block's own colour (no merge)
 LOOSE_TILTED_CONFIDENCE = 0.55
-LEAN_TILTS_DEG = (15.0, 25.0, 35.0, 45.0, 55.0)   # tilts tried for a ring leaning on something
+LEAN_TILTS_DEG = (15.0, 25.0, 35.0, 45.0, 55.0, 65.0, 75.0, 85.0)   # ring leaning on its edge
 LEAN_DIRECTIONS = 8           # directions its low side is tried towards
-LEAN_OVERLAP = 0.85           # least intersection over union of a leaning ring's outline
+LEAN_OVERLAP = 0.83           # least intersection over union of a leaning ring's outline
 LEAN_AREA = (0.88, 1.12)      # blob area over the leaning outline's
 PERCHED_CONFIDENCE = 0.55     # a ring across a peg's tip or tilted on a stack, hand empty
 PERCHED_ABOVE_TIP = 1.0       # block heights its centre may sit above the peg's tip
+PERCHED_RISE = 0.75           # block heights its centre sits at least above its place there
 LOOSE_EDGE_PX = 2           # a blob this close to the image border may be cut off
 LOOSE_CLEARANCE = 0.004     # m a fitted footprint may reach into a peg's or stack's (fit error)
 LOOSE_REGION_STEPS = 4      # region / fit rounds of a blob with pixels of a close colour
@@ -691,7 +692,7 @@ class ClassicPerceiver(Perceiver):
         """
         Fit a ring leaning with one edge on the table to a blob: the best over tilts and sides.
 
-        For each tilt of ``LEAN_TILTS_DEG`` and each of ``LEAN_DIRECTIONS`` low sides, the
+        For each tilt of ``LEAN_TILTS_DEG`` (up to a ring standing on its edge) and each of ``LEAN_DIRECTIONS`` low sides, the
         ring's centre sits where its low edge touches the table; the ray through the blob's
         centroid (corrected for where the outline's centroid falls) gives it. Returns
         ``(intersection over union, area ratio, centre, tilt rad)`` of the best.
@@ -731,8 +732,8 @@ class ClassicPerceiver(Perceiver):
         stack: with the gripper last
         commanded wider than any block (``hand_empty``) it is the latter. Its centre is the
         point of the ray through its blob's centroid nearest the peg's axis, which must pass
-        within the ring's apothem and no higher than ``PERCHED_ABOVE_TIP`` block heights over
-        the tip. Then it is ``loose(b, top of the stack below it, or the peg)`` there, not
+        within the ring's apothem, ``PERCHED_RISE`` block heights or more above its place and
+        no higher than ``PERCHED_ABOVE_TIP`` block heights over the tip. Then it is ``loose(b, top of the stack below it, or the peg)`` there, not
         upright, with confidence ``PERCHED_CONFIDENCE``.
         """
         if self.hand_empty is not True:
@@ -752,7 +753,9 @@ class ClassicPerceiver(Perceiver):
         off_axis = math.hypot(centre[0] - px, centre[1] - py)
         below = sorted((q for q in out if q is not r and q.visible and q.peg == k
                         and not q.loose and q.name not in suspects), key=lambda q: q.height)
-        floor = spec.block_bottom_z(len(below))
+        # above its place (a ring at its place whose tip is hidden, by the arm in front of it,
+        # is no perched one) and not higher than resting on the tip allows
+        floor = spec.block_centre_z(len(below)) + PERCHED_RISE * spec.block_height
         ceiling = spec.peg_height + PERCHED_ABOVE_TIP * spec.block_height
         if t <= 0 or off_axis > self.apothems[i] or not floor < centre[2] <= ceiling:
             miss = 'not across the tip of p%d (centre %.0f mm off its axis at %.0f mm)' % (
@@ -765,7 +768,7 @@ class ClassicPerceiver(Perceiver):
         r.pixel, r.area = own.centre, own.area
         r.height = r.level = 0.0
         r.note = 'resting across the tip of p%d, tilted (%s, hand empty)' % (k, why)
-        r.lifted_from = 0
+        r.lifted_from = k                # seen in that column: it may hide the tip
 
     def _suspects(self, out: Sequence[BlockReading]) -> Dict[str, str]:
         """Return the blocks that may be off the pegs: {name: why off its place ('' unseen)}."""
@@ -814,13 +817,18 @@ class ClassicPerceiver(Perceiver):
         if all(q.height <= r.height for q in out if q.visible and q.peg == r.peg):
             spec = self.spec
             if spec.block_bottom_z(rank + 1) <= spec.peg_height - PEG_TIP_SHOWS \
-                    and r.peg not in self.tips_seen:
+                    and r.peg not in self.tips_seen and not self._on_tip(r.peg, out):
                 return 'hidden: the tip of p%d is not seen above it' % r.peg
             other, share = self._covered_by(r, rank)
             if share > PLACE_COVERED:
                 return 'hidden: b%d shows where it would be on p%d (%.0f%%)' % (
                     other, r.peg, 100 * share)
         return ''
+
+    @staticmethod
+    def _on_tip(k: int, out: Sequence[BlockReading]) -> bool:
+        """Return whether a block seen above peg ``k``'s stack may be what hides its tip."""
+        return any(q.visible and q.lifted_from == k for q in out)
 
     def _covered_by(self, r: BlockReading, level: int) -> Tuple[int, float]:
         """

@@ -53,7 +53,7 @@ class BlockReading:
     note: str = ''               # why the confidence is low or the block is not placed
     pose: Optional[LoosePose] = None   # with peg 0: lying loose there (its centre)
     rests_on: str = TABLE        # what a loose block rests on: the table, a peg or a block
-    lifted_from: int = 0         # the peg whose column it was seen above (flag_lifted), or 0
+    lifted_from: int = 0         # the peg whose column it was seen above its stack in, or 0
 
     @property
     def loose(self) -> bool:

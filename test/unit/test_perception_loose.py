@@ -411,3 +411,43 @@ def test_the_largest_ring_across_a_tip_is_on_the_peg_not_leaning_on_the_table(sp
     assert out.state.loose == {'b3': 'p1'}
     pose = out.state.poses['b3']
     assert math.dist((pose.x, pose.y, pose.z), (0.4997, -0.161, 0.040)) < 0.006
+
+
+def test_a_ring_across_the_tip_above_a_stack_hides_the_tip_but_not_the_stack(spec):
+    """
+    Read the end of an in-process episode (``nsvla bench`` seed 20003, 20 % slips).
+
+    b1 came to rest across p3's tip, above b3 (truth: loose(b1, b3) at (0.501, 0.170,
+    0.063)). The tip of p3 is not seen above b3, which made b3 look off its peg; the block
+    seen above the stack in that column is what hides it: b3 stays on p3, b1 is loose on it.
+    """
+    from PIL import Image
+    path = os.path.join(os.path.dirname(__file__), '..', 'data', 'ring_across_tip_over_stack.png')
+    p = ClassicPerceiver(spec, 3)
+    p.hand_empty = True
+    out = p.perceive(np.asarray(Image.open(path).convert('RGB')))
+    assert out.kind == KNOWN, out.state.reason
+    assert out.state.stacks() == {'p1': [], 'p2': ['b2'], 'p3': ['b3']}
+    assert out.state.loose == {'b1': 'b3'}
+    pose = out.state.poses['b1']
+    assert math.dist((pose.x, pose.y, pose.z), (0.501, 0.170, 0.063)) < 0.005
+
+
+def test_a_ring_standing_on_its_edge_by_a_peg_is_loose_on_the_table(spec):
+    """
+    Read the end of an in-process episode (``nsvla bench`` seed 20004, 20 % slips).
+
+    b1 stands nearly on its edge on the table beside p1 (truth: (0.502, -0.149, 0.018), not
+    upright); read as off the p1 column, it was refused. It fits a ring leaning at 85 degrees.
+    """
+    from PIL import Image
+    path = os.path.join(os.path.dirname(__file__), '..', 'data', 'ring_on_its_edge_by_p1.png')
+    p = ClassicPerceiver(spec, 3)
+    p.hand_empty = True
+    out = p.perceive(np.asarray(Image.open(path).convert('RGB')))
+    assert out.kind == KNOWN, out.state.reason
+    assert out.state.stacks() == {'p1': [], 'p2': [], 'p3': ['b3', 'b2']}
+    assert out.state.loose == {'b1': TABLE}
+    pose = out.state.poses['b1']
+    assert not pose.upright
+    assert math.dist((pose.x, pose.y, pose.z), (0.502, -0.149, 0.018)) < 0.006
