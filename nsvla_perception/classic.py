@@ -692,10 +692,11 @@ class ClassicPerceiver(Perceiver):
         """
         Fit a ring leaning with one edge on the table to a blob: the best over tilts and sides.
 
-        For each tilt of ``LEAN_TILTS_DEG`` (up to a ring standing on its edge) and each of ``LEAN_DIRECTIONS`` low sides, the
-        ring's centre sits where its low edge touches the table; the ray through the blob's
-        centroid (corrected for where the outline's centroid falls) gives it. Returns
-        ``(intersection over union, area ratio, centre, tilt rad)`` of the best.
+        For each tilt of ``LEAN_TILTS_DEG`` (up to a ring standing on its edge) and each of
+        ``LEAN_DIRECTIONS`` low sides, the ring's centre sits where its low edge touches the
+        table; the ray through the blob's centroid (corrected for where the outline's centroid
+        falls) gives it. Returns ``(intersection over union, area ratio, centre, tilt rad)`` of
+        the best.
         """
         spec = self.spec
         r_out = apothem / math.cos(math.pi / spec.segments)
@@ -729,11 +730,11 @@ class ClassicPerceiver(Perceiver):
 
         A ring seen in a peg's column above where its stack puts it (or hiding the peg's tip;
         or flagged lifted above it) is in the gripper or resting across the tip, tilted on the
-        stack: with the gripper last
-        commanded wider than any block (``hand_empty``) it is the latter. Its centre is the
-        point of the ray through its blob's centroid nearest the peg's axis, which must pass
-        within the ring's apothem, ``PERCHED_RISE`` block heights or more above its place and
-        no higher than ``PERCHED_ABOVE_TIP`` block heights over the tip. Then it is ``loose(b, top of the stack below it, or the peg)`` there, not
+        stack: with the gripper last commanded wider than any block (``hand_empty``) it is the
+        latter. Its centre is the point of the ray through its blob's centroid nearest the
+        peg's axis, which must pass within the ring's apothem, ``PERCHED_RISE`` block heights
+        or more above its place and no higher than ``PERCHED_ABOVE_TIP`` block heights over
+        the tip. Then it is ``loose(b, top of the stack below it, or the peg)`` there, not
         upright, with confidence ``PERCHED_CONFIDENCE``.
         """
         if self.hand_empty is not True:
