@@ -101,7 +101,14 @@ def ros_node():
             executor.spin_once(timeout_sec=0.05)
         return condition()
 
+    def settle(seconds=1.0):
+        # A client sees a server before the server has matched the client's reply reader; a
+        # request sent at once can lose its answer ('failed to send response (timeout)' in
+        # the server's log; seen in a fresh-clone run under load). Spin a moment first.
+        spin_until(lambda: False, seconds)
+
     node.spin_until = spin_until
+    node.settle = settle
     node.executor = executor
     yield node
     executor.shutdown()

@@ -34,6 +34,7 @@ def _setup(ros_node, node_process, *params):
     ready = ros_node.spin_until(lambda: all(f() for f in parts.values()), 60.0)
     assert ready, 'not discovered in 60 s: %s; planner log:\n%s' % (
         [k for k, f in parts.items() if not f()], proc.log())
+    ros_node.settle()
     return proc, plans, state_pub, client, action
 
 
@@ -144,6 +145,7 @@ def test_thirty_concurrent_requests_are_all_answered(ros_node, node_process):
     client = ros_node.create_client(GetPlan, 'planner/get_plan',
                                     qos_profile=QoSProfile(depth=100))
     assert ros_node.spin_until(client.service_is_ready, 10.0)
+    ros_node.settle()
     start = messages.state_to_msg(SymbolicState.tower(3))
     futures = [client.call_async(GetPlan.Request(instruction='move the tower to peg %d'
                                                  % (2 + i % 2), start=[start]))

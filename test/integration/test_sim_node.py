@@ -217,6 +217,7 @@ def test_reset_service_uses_the_parameters(node_process, ros_node):
                                  '-p', 'seed:=4', '-p', 'start:=random'])
     client = ros_node.create_client(Trigger, 'sim/reset')
     assert ros_node.spin_until(client.service_is_ready, timeout=30.0), proc.log()
+    ros_node.settle()
     future = client.call_async(Trigger.Request())
     assert ros_node.spin_until(future.done, timeout=20.0), proc.log()
     response = future.result()
@@ -230,6 +231,7 @@ def test_reset_service_uses_the_parameters(node_process, ros_node):
     from rcl_interfaces.srv import SetParameters
     params = ros_node.create_client(SetParameters, 'sim/set_parameters')
     assert ros_node.spin_until(params.service_is_ready, timeout=10.0)
+    ros_node.settle()
     value = ParameterValue(type=ParameterType.PARAMETER_STRING, string_value='one, two')
     done = params.call_async(SetParameters.Request(
         parameters=[Parameter(name='drop_grasps', value=value)]))
