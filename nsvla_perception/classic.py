@@ -90,6 +90,7 @@ LEAN_AREA = (0.88, 1.12)      # blob area over the leaning outline's
 PERCHED_CONFIDENCE = 0.55     # a ring across a peg's tip or tilted on a stack, hand empty
 PERCHED_ABOVE_TIP = 1.0       # block heights its centre may sit above the peg's tip
 PERCHED_RISE = 0.75           # block heights its centre sits at least above its place there
+PERCHED_AREA = (0.8, 1.3)     # blob area over an upright outline's at that centre (tilted: more)
 LOOSE_EDGE_PX = 2           # a blob this close to the image border may be cut off
 LOOSE_CLEARANCE = 0.004     # m a fitted footprint may reach into a peg's or stack's (fit error)
 LOOSE_REGION_STEPS = 4      # region / fit rounds of a blob with pixels of a close colour
@@ -734,8 +735,9 @@ class ClassicPerceiver(Perceiver):
         latter. Its centre is the point of the ray through its blob's centroid nearest the
         peg's axis, which must pass within the ring's apothem, ``PERCHED_RISE`` block heights
         or more above its place and no higher than ``PERCHED_ABOVE_TIP`` block heights over
-        the tip. Then it is ``loose(b, top of the stack below it, or the peg)`` there, not
-        upright, with confidence ``PERCHED_CONFIDENCE``.
+        the tip, and an upright outline there must fit the blob at least as well as the table
+        reading did (``PERCHED_AREA``). Then it is ``loose(b, top of the stack below it, or the
+        peg)`` there, not upright, with confidence ``PERCHED_CONFIDENCE``.
         """
         if self.hand_empty is not True:
             return
@@ -761,6 +763,18 @@ class ClassicPerceiver(Perceiver):
         if t <= 0 or off_axis > self.apothems[i] or not floor < centre[2] <= ceiling:
             miss = 'not across the tip of p%d (centre %.0f mm off its axis at %.0f mm)' % (
                 k, 1000 * off_axis, 1000 * centre[2])
+            r.note = '; '.join(n for n in (r.note, miss) if n)
+            return
+        # a ring on the table behind the stack projects into the column too: resting across
+        # the tip must explain the blob at least as well as lying on the table does (seen in
+        # a 4-block bench episode: b2 behind the stack on p2 read across its tip, 14 frames)
+        outline = ring_outline(camera, centre, self.apothems[i], spec.block_height,
+                               spec.segments)
+        iou, ratio = overlap(own.filled(), own.box, outline)
+        table = self.last_fits.get(r.name, {}).get('overlap', 0.0)
+        if iou < table or not PERCHED_AREA[0] <= ratio <= PERCHED_AREA[1]:
+            miss = ('not across the tip of p%d: its outline there fits worse than on the table '
+                    '(overlap %.2f against %.2f, area %.2f)' % (k, iou, table, ratio))
             r.note = '; '.join(n for n in (r.note, miss) if n)
             return
         r.peg, r.visible, r.confidence = 0, True, PERCHED_CONFIDENCE
