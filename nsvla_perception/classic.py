@@ -658,19 +658,13 @@ class ClassicPerceiver(Perceiver):
             # column above its stack, across the tip; one leaning on its edge on the table
             column = (r.peg if suspects[r.name].startswith(('level', 'hidden: the tip'))
                       else r.lifted_from if r.peg == 0 else 0)
-            passes = (False, True) if self.hand_empty is True else (False,)
-            for lean in passes:
-                trial = replace(r)
-                self._table_reading(trial, i, own, neighbours, fit, keep_off,
-                                    (width, height), lean)
-                if trial.loose or (r.peg == 0 and lean == passes[-1]):
-                    r.__dict__.update(trial.__dict__)   # on a peg and not loose: as seen
-                if r.loose or lean == passes[-1]:
-                    break
-                if column:
-                    self._perched_reading(r, column, i, own, fit, out, suspects)
-                    if r.loose:
-                        break
+            trial = replace(r)
+            leaning = self._table_reading(trial, i, own, neighbours, fit, keep_off,
+                                          (width, height))
+            if column and (leaning or not trial.loose):
+                self._perched_reading(r, column, i, own, fit, out, suspects)
+            if not r.loose and (trial.loose or r.peg == 0):
+                r.__dict__.update(trial.__dict__)   # on a peg and not loose: as seen
             if r.loose:
                 keep_off.append(((r.pose.x, r.pose.y), self.apothems[i], r.name))
         # Not loose, and seen off its place in what is left of its stack, or partly outside
@@ -745,7 +739,8 @@ class ClassicPerceiver(Perceiver):
         why = suspects[r.name] or r.note
         px, py = spec.peg_xy(k)
         camera = fit.camera
-        target = _centroid(own.filled(), own.box)
+        filled = own.filled()
+        target = _centroid(filled, own.box)
         d = camera.rays([target])[0]
         o = np.asarray(camera.position, float)
         flat = float(np.dot(d[:2], d[:2]))
@@ -770,7 +765,7 @@ class ClassicPerceiver(Perceiver):
         # a 4-block bench episode: b2 behind the stack on p2 read across its tip, 14 frames)
         outline = ring_outline(camera, centre, self.apothems[i], spec.block_height,
                                spec.segments)
-        iou, ratio = overlap(own.filled(), own.box, outline)
+        iou, ratio = overlap(filled, own.box, outline)
         table = self.last_fits.get(r.name, {}).get('overlap', 0.0)
         if iou < table or not PERCHED_AREA[0] <= ratio <= PERCHED_AREA[1]:
             miss = ('not across the tip of p%d: its outline there fits worse than on the table '
@@ -927,21 +922,23 @@ class ClassicPerceiver(Perceiver):
     def _table_reading(self, r: BlockReading, i: int, own: Blob,
                        neighbours: Optional[np.ndarray], fit: CameraFit,
                        keep_off: Sequence[Tuple[Sequence[float], float, str]],
-                       image_size: Tuple[int, int], lean: bool = True) -> None:
+                       image_size: Tuple[int, int]) -> bool:
         """
         Make ``r`` loose on the table when its blob is a whole flat ring clear of the rest.
 
-        ``lean`` also tries a ring leaning on its edge (only with the hand empty).
+        With the hand empty a ring leaning on its edge is tried too. Returns whether ``r`` was
+        made loose as such a leaning ring (the weakest of the table readings).
         """
         spec = self.spec
         camera = fit.camera
         blob = own
 
-        def refuse(why: str) -> None:
+        def refuse(why: str) -> bool:
             r.peg, r.pose, r.confidence, r.visible = 0, None, 0.0, True
             r.pixel, r.area = blob.centre, blob.area
             r.note = '; '.join(n for n in (r.note if r.note != 'colour not seen' else '', why)
                                if n)
+            return False
 
         width, height = image_size
         z = spec.block_centre_z(0)
@@ -986,7 +983,8 @@ class ClassicPerceiver(Perceiver):
         tilted = (not flat and iou >= LOOSE_TILTED_OVERLAP and share >= LOOSE_TILTED_SHARE
                   and LOOSE_TILTED_AREA[0] <= ratio <= LOOSE_TILTED_AREA[1])
         leaning = None
-        if (lean and not flat and not tilted and share >= LOOSE_TILTED_SHARE
+        leaned = False
+        if (not flat and not tilted and share >= LOOSE_TILTED_SHARE
                 and self.hand_empty is True):
             # a ring in the gripper above the table looks like one leaning on something: only
             # with nothing in the hand is it that
@@ -1000,7 +998,7 @@ class ClassicPerceiver(Perceiver):
                 gap, what = min(gaps) if gaps else (math.inf, '')
                 sigma = fit.plane_sigma(target, z)
                 where = 'at (%.3f, %.3f)' % (centre[0], centre[1])
-                iou, ratio, tilted = l_iou, l_ratio, True
+                iou, ratio, tilted, leaned = l_iou, l_ratio, True, True
                 self.last_fits[r.name].update({'lean_overlap': l_iou, 'lean_area': l_ratio,
                                                'lean_tilt_deg': math.degrees(l_tilt)})
         if not flat and not tilted:
@@ -1027,3 +1025,4 @@ class ClassicPerceiver(Perceiver):
         if sure < 1.0:
             notes.append('position +-%.0f mm' % (1000 * sigma))
         r.note = ', '.join(notes)
+        return leaned
