@@ -41,7 +41,7 @@ from nsvla_common.params import declare
 from nsvla_common.rig import load_scene
 from nsvla_common.qos import alive_qos
 from nsvla_common.spin import run_node
-from nsvla_common.topics import LOOK_REQUEST
+from nsvla_common.topics import ARM_COMMAND, GRIPPER_COMMAND, LOOK_REQUEST
 from nsvla_control.executor import Executor, PARAMETERS
 from nsvla_control.motion import ArmSegment, GripperSegment, MotionError, Segment
 from nsvla_interfaces.action import ExecuteTask, PlanTask
@@ -120,10 +120,8 @@ class RosArm:
         self._rate: Optional[float] = None       # robot seconds per wall second
         self.rejected = 0
         self.stop = threading.Event()
-        self._arm_pub = node.create_publisher(JointTrajectory, 'arm_controller/joint_trajectory',
-                                              10)
-        self._grip_pub = node.create_publisher(JointTrajectory,
-                                               'gripper_controller/joint_trajectory', 10)
+        self._arm_pub = node.create_publisher(JointTrajectory, ARM_COMMAND, 10)
+        self._grip_pub = node.create_publisher(JointTrajectory, GRIPPER_COMMAND, 10)
         self._sub = node.create_subscription(JointState, 'joint_states', self._on_joints,
                                              JOINT_QUEUE, callback_group=OnDemand())
 

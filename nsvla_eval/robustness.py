@@ -18,6 +18,7 @@ import math
 import time
 from typing import Any, Dict, List
 
+from nsvla_common.topics import ARM_COMMAND
 from nsvla_eval.graph import graph, params_file
 from nsvla_eval.launcher import Launcher
 
@@ -95,7 +96,7 @@ def run_attacks(real_time_factor: float = 4.0, log: Any = None) -> Dict[str, Any
         state_pub = node.create_publisher(StateMsg, 'symbolic_state', 10)
         truth_pub = node.create_publisher(StateMsg, 'sim/ground_truth', 10)
         event_pub = node.create_publisher(EpisodeEvent, 'execution_status', 10)
-        arm_pub = node.create_publisher(JointTrajectory, 'arm_controller/joint_trajectory', 10)
+        arm_pub = node.create_publisher(JointTrajectory, ARM_COMMAND, 10)
         ready = _spin(node, ex, lambda: get_plan.service_is_ready()
                       and plan_task.server_is_ready() and execute.server_is_ready()
                       and arm_pub.get_subscription_count() > 0, 120.0)

@@ -41,6 +41,7 @@ from trajectory_msgs.msg import JointTrajectory
 
 from nsvla_common.errors import NsvlaError, ValidationError
 from nsvla_common.spin import run_node
+from nsvla_common.topics import ARM_COMMAND, GRIPPER_COMMAND
 from nsvla_planner.messages import stamp_to_time, state_to_msg, WORLD_FRAME
 from nsvla_sim.robot_model import RobotModelPublisher
 from nsvla_sim.scene import load_scene, start_spec_from_text
@@ -158,9 +159,9 @@ class SimNode(Node):
         self.pub_clock = self.create_publisher(Clock, CLOCK_TOPIC, QoSProfile(depth=1))
         self.pub_truth = self.create_publisher(SymbolicStateMsg, '~/ground_truth', 10)
         self.pub_events = self.create_publisher(SimEvent, '~/events', 50)
-        self.create_subscription(JointTrajectory, 'arm_controller/joint_trajectory',
+        self.create_subscription(JointTrajectory, ARM_COMMAND,
                                  lambda msg: self._on_trajectory('arm', msg), 10)
-        self.create_subscription(JointTrajectory, 'gripper_controller/joint_trajectory',
+        self.create_subscription(JointTrajectory, GRIPPER_COMMAND,
                                  lambda msg: self._on_trajectory('gripper', msg), 10)
         self.create_service(Trigger, '~/reset', self._on_reset)
         # robot_description (latched) + the camera on /tf_static where tf2_msgs exists
