@@ -97,6 +97,16 @@ class Meter(abc.ABC):
         """Return a one-line description of what is measured and how."""
         return self.source
 
+    @property
+    def integrates_power(self) -> bool:
+        """
+        Return true when the energy is a sum of power samples, so the read rate sets accuracy.
+
+        A counter (RAPL, the NVML energy counter, CPU seconds) gives the exact energy between
+        any two reads, however far apart.
+        """
+        return False
+
     @abc.abstractmethod
     def _sample(self, now: float, cpu: Optional[CpuSnapshot]) -> Dict[str, float]:
         """Return joules since start per part."""
@@ -218,6 +228,11 @@ class NvmlMeter(Meter):
         gpus = ', '.join('gpu%d %s: %s' % (g.index, g.name, modes[g.mode]) for g in self._gpus)
         plural = '' if len(self._gpus) == 1 else 's'
         return '%d GPU%s (%s)' % (len(self._gpus), plural, gpus)
+
+    @property
+    def integrates_power(self) -> bool:
+        """Return true when some GPU has no energy counter (its power is integrated)."""
+        return any(g.mode == 'power' for g in self._gpus)
 
     @property
     def modes(self) -> Dict[str, str]:
@@ -436,6 +451,8 @@ class EstimateMeter(Meter):
                               % (tdp_watts,))
         self.model = model
         self.scope = 'nsvla' if model == 'cpu_seconds' else 'machine'
+        # the tdp model's power follows the load of each interval (cubed): not a counter
+        self._integrates = model != 'cpu_seconds'
         # CPU times tick at 10 ms (USER_HZ): average power over 0.5 s so it does not flicker
         self.watts_window = 0.5
         self.watts_per_core = float(watts_per_core)
@@ -445,6 +462,11 @@ class EstimateMeter(Meter):
         self._base: Optional[CpuSnapshot] = None
         self._prev: Optional[CpuSnapshot] = None
         self._joules = 0.0
+
+    @property
+    def integrates_power(self) -> bool:
+        """Return true for the tdp model (a modelled power per interval), false for CPU seconds."""
+        return self._integrates
 
     @property
     def description(self) -> str:
@@ -495,6 +517,11 @@ class MeterSet:
     def estimated(self) -> bool:
         """Return true when any part of the total is an estimate."""
         return any(m.estimated for m in self.meters)
+
+    @property
+    def integrates_power(self) -> bool:
+        """Return true when any meter sums power samples (see :attr:`Meter.integrates_power`)."""
+        return any(m.integrates_power for m in self.meters)
 
     def describe(self) -> str:
         """Return one line for logs: what was picked and why."""

@@ -117,6 +117,37 @@ def test_node_publishes_diagnostics_energy_and_an_episode_record(node_process, r
     assert sum(',episode_end,it-1,' in r for r in rows) == 1
 
 
+def test_meters_are_read_slowly_until_someone_subscribes_to_power(node_process, ros_node,
+                                                                  tmp_path):
+    import csv
+
+    from diagnostic_msgs.msg import DiagnosticArray
+    from nsvla_interfaces.msg import PowerReading
+
+    csv_path = tmp_path / 'power.csv'
+    node = node_process(MODULE, ['-p', 'meter:=estimate', '-p', 'rate_hz:=10.0',
+                                 '-p', 'idle_rate_hz:=2.0', '-p', 'csv_log:=%s' % csv_path])
+    diags, power = [], []
+    ros_node.create_subscription(DiagnosticArray, '/diagnostics', diags.append, 10)
+    assert ros_node.spin_until(lambda: _diag_values(diags), 20.0), node.log()
+    quiet = (time.time(), time.time() + 3.0)
+    ros_node.spin_until(lambda: False, 3.0)
+    ros_node.create_subscription(PowerReading, 'power', power.append, 10)
+    assert ros_node.spin_until(lambda: len(power) >= 3, 10.0), node.log()
+    busy = (time.time(), time.time() + 3.0)
+    ros_node.spin_until(lambda: False, 3.0)
+    assert node.stop() in (0, -2)
+    with open(csv_path) as f:
+        reads = [float(r['stamp']) for r in csv.DictReader(f) if not r['event']]
+
+    def count(window):
+        return sum(window[0] <= t < window[1] for t in reads)
+    # 2 Hz (6 in 3 s) while nobody wants the messages, 10 Hz (30 in 3 s) once someone does
+    assert 3 <= count(quiet) <= 10, (count(quiet), count(busy))
+    assert count(busy) >= 15, (count(quiet), count(busy))
+    assert 'while nobody subscribes to power or energy' in open(node.log_path).read()
+
+
 def test_malformed_events_are_counted_and_the_node_goes_on(node_process, ros_node):
     from diagnostic_msgs.msg import DiagnosticArray
     from nsvla_energy.messages import record_from_msg

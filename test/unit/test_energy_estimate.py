@@ -66,6 +66,9 @@ def test_tdp_estimate_integrates_load_over_time():
     meter = EstimateMeter('tdp', tdp_watts=50.0, tracker=ProcessTracker(classify=lambda c: None),
                           clock=lambda: 0.0)
     assert meter.scope == 'machine' and meter.estimated
+    assert meter.integrates_power       # a modelled power per interval: read at rate_hz
+    cpu = EstimateMeter('cpu_seconds', tracker=ProcessTracker(classify=lambda c: None))
+    assert not cpu.integrates_power     # CPU seconds are a counter
     assert meter.read(snap(0.0, 0.0, 0.0)).joules == 0.0
     assert meter.read(snap(1.0, 2.0, 2.0)).joules == pytest.approx(50.0)   # 2 cores fully busy
     assert meter.read(snap(3.0, 2.0, 6.0)).joules == pytest.approx(60.0)   # idle: 10 % of TDP

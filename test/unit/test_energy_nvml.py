@@ -97,6 +97,7 @@ def test_energy_counter_differences():
     clock = FakeClock()
     meter = NvmlMeter(nvml=FakeNvml([gpu]), clock=clock)
     assert meter.modes == {'gpu0': 'counter'}
+    assert meter.integrates_power is False      # exact between reads however far apart
     gpu.energy_mj += 150_000                      # +150 J
     clock.t += 1.5
     r = meter.read()
@@ -114,6 +115,7 @@ def test_power_integration_where_the_counter_is_not_supported():
     meter = NvmlMeter(nvml=FakeNvml([gpu]), clock=clock)
     assert meter.modes == {'gpu0': 'power'}
     assert 'power integration' in meter.description
+    assert meter.integrates_power is True       # the monitor reads it at rate_hz always
     clock.t += 2.0
     gpu.power_mw = 70_000                         # trapezoid: (50 + 70) / 2 * 2 = 120 J
     r = meter.read()
