@@ -446,6 +446,16 @@ class ClassicPerceiver(Perceiver):
     def _blob(self, mask: np.ndarray, radius: float, origin: Tuple[int, int] = (0, 0)
               ) -> Optional[Blob]:
         """Return the largest blob of ``mask`` and its fragments within ``radius`` px, or None."""
+        # Only the box around the colour's pixels is worked on (a kernel's width of zeros
+        # around it): the opening and the components are the same as on the whole mask, at a
+        # fraction of the cost (a block covers a few % of the region of interest).
+        bx, by, bw, bh = cv2.boundingRect(mask)
+        if bw == 0 or bh == 0:
+            return None
+        pad = max(self.kernel.shape)
+        cx, cy = max(0, bx - pad), max(0, by - pad)
+        mask = mask[cy:min(mask.shape[0], by + bh + pad), cx:min(mask.shape[1], bx + bw + pad)]
+        origin = (origin[0] + cx, origin[1] + cy)
         mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, self.kernel)
         count, lab, stats, cents = cv2.connectedComponentsWithStats(mask, connectivity=8)
         if count <= 1:

@@ -121,3 +121,53 @@ def test_more_blocks_than_configured_is_unknown(spec, renderers):
     out = ClassicPerceiver(spec, 3).perceive(renderers[4].render())
     assert out.kind == ILLEGAL and not out.state.known
     assert 'b4' in out.state.reason and 'set for 3 blocks' in out.state.reason
+
+
+def _blob_on_the_whole_mask(perceiver, mask, radius, origin=(0, 0)):
+    """Find the blob as the classic backend did before it cropped: on every pixel of the mask."""
+    import cv2
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, perceiver.kernel)
+    count, lab, stats, cents = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if count <= 1:
+        return None
+    areas = stats[1:, cv2.CC_STAT_AREA].astype(float)
+    best = int(np.argmax(areas))
+    near = np.hypot(*(cents[1:] - cents[1 + best]).T) <= radius
+    area = float(areas[near].sum())
+    centre = (areas[near, None] * cents[1:][near]).sum(axis=0) / area
+    kept = stats[1:][near]
+    x0, y0 = int(kept[:, cv2.CC_STAT_LEFT].min()), int(kept[:, cv2.CC_STAT_TOP].min())
+    x1 = int((kept[:, cv2.CC_STAT_LEFT] + kept[:, cv2.CC_STAT_WIDTH]).max())
+    y1 = int((kept[:, cv2.CC_STAT_TOP] + kept[:, cv2.CC_STAT_HEIGHT]).max())
+    parts = np.isin(lab[y0:y1, x0:x1], 1 + np.nonzero(near)[0])
+    return (int(area), (float(centre[0]) + origin[0], float(centre[1]) + origin[1]),
+            (x0 + origin[0], y0 + origin[1], x1 + origin[0], y1 + origin[1]), parts)
+
+
+def test_blob_on_the_colours_box_is_the_blob_on_the_whole_mask(spec, renderers):
+    perceiver = ClassicPerceiver(spec, 5)
+    rng = np.random.default_rng(5)
+    masks = []
+    for j in range(6):      # the labels of rendered scenes, blocks anywhere
+        layout = make_layout(spec, 5, seed=SEED + 700 + j, start='random', randomise=True)
+        renderers[5].set_layout(layout)
+        labels = perceiver.label_image(renderers[5].render())
+        masks += [(labels == i + 1).astype(np.uint8) for i in range(5)]
+    shape = masks[0].shape
+    for _ in range(20):     # speckle, blobs at the borders of the region, empty masks
+        m = (rng.random(shape) < rng.choice([0.0, 0.001, 0.02])).astype(np.uint8)
+        y, x = rng.integers(0, shape[0] - 5), rng.integers(0, shape[1] - 5)
+        m[max(0, y - 20):y + 20, max(0, x - 20):x + 20] = 1
+        m[:rng.integers(0, 6), :] = rng.integers(0, 2)
+        masks.append(m)
+    masks.append(np.zeros(shape, np.uint8))
+    for mask in masks:
+        for origin in ((0, 0), (13, 7)):
+            want = _blob_on_the_whole_mask(perceiver, mask.copy(), 30.0, origin)
+            got = perceiver._blob(mask.copy(), 30.0, origin)
+            if want is None:
+                assert got is None
+                continue
+            assert (got.area, got.box) == (want[0], want[2])
+            assert got.centre == pytest.approx(want[1], abs=1e-9)
+            assert np.array_equal(got.mask, want[3])
