@@ -26,9 +26,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 from builtin_interfaces.msg import Duration
 from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
-from rclpy.callback_groups import (CallbackGroup, MutuallyExclusiveCallbackGroup,
-                                   ReentrantCallbackGroup)
-from rclpy.exceptions import InvalidHandle
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
 from rclpy.duration import Duration as RosDuration
 from rclpy.node import Node
 from rclpy.qos import QoSProfile
@@ -37,6 +35,7 @@ from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 from std_msgs.msg import Header
 
 from nsvla_common.errors import ConfigError, NsvlaError, ValidationError
+from nsvla_common.ondemand import OnDemand, take_queued
 from nsvla_common.params import declare
 from nsvla_common.rig import load_scene
 from nsvla_common.qos import alive_qos
@@ -80,21 +79,6 @@ def gripper_trajectory_msg(seg: GripperSegment) -> JointTrajectory:
     msg.points.append(JointTrajectoryPoint(positions=[float(seg.opening)],
                                            time_from_start=_duration(0.6 * seg.duration)))
     return msg
-
-
-class OnDemand(CallbackGroup):
-    """A callback group the executor never runs: its messages are taken when they are needed."""
-
-    def can_execute(self, entity: Any) -> bool:
-        """Return False: the executor neither waits for nor runs these entities."""
-        return False
-
-    def beginning_execution(self, entity: Any) -> bool:
-        """Return False (never executed)."""
-        return False
-
-    def ending_execution(self, entity: Any) -> None:
-        """Do nothing (never executed)."""
 
 
 class RosArm:
@@ -141,15 +125,8 @@ class RosArm:
     def _take(self) -> Optional[float]:
         """Decode the joint_states queued since the last read; return the robot time (s)."""
         with self._lock:
-            for _ in range(JOINT_QUEUE):
-                try:
-                    with self._sub.handle:
-                        taken = self._sub.handle.take_message(JointState, False)
-                except InvalidHandle:     # the node is going away
-                    break
-                if taken is None:
-                    break
-                self._on_joints(taken[0])
+            for msg in take_queued(self._sub, JOINT_QUEUE):
+                self._on_joints(msg)
             if self._stamp is not None:
                 now = self._stamp
             elif self._joints:            # joint_states without stamps: the node's clock

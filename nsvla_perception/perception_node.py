@@ -16,7 +16,9 @@ per-frame figures (stable and held frames, latency) go to a throttled debug log.
 ``camera/camera_info`` (sensor_msgs/CameraInfo) gives the camera's image size, K and D: when
 they differ from the rig file's camera (``scene_config``), the perceiver is rebuilt once with
 them (the pose stays the rig file's) and the difference is logged; a message no pinhole camera
-sends (K all zeros, skew, an unknown distortion model) is logged and ignored.
+sends (K all zeros, skew, an unknown distortion model) is logged and ignored. camera_info is read
+with the frames that are perceived (and with a frame whose size is not the perceiver's), not
+each time it comes: it is taken from the middleware's queue, the newest one counts.
 
 Frames are perceived when something can have changed (:mod:`nsvla_perception.schedule`):
 every frame (up to ``max_rate_hz``) from start-up, after the arm's commanded motion ends (seen on
@@ -54,6 +56,7 @@ from trajectory_msgs.msg import JointTrajectory
 
 from nsvla_common.camera import camera_from_info, intrinsics_change
 from nsvla_common.errors import NsvlaError
+from nsvla_common.ondemand import OnDemand, take_queued
 from nsvla_common.rig import load_scene
 from nsvla_common.spin import run_node
 from nsvla_interfaces.msg import SymbolicState as SymbolicStateMsg
@@ -165,8 +168,11 @@ class PerceptionNode(Node):
         self.create_subscription(JointTrajectory, ARM_COMMAND, self._on_command, 10)
         self.create_subscription(JointTrajectory, GRIPPER_COMMAND, self._on_gripper_command, 10)
         self._camera_seen: Optional[Any] = None   # the last camera_info's camera, as a spec
-        self.create_subscription(CameraInfo, 'camera/camera_info', self._on_camera_info,
-                                 QoSProfile(depth=2, reliability=reliability))
+        # camera_info comes with every frame; it is read with the frames perceived, not woken
+        # for (half of this node's wake-ups were for camera_info, 10 a second in the sim)
+        self._camera_info_sub = self.create_subscription(
+            CameraInfo, 'camera/camera_info', self._on_camera_info,
+            QoSProfile(depth=2, reliability=reliability), callback_group=OnDemand())
         self.get_logger().info('perception ready: %s; image %dx%d; %d stable frames'
                                % (self.perceiver.describe(), *self.perceiver.image_size,
                                   self.filter.stability_frames))
@@ -288,8 +294,15 @@ class PerceptionNode(Node):
                                                              self._skipped),
                                     throttle_duration_sec=5.0)
 
+    def _read_camera_info(self) -> None:
+        """Take the camera_info messages queued since the last read; the newest one counts."""
+        for info in take_queued(self._camera_info_sub, 2)[-1:]:
+            self._on_camera_info(info)
+
     def _process(self, msg: Image) -> None:
         now = self.get_clock().now()
+        if (msg.width, msg.height) != tuple(self.perceiver.image_size):
+            self._read_camera_info()   # a camera that changed its size says so in camera_info
         t = now.nanoseconds * 1e-9
         rgb = image_from_fields(msg.encoding, msg.width, msg.height, msg.step, msg.data,
                                 self.perceiver.image_size)   # every frame: bad ones are logged
@@ -300,6 +313,7 @@ class PerceptionNode(Node):
         self.schedule.frame_arrived(seconds, time.monotonic())
         if not self.schedule.want(seconds, t):
             return
+        self._read_camera_info()
         perception = self.perceiver.perceive(rgb, stamp=time_to_stamp(stamp))
         out = self.filter.update(perception)
         self.schedule.published(not out.remembered

@@ -237,6 +237,50 @@ def test_the_node_takes_k_and_d_from_camera_info(ros_node):
         node.destroy_node()
 
 
+def test_camera_info_on_the_topic_is_read_with_the_frames(ros_node):
+    """Over DDS: camera_info is not woken for, it is read with a frame (here a new size)."""
+    from rclpy.parameter import Parameter
+    from rclpy.qos import QoSProfile
+    from sensor_msgs.msg import CameraInfo, Image
+    from nsvla_common.camera import camera_from_spec
+    from nsvla_interfaces.msg import SymbolicState
+    from nsvla_perception.perception_node import PerceptionNode
+    spec = load_scene('scene_default.yaml')
+    node = PerceptionNode(context=ros_node.context,
+                          parameter_overrides=[Parameter('max_rate_hz', value=0.0),
+                                               Parameter('stability_frames', value=1)])
+    ros_node.executor.add_node(node)
+    try:
+        rig = node.perceiver
+        states = []
+        ros_node.create_subscription(SymbolicState, 'symbolic_state', states.append, 10)
+        info_pub = ros_node.create_publisher(CameraInfo, 'camera/camera_info', QoSProfile(depth=2))
+        image_pub = ros_node.create_publisher(Image, 'camera/image_raw', QoSProfile(depth=2))
+        assert ros_node.spin_until(lambda: info_pub.get_subscription_count() > 0
+                                   and image_pub.get_subscription_count() > 0, 20.0)
+        half = camera_from_spec(spec).scaled(320, 240)
+        for _ in range(3):
+            info_pub.publish(_camera_info(320, 240, half.k))
+            ros_node.spin_until(lambda: False, 0.1)
+        assert node.perceiver is rig          # nothing read yet: no frame has come
+        layout = make_layout(spec, 3, seed=SEED + 7, start='random', randomise=True)
+        with SceneRenderer(spec, 3, 320, 240) as r:
+            r.set_layout(layout)
+            img = r.render()
+        truth = layout.start_state(spec.num_pegs)
+        end = time.monotonic() + 20.0
+        while time.monotonic() < end and not any(
+                state_from_msg(m) == truth for m in states):
+            image_pub.publish(_image_msg(img))
+            ros_node.spin_until(lambda: False, 0.2)
+        assert node.perceiver is not rig and node.perceiver.image_size == (320, 240)
+        seen = [state_from_msg(m) for m in states]
+        assert truth in seen, seen[-3:]
+    finally:
+        ros_node.executor.remove_node(node)
+        node.destroy_node()
+
+
 @pytest.mark.skipif(not os.path.isfile(model_path('perception_cnn.pt')),
                     reason='no trained model in models/')
 def test_learned_node_publishes_the_state(node_process, ros_node, scenes):
