@@ -137,6 +137,11 @@ def aggregate(rows: List[Dict[str, Any]], floors: List[Dict[str, Any]],
            'cpu_s': {n: _mean([r['cpu_s'][n] for r in solved]) for n, _ in NODES},
            'joules': {n: _mean([r['joules'][n] for r in solved]) for n, _ in NODES},
            'rig_j': _mean([r['rig_j'] for r in solved]),
+           # the mean is what an owner pays; the median and the range show an episode that
+           # went wrong (one 5-block episode of the old stack used 1.5 kJ, ten times the rest)
+           'rig_j_median': _median([r['rig_j'] for r in solved]),
+           'rig_j_range': ([min(r['rig_j'] for r in solved), max(r['rig_j'] for r in solved)]
+                           if solved and all(r['rig_j'] is not None for r in solved) else None),
            'rig_monitor_j': _mean([r['rig_monitor_j'] for r in solved]),
            'target_j': TARGET_J.get(blocks),
            # median: one in-process episode that keeps looking (2 000 perception calls) must
@@ -159,16 +164,21 @@ def table(summary: List[Dict[str, Any]], baseline: Optional[List[Dict[str, Any]]
     base = {b['blocks']: b for b in baseline or []}
     lines = ['| blocks | run | solved | moves | wall s / move | '
              + ' | '.join('%s CPU s (J)' % n for n, _ in NODES)
-             + ' | rig J (target) | rig J, monitor | decision floor J (median) |',
-             '|---|---|---|---|---|' + '---|' * len(NODES) + '---|---|---|']
+             + ' | rig J (target) | rig J median (min-max) | rig J, monitor '
+             '| decision floor J (median) |',
+             '|---|---|---|---|---|' + '---|' * len(NODES) + '---|---|---|---|']
 
     def line(s: Dict[str, Any], name: str) -> str:
         nodes = ' | '.join('%s (%s)' % (_f(s['cpu_s'][n], '%.2f'), _f(s['joules'][n]))
                            for n, _ in NODES)
-        return ('| %d | %s | %d/%d | %s | %s | %s | %s (<= %s) | %s | %s |'
+        spread = s.get('rig_j_range')
+        median = '%s (%s)' % (_f(s.get('rig_j_median')), '-' if not spread else
+                              '%.1f-%.1f' % tuple(spread))
+        return ('| %d | %s | %d/%d | %s | %s | %s | %s (<= %s) | %s | %s | %s |'
                 % (s['blocks'], name, s['solved'], s['episodes'], _f(s['mean_moves']),
                    _f(s['wall_s_per_move'], '%.2f'), nodes, _f(s['rig_j']),
-                   _f(s['target_j'], '%.0f'), _f(s['rig_monitor_j']), _f(s['floor_j'], '%.2f')))
+                   _f(s['target_j'], '%.0f'), median, _f(s['rig_monitor_j']),
+                   _f(s['floor_j'], '%.2f')))
     for s in summary:
         if s['blocks'] in base:
             lines.append(line(base[s['blocks']], base_label))
