@@ -171,3 +171,32 @@ def test_blob_on_the_colours_box_is_the_blob_on_the_whole_mask(spec, renderers):
             assert (got.area, got.box) == (want[0], want[2])
             assert got.centre == pytest.approx(want[1], abs=1e-9)
             assert np.array_equal(got.mask, want[3])
+
+
+def test_the_same_blob_seen_again_gets_the_same_leaning_fit_without_a_new_search(spec):
+    import cv2
+    perceiver = ClassicPerceiver(spec, 3)
+    camera = camera_from_spec(spec)
+    filled = np.zeros((60, 90), np.uint8)
+    cv2.ellipse(filled, (45, 30), (40, 18), 10, 0, 360, 1, -1)   # a ring seen side-on
+    box, target = (300, 260, 390, 320), np.array([345.0, 290.0])
+    apothem = float(perceiver.apothems[0])
+    searched = []
+    search = perceiver._leaning_search
+
+    def counted(*args):
+        searched.append(1)
+        return search(*args)
+
+    perceiver._leaning_search = counted
+    first = perceiver._leaning_fit(filled, box, target, camera, apothem)
+    first[2][0] += 1.0                       # a caller that changes its copy changes no other
+    again = perceiver._leaning_fit(filled.copy(), box, target.copy(), camera, apothem)
+    assert len(searched) == 1
+    fresh = search(filled, box, target, camera, apothem)
+    assert again[0] == fresh[0] and again[1] == fresh[1] and again[3] == fresh[3]
+    assert np.array_equal(again[2], fresh[2])
+    moved = filled.copy()
+    moved[0, 0] = 1                          # one pixel more: searched again
+    perceiver._leaning_fit(moved, box, target, camera, apothem)
+    assert len(searched) == 2
