@@ -73,11 +73,11 @@ PARAMETERS: Tuple[Param, ...] = (
           0.0, 30.0),
     Param('observe_timeout_s', 10.0, 'seconds to wait for a fresh symbolic_state after a move',
           0.1, 120.0),
-    # A look normally answers in 0.3-1 s. When the arm, still over the blocks after a move, is
-    # what hides them (a peg's tip behind the retreating hand), waiting the whole
-    # observe_timeout_s first cost 10 s per such move (5 blocks, seed 3: 15 s moves, 72 s of
-    # perception CPU); the arm now leaves the view after this long and the next look has
-    # observe_timeout_s.
+    # A look normally needs 3 stable frames (0.3 s at 10 Hz). When the arm, still over the
+    # blocks after a move, is what hides them (a peg's tip behind the retreating hand),
+    # waiting the whole observe_timeout_s first cost 10 s per such move (5 blocks, seed 3:
+    # 15 s moves, 72 s of perception CPU); the arm now leaves the view after this long and
+    # the next look has observe_timeout_s.
     Param('first_look_s', 3.0, 'seconds the first look after a move waits before the arm '
           'leaves the camera view and looks again (observe_timeout_s); 0 = no shorter first '
           'look', 0.0, 120.0),
