@@ -473,7 +473,11 @@ class ClassicPerceiver(Perceiver):
         pad = max(self.kernel.shape)
         cx, cy = max(0, bx - pad), max(0, by - pad)
         mask = mask[cy:min(mask.shape[0], by + bh + pad), cx:min(mask.shape[1], bx + bw + pad)]
-        origin = (origin[0] + cx, origin[1] + cy)
+        return self._opened_blob(mask, radius, (origin[0] + cx, origin[1] + cy))
+
+    def _opened_blob(self, mask: np.ndarray, radius: float, origin: Tuple[int, int]
+                     ) -> Optional[Blob]:
+        """Open ``mask`` and return its largest blob with the fragments near it, or None."""
         mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, self.kernel)
         count, lab, stats, cents = cv2.connectedComponentsWithStats(mask, connectivity=8)
         if count <= 1:
