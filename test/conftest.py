@@ -30,6 +30,16 @@ def _has_rclpy():
         return False
 
 
+def load_bench(name):
+    """Import ``bench/<name>.py`` (bench scripts are not a package) and return the module."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('bench_' + name,
+                                                  os.path.join(REPO, 'bench', name + '.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 requires_rclpy = pytest.mark.skipif(not _has_rclpy(), reason='rclpy is not importable here')
 
 

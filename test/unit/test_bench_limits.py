@@ -3,24 +3,16 @@
 
 """bench/limits.py: per-move velocity and acceleration against the Panda's limits."""
 
-import importlib.util
-import os
-
 import numpy as np
 import pytest
 
+from conftest import load_bench
 from nsvla_common.robot import ARM_JOINTS, ARM_MOTION_LIMITS
-
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 @pytest.fixture(scope='module')
 def limits():
-    path = os.path.join(HERE, '..', '..', 'bench', 'limits.py')
-    spec = importlib.util.spec_from_file_location('bench_limits', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench('limits')
 
 
 def test_a_command_s_demand_is_its_largest_speed_and_mean_acceleration(limits):

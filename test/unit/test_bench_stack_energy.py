@@ -3,21 +3,14 @@
 
 """bench/stack_energy.py: the per-node summary of launched episodes."""
 
-import importlib.util
-import os
-
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from conftest import load_bench
 
 
 @pytest.fixture(scope='module')
 def bench():
-    path = os.path.join(HERE, '..', '..', 'bench', 'stack_energy.py')
-    spec = importlib.util.spec_from_file_location('bench_stack_energy', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench('stack_energy')
 
 
 def _summary(seed, rig_cpu, solved=True):
