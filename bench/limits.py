@@ -38,7 +38,7 @@ sys.path.insert(0, REPO)
 
 from nsvla_common.robot import ARM_JOINTS, ARM_MOTION_LIMITS  # noqa: E402
 from nsvla_common.topics import ARM_COMMAND  # noqa: E402
-from nsvla_eval.replay_bag import _messages, bag_typestore, open_reader  # noqa: E402
+from nsvla_eval.replay_bag import _messages, bag_typestore, open_reader, topic_matches  # noqa: E402,E501
 
 V_LIM = np.array([ARM_MOTION_LIMITS[j][0] for j in ARM_JOINTS])
 A_LIM = np.array([ARM_MOTION_LIMITS[j][1] for j in ARM_JOINTS])
@@ -53,9 +53,8 @@ def read_bag(path: str) -> Dict[str, Any]:
     """Return the episode's events, arm commands and joint samples (recording time, s)."""
     reader = open_reader(path)
     try:
-        want = {'execution_status', 'joint_states', ARM_COMMAND}
-        conns = [c for c in reader.connections if c.topic.lstrip('/').split('/', 1)[-1] in want
-                 or c.topic.lstrip('/') in want]
+        want = ('execution_status', 'joint_states', ARM_COMMAND)
+        conns = [c for c in reader.connections if any(topic_matches(c.topic, w) for w in want)]
         store, problems = bag_typestore(conns)
         events: List[Tuple[float, str, int, str]] = []
         commands: List[Tuple[float, List[str], List[Tuple[float, List[float], List[float]]]]] = []
@@ -65,16 +64,15 @@ def read_bag(path: str) -> Dict[str, Any]:
                 continue
             msg = store.deserialize_cdr(raw, conn.msgtype)
             t = t_ns * 1e-9
-            topic = conn.topic.lstrip('/')
-            if topic.endswith('execution_status'):
+            if topic_matches(conn.topic, 'execution_status'):
                 step = msg.action
                 action = '%s %s' % (step.action, ' '.join(step.args)) if step.action else ''
                 events.append((t, str(msg.event), int(msg.step), action))
-            elif topic.endswith(ARM_COMMAND):
+            elif topic_matches(conn.topic, ARM_COMMAND):
                 pts = [(p.time_from_start.sec + p.time_from_start.nanosec * 1e-9,
                         list(p.positions), list(p.velocities)) for p in msg.points]
                 commands.append((t, list(msg.joint_names), pts))
-            elif topic.endswith('joint_states'):
+            elif topic_matches(conn.topic, 'joint_states'):
                 names = list(msg.name)
                 if not all(j in names for j in ARM_JOINTS):
                     continue
