@@ -148,6 +148,7 @@ class Executor:
         self.motion = motion if motion is not None else make_motion(
             self.params['motion_backend'], scene, self.params)
         self._cancelled: Callable[[], bool] = lambda: False
+        self._view_cleared = False    # the arm left the view since the last move
 
     def episode_config(self) -> EpisodeConfig:
         """Return the episode bounds of the parameters."""
@@ -205,7 +206,7 @@ class Executor:
         self.arm.wait(self.params['settle_s'])
         timeout = self.params['observe_timeout_s']
         first = self.params['first_look_s']
-        if first > 0.0 and not getattr(self, '_view_cleared', False) and self._can_clear_view():
+        if first > 0.0 and not self._view_cleared and self._can_clear_view():
             timeout = min(timeout, first)
         return self.eyes.look(timeout, self._cancelled)
 
