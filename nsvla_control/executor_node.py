@@ -203,6 +203,7 @@ class RosEyes:
         self.node = node
         self._cond = threading.Condition()
         self._latest: Tuple[float, Optional[Any]] = (0.0, None)
+        self._repeats = 0          # remembered messages received so far
         self.stop = threading.Event()
         self._request_pub = node.create_publisher(Header, LOOK_REQUEST, 5)
         node.create_subscription(StateMsg, 'symbolic_state', self._on_state, 10,
@@ -211,20 +212,30 @@ class RosEyes:
     def _on_state(self, msg: StateMsg) -> None:
         with self._cond:
             self._latest = (time.monotonic(), msg)
+            self._repeats += bool(msg.remembered)
             self._cond.notify_all()
 
     def _request(self) -> None:
         self._request_pub.publish(Header(stamp=self.node.get_clock().now().to_msg(),
                                          frame_id=self.node.get_name()))
 
-    def look(self, timeout_s: float, cancelled: Any) -> SymbolicState:
+    def look(self, timeout_s: float, cancelled: Any, max_repeats: int = 0) -> SymbolicState:
+        """Return the first fresh state (see :class:`~nsvla_control.executor.Eyes`)."""
         since = time.monotonic()
         deadline = since + timeout_s
         remembered = ''
         self._request()
         asked = since
         with self._cond:
+            first_repeat = self._repeats
             while time.monotonic() < deadline and not cancelled() and not self.stop.is_set():
+                repeats = self._repeats - first_repeat
+                if 0 < max_repeats <= repeats:
+                    last = self._latest[1]
+                    return SymbolicState.unknown(
+                        1, 3, 'no fresh symbolic_state in %d frames in a row (the view may be '
+                        'blocked; perception repeated: %s)'
+                        % (repeats, (last.reason if last is not None else '') or 'its last state'))
                 if time.monotonic() - asked >= LOOK_REPEAT_S:
                     self._request()      # a perception that started late, a lost request
                     asked = time.monotonic()

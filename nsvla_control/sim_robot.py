@@ -131,7 +131,9 @@ class SimEyes:
         self.frames = 0
         self.audit = FrameAudit()
 
-    def look(self, timeout_s: float, cancelled: Callable[[], bool]) -> SymbolicState:
+    def look(self, timeout_s: float, cancelled: Callable[[], bool],
+             max_repeats: int = 0) -> SymbolicState:
+        """Perceive frames until one is fresh (:class:`~nsvla_control.executor.Eyes`)."""
         w = self.world
         if self.perceiver is None:
             return w.ground_truth()
@@ -141,19 +143,24 @@ class SimEyes:
             self.perceiver.hand_empty = hand_empty_after(self.arm.gripper_opening, w.spec,
                                                          w.num_blocks)
         last = None
+        repeats = 0
         for _ in range(frames):
-            if cancelled():
+            if cancelled() or 0 < max_repeats <= repeats:
                 break
             perception = self.perceiver.perceive(w.render(), stamp=w.time)
             self.frames += 1
             out = self.filter.update(perception)
             self.audit.check(perception.state, None if out.remembered else out.state,
                              w.ground_truth())
-            if not out.remembered:
+            if not out.remembered and not out.waiting:
                 return out.state     # read from this frame: what the node would take too
             last = out
+            repeats += out.remembered
             w.advance(self.period)
         reason = 'no fresh symbolic_state within %.1f s' % timeout_s
+        if 0 < max_repeats <= repeats:
+            reason = ('no fresh symbolic_state in %d frames in a row (the view may be blocked)'
+                      % repeats)
         if last is not None and last.candidate_reason:
             reason += ' (%s)' % last.candidate_reason
         return SymbolicState.unknown(w.num_blocks, w.num_pegs, reason)

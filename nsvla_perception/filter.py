@@ -44,6 +44,7 @@ class FilterOutput:
     candidate_kind: str = ''      # kind of the latest frame's perception
     candidate_reason: str = ''    # its reason (empty for a known candidate)
     changed: bool = False         # the published content differs from the previous frame's
+    waiting: bool = False         # no stable output yet: "waiting for N stable frames"
 
 
 def candidate_key(perception: Perception) -> Hashable:
@@ -104,7 +105,8 @@ class TemporalFilter:
         else:
             out = FilterOutput(SymbolicState.unknown(
                 cand.num_blocks, cand.num_pegs, 'waiting for %d stable frames (%d so far)'
-                % (self.stability_frames, self._streak), source=cand.source, stamp=cand.stamp))
+                % (self.stability_frames, self._streak), source=cand.source, stamp=cand.stamp),
+                waiting=True)
         out.stable_frames = self._streak
         out.candidate_kind = perception.kind
         out.candidate_reason = cand.reason if not cand.known else ''

@@ -24,9 +24,11 @@ class Arm:
 class Eyes:
     def __init__(self):
         self.timeouts = []
+        self.repeats = []
 
-    def look(self, timeout_s, cancelled):
+    def look(self, timeout_s, cancelled, max_repeats=0):
         self.timeouts.append(timeout_s)
+        self.repeats.append(max_repeats)
         return SymbolicState.unknown(3, 3, 'the tip of p3 is not seen above it')
 
 
@@ -51,14 +53,75 @@ def test_the_first_look_is_short_and_the_look_after_a_clear_view_is_long():
     ex.observe()
     ex.observe()                      # the arm has not moved since it cleared the view
     assert eyes.timeouts == [3.0, 10.0, 10.0]
+    assert eyes.repeats == [10, 0, 0]     # the default first_look_frames, then none
+
+
+def test_the_first_look_ends_after_first_look_frames_unread_frames():
+    ex, eyes = _executor(first_look_s=3.0, first_look_frames=4)
+    ex.observe()
+    assert eyes.repeats == [4]
 
 
 def test_no_short_look_when_it_is_off_or_the_arm_cannot_leave_the_view():
     ex, eyes = _executor(first_look_s=0.0, observe_timeout_s=10.0)
     ex.observe()
-    assert eyes.timeouts == [10.0]
+    assert eyes.timeouts == [10.0] and eyes.repeats == [0]
     ex, eyes = _executor(first_look_s=3.0, observe_timeout_s=10.0)
     ex.motion = object()              # a backend without a home move (MoveIt stand-in)
     ex.observe()
     assert ex.clear_view()[0] is False
-    assert eyes.timeouts == [10.0]
+    assert eyes.timeouts == [10.0] and eyes.repeats == [0]
+
+
+class _World:
+    """A still world for SimEyes: 3 blocks on p1, 10 Hz frames, time that advances."""
+
+    spec = None
+    num_blocks = 3
+    num_pegs = 3
+
+    def __init__(self):
+        self.time = 0.0
+        self.truth = SymbolicState.from_stacks({'p1': ['b3', 'b2', 'b1']}, 3, 3,
+                                               source='ground_truth')
+
+    def render(self):
+        return np.zeros((4, 4, 3), np.uint8)
+
+    def advance(self, seconds):
+        self.time += seconds
+
+    def ground_truth(self):
+        return self.truth
+
+
+class _Perceiver:
+    """Reads the tower for ``readable`` frames, then sees them hidden (a tip behind the hand)."""
+
+    def __init__(self, readable):
+        self.readable = readable
+        self.frames = 0
+
+    def perceive(self, rgb, stamp=None):
+        from nsvla_perception.symbols import KNOWN, OCCLUDED, Perception
+        self.frames += 1
+        if self.frames <= self.readable:
+            state = SymbolicState.from_stacks({'p1': ['b3', 'b2', 'b1']}, 3, 3,
+                                              source='classic', stamp=stamp)
+            return Perception(state, KNOWN)
+        return Perception(SymbolicState.unknown(3, 3, 'the tip of p3 is not seen above it',
+                                                source='classic', stamp=stamp), OCCLUDED)
+
+
+def test_sim_eyes_end_a_look_after_max_repeats_frames_that_give_no_fresh_state():
+    from nsvla_control.sim_robot import SimEyes
+    eyes = SimEyes(_World(), _Perceiver(readable=3))
+    assert eyes.look(1.0, lambda: False).known        # 3 stable frames
+    first = eyes.frames
+    state = eyes.look(3.0, lambda: False, max_repeats=10)
+    assert not state.known and eyes.frames - first == 10, (eyes.frames - first, state.reason)
+    assert 'in 10 frames in a row' in state.reason
+    first = eyes.frames
+    state = eyes.look(3.0, lambda: False)          # no bound: the whole 3 s of 10 Hz frames
+    assert not state.known and eyes.frames - first == 30
+    assert 'within 3.0 s' in state.reason
