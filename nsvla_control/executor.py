@@ -35,10 +35,22 @@ from nsvla_planner.state import block_index, Goal, SymbolicState
 
 NODE_NAME = 'executor'
 MOTION_BACKENDS = ('builtin', 'moveit')
+TRAJECTORY_INTERFACES = ('auto', 'action', 'topic')
 
 PARAMETERS: Tuple[Param, ...] = (
     Param('motion_backend', 'builtin', 'builtin (IK + timed trajectories) or moveit (MoveItPy)',
           read_only=True, choices=MOTION_BACKENDS),
+    Param('moveit_config_package', 'moveit_resources_panda_moveit_config',
+          'motion_backend moveit: the MoveIt configuration package of the arm (URDF, SRDF, '
+          'kinematics, joint limits), read through moveit_configs_utils', read_only=True),
+    Param('moveit_cpp_file', '', "motion_backend moveit: MoveItPy's settings (planning "
+          "pipelines, request sets nsvla_free and nsvla_straight); '' = "
+          'config/moveit/moveit_cpp.yaml', read_only=True),
+    Param('trajectory_interface', 'auto', 'how trajectories reach the controllers: action '
+          '(control_msgs FollowJointTrajectory / GripperCommand), topic (their '
+          'joint_trajectory topics) or auto (the action where control_msgs is importable and '
+          'the server is up, the topic otherwise)', read_only=True,
+          choices=TRAJECTORY_INTERFACES),
     Param('scene_config', 'scene_default.yaml',
           'scene YAML: peg positions, block sizes, robot home', read_only=True),
     Param('max_replans', 3, 'replans an episode may always make (the budget grows with the '
@@ -143,7 +155,11 @@ def make_motion(name: str, scene: Any, params: Mapping[str, Any]) -> Any:
     if name == 'moveit':
         from nsvla_control.moveit_backend import MoveItMotion
         from nsvla_common.robot import ARM_JOINTS
-        return MoveItMotion(ARM_JOINTS)
+        return MoveItMotion(ARM_JOINTS, velocity_scaling=params['velocity_scaling'],
+                            acceleration_scaling=params['acceleration_scaling'],
+                            q_rest=scene.home, config_package=params['moveit_config_package'],
+                            moveit_cpp_file=params['moveit_cpp_file'],
+                            base_position=scene.robot_base)
     raise ConfigError('unknown motion_backend %r (choose from %s)'
                       % (name, ', '.join(MOTION_BACKENDS)))
 

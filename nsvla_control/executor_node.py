@@ -41,7 +41,7 @@ from nsvla_common.rig import load_scene
 from nsvla_common.qos import alive_qos
 from nsvla_common.spin import run_node
 from nsvla_common.topics import ARM_COMMAND, GRIPPER_COMMAND, LOOK_REQUEST
-from nsvla_control.executor import Executor, PARAMETERS
+from nsvla_control.executor import Executor, PARAMETERS, TRAJECTORY_INTERFACES
 from nsvla_control.motion import ArmSegment, GripperSegment, MotionError, Segment
 from nsvla_interfaces.action import ExecuteTask, PlanTask
 from nsvla_interfaces.msg import SymbolicState as StateMsg
@@ -50,12 +50,25 @@ from nsvla_planner.planning import PlanResult
 from nsvla_planner.state import Goal, SymbolicState
 
 FINGER_JOINT = 'panda_finger_joint1'
+GRIPPER_EFFORT_N = 20.0     # GripperCommand max_effort: enough to hold a ring, not crush it
 # finished goals' results are kept this long for clients that ask late (rclpy keeps 10 s)
 RESULT_KEEP_S = 900
 FEEDBACK_EVENTS = ('step_start', 'step_end', 'replan', 'recover')
 JOINT_QUEUE = 10      # joint_states kept between two reads (the newest of each publisher)
 RATE_WINDOW_S = 0.5   # the robot clock's rate is measured over at least this much wall time
 LOOK_REPEAT_S = 1.0   # a look asks again for a fresh state this often while none has come
+ARM_ACTION = 'arm_controller/follow_joint_trajectory'   # control_msgs/FollowJointTrajectory
+GRIPPER_ACTION = 'gripper_controller/gripper_cmd'         # control_msgs/GripperCommand
+ACCEPT_TIMEOUT_S = 2.0   # a controller answers a trajectory goal within this (wall) time
+
+
+def control_actions() -> Optional[Tuple[Any, Any]]:
+    """Return (FollowJointTrajectory, GripperCommand) from control_msgs, None without it."""
+    try:
+        from control_msgs.action import FollowJointTrajectory, GripperCommand
+    except ImportError:
+        return None
+    return FollowJointTrajectory, GripperCommand
 
 
 def _duration(seconds: float) -> Duration:
@@ -94,9 +107,32 @@ class RosArm:
     reads, and sleeps the rest: a few wake-ups per wait, none between.
     """
 
-    def __init__(self, node: Node, arm_joints: Any, group: Any) -> None:
+    def __init__(self, node: Node, arm_joints: Any, group: Any, interface: str = 'topic',
+                 actions: Optional[Tuple[Any, Any]] = None,
+                 action_client: Any = ActionClient) -> None:
         self.node = node
         self.arm_joints = tuple(arm_joints)
+        self.interface = interface
+        self._arm_action: Any = None
+        self._grip_action: Any = None
+        self._arm_goal: Any = None          # the goal handle of the trajectory running now
+        self._used: Dict[str, str] = {}     # controller -> the interface it was sent through
+        self._sent = 0                       # action goals sent so far
+        if interface not in TRAJECTORY_INTERFACES:
+            raise ConfigError('trajectory_interface must be one of %s, got %r'
+                              % (', '.join(TRAJECTORY_INTERFACES), interface))
+        if interface != 'topic':
+            actions = actions or control_actions()
+            if actions is None and interface == 'action':
+                raise ConfigError('trajectory_interface "action" needs control_msgs (apt '
+                                  'install ros-$ROS_DISTRO-control-msgs); use auto or topic')
+            if actions is not None:
+                self._fjt, self._gripper_cmd = actions
+                goals = MutuallyExclusiveCallbackGroup()
+                self._arm_action = action_client(node, self._fjt, ARM_ACTION,
+                                                 callback_group=goals)
+                self._grip_action = action_client(node, self._gripper_cmd, GRIPPER_ACTION,
+                                                  callback_group=goals)
         self._lock = threading.Lock()
         self._joints: Dict[str, float] = {}
         self._stamp: Optional[float] = None      # robot time of the newest joint_states, s
@@ -154,10 +190,71 @@ class RosArm:
                 raise MotionError('no joint_states for %s' % ', '.join(self.arm_joints))
 
     def send(self, segment: Segment) -> None:
-        if isinstance(segment, GripperSegment):
+        """
+        Hand a segment to its controller: its action where there is one, else its topic.
+
+        ``trajectory_interface`` auto takes the action when control_msgs is importable and the
+        controller's action server is up, the topic otherwise; action always takes it (and
+        waits ``ACCEPT_TIMEOUT_S`` for the server); topic never does. A goal the controller
+        rejects raises MotionError with the reason.
+        """
+        gripper = isinstance(segment, GripperSegment)
+        client = self._grip_action if gripper else self._arm_action
+        if client is not None and (client.server_is_ready() or (
+                self.interface == 'action' and client.wait_for_server(ACCEPT_TIMEOUT_S))):
+            self._note(GRIPPER_ACTION if gripper else ARM_ACTION, 'action')
+            if gripper:
+                goal = self._gripper_cmd.Goal()
+                goal.command.position = float(segment.opening)
+                goal.command.max_effort = GRIPPER_EFFORT_N
+            else:
+                goal = self._fjt.Goal(trajectory=arm_trajectory_msg(segment))
+            handle = self._send_goal(client, goal, segment.label)
+            if not gripper:
+                self._arm_goal = handle
+            return
+        if self.interface == 'action':
+            raise MotionError('no %s action server answered within %.0f s'
+                              % (GRIPPER_ACTION if gripper else ARM_ACTION, ACCEPT_TIMEOUT_S))
+        self._note(GRIPPER_COMMAND if gripper else ARM_COMMAND, 'topic')
+        if gripper:
             self._grip_pub.publish(gripper_trajectory_msg(segment))
         else:
             self._arm_pub.publish(arm_trajectory_msg(segment))
+
+    def _note(self, name: str, how: str) -> None:
+        if self._used.get(name) != how:
+            self._used[name] = how
+            self.node.get_logger().info('trajectories go to %s (%s)' % (name, how))
+
+    def _send_goal(self, client: Any, goal: Any, label: str) -> Any:
+        """Send an action goal; wait for the controller's answer; raise if it refuses."""
+        answered = threading.Event()
+        future = client.send_goal_async(goal)
+        future.add_done_callback(lambda _f: answered.set())
+        if not answered.wait(ACCEPT_TIMEOUT_S) or future.result() is None:
+            raise MotionError('the controller did not answer the goal %r within %.0f s'
+                              % (label, ACCEPT_TIMEOUT_S))
+        handle = future.result()
+        if not handle.accepted:
+            raise MotionError('the controller rejected the goal %r' % label)
+        self._sent += 1
+        handle.get_result_async().add_done_callback(
+            lambda f, what=label, n=self._sent: self._on_result(f, what, n))
+        return handle
+
+    def _on_result(self, future: Any, label: str, sent: int) -> None:
+        if sent != self._sent:
+            return      # a later goal took over (the next segment, a hold): not a failure
+        try:
+            result = future.result().result
+            code = int(getattr(result, 'error_code', 0))
+            why = str(getattr(result, 'error_string', ''))
+        except Exception as exc:  # noqa: BLE001 - a lost result: log it, the pose check decides
+            code, why = -1, str(exc)
+        if code != 0:
+            self.node.get_logger().warning('the controller ended %r with error %d: %s'
+                                           % (label, code, why or 'no reason given'))
 
     def wait(self, seconds: float) -> None:
         """
@@ -187,7 +284,10 @@ class RosArm:
             now = self._take() or now
 
     def hold(self) -> None:
-        """Stop the arm where it is: an empty trajectory makes the controller hold."""
+        """Stop the arm where it is: cancel its goal; an empty trajectory makes it hold."""
+        handle, self._arm_goal = self._arm_goal, None
+        if handle is not None:
+            handle.cancel_goal_async()
         self._arm_pub.publish(JointTrajectory(joint_names=list(self.arm_joints)))
 
 
@@ -335,7 +435,8 @@ class ExecutorNode(Node):
         work = ReentrantCallbackGroup()
         from nsvla_control.executor import make_motion
         motion = make_motion(self.params['motion_backend'], scene, self.params)
-        self.arm = RosArm(self, motion.arm_joints, io)
+        self.arm = RosArm(self, motion.arm_joints, io,
+                          interface=self.params['trajectory_interface'])
         self.eyes = RosEyes(self, io)
         self.planner = PlannerClient(self, self.params['planner_action'],
                                      self.params['plan_timeout_s'], work, self.arm.stop)

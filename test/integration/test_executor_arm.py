@@ -1,10 +1,11 @@
 # Copyright 2026 nsvla maintainers
 # Licensed under the Apache License, Version 2.0
 
-"""The executor node's arm: joint_states read on demand, waits in the robot's (stamped) time."""
+"""The executor node's arm: joint_states on demand, waits in robot time, controller actions."""
 
 import threading
 import time
+import types
 
 import pytest
 
@@ -80,4 +81,106 @@ def test_joint_states_are_read_on_demand_and_waits_follow_their_stamps(ros_node)
         robot.stop.set()
         robot.thread.join(1.0)
         spinner.shutdown()
+        node.destroy_node()
+
+
+class _Handle:
+    def __init__(self, accepted, error_code=0):
+        from rclpy.task import Future
+        self.accepted = accepted
+        self.cancelled = False
+        self._result = Future()
+        self._result.set_result(types.SimpleNamespace(result=types.SimpleNamespace(
+            error_code=error_code, error_string='path tolerance violated')))
+
+    def get_result_async(self):
+        return self._result
+
+    def cancel_goal_async(self):
+        self.cancelled = True
+
+
+class _Client:
+    """Stand-in for rclpy's ActionClient on a controller's action (no control_msgs here)."""
+
+    made = []
+
+    def __init__(self, node, action_type, name, callback_group=None):
+        self.name, self.ready, self.accept = name, True, True
+        self.goals, self.handles = [], []
+        _Client.made.append(self)
+
+    def server_is_ready(self):
+        return self.ready
+
+    def wait_for_server(self, timeout_sec=None):
+        return self.ready
+
+    def send_goal_async(self, goal):
+        from rclpy.task import Future
+        self.goals.append(goal)
+        self.handles.append(_Handle(self.accept, error_code=-1))
+        future = Future()
+        future.set_result(self.handles[-1])
+        return future
+
+
+class _FollowJointTrajectory:
+    class Goal:
+        def __init__(self, trajectory=None):
+            self.trajectory = trajectory
+
+
+class _GripperCommand:
+    class Goal:
+        def __init__(self):
+            self.command = types.SimpleNamespace(position=0.0, max_effort=0.0)
+
+
+def test_trajectories_go_through_the_controller_actions_where_they_are_up(ros_node):
+    import numpy as np
+    import rclpy
+    from nsvla_common.errors import ConfigError
+    from nsvla_control.executor_node import ARM_ACTION, control_actions, GRIPPER_ACTION, RosArm
+    from nsvla_control.motion import ArmSegment, GripperSegment, MotionError
+    node = rclpy.create_node('arm_actions_under_test', context=ros_node.context)
+    try:
+        _Client.made = []
+        arm = RosArm(node, JOINTS, None, interface='auto',
+                     actions=(_FollowJointTrajectory, _GripperCommand), action_client=_Client)
+        arm_client, grip_client = _Client.made
+        assert (arm_client.name, grip_client.name) == (ARM_ACTION, GRIPPER_ACTION)
+        published = []
+        arm._arm_pub.publish = published.append
+        seg = ArmSegment(tuple(JOINTS), np.array([0.0, 1.0]), np.zeros((2, 7)),
+                         np.zeros((2, 7)), 'descend')
+        arm.send(seg)
+        arm.send(GripperSegment(0.012, 0.8, 'close'))
+        traj = arm_client.goals[0].trajectory
+        assert list(traj.joint_names) == JOINTS and len(traj.points) == 2
+        assert grip_client.goals[0].command.position == pytest.approx(0.012)
+        assert grip_client.goals[0].command.max_effort > 0
+        assert published == []                    # nothing went to the topic
+        arm.hold()                                # cancels the running goal, then the topic
+        assert arm_client.handles[0].cancelled and len(published) == 1
+        arm_client.accept = False
+        with pytest.raises(MotionError, match='rejected the goal .descend.'):
+            arm.send(seg)
+        arm_client.ready = False                  # no server: auto falls back to the topic
+        arm.send(seg)
+        assert len(published) == 2 and len(arm_client.goals) == 2
+        strict = RosArm(node, JOINTS, None, interface='action',
+                        actions=(_FollowJointTrajectory, _GripperCommand),
+                        action_client=_Client)
+        _Client.made[-2].ready = False
+        with pytest.raises(MotionError, match='no %s action server' % ARM_ACTION):
+            strict.send(seg)
+        with pytest.raises(ConfigError, match='trajectory_interface'):
+            RosArm(node, JOINTS, None, interface='service')
+        if control_actions() is None:             # this machine: no control_msgs
+            with pytest.raises(ConfigError, match='needs control_msgs'):
+                RosArm(node, JOINTS, None, interface='action')
+            auto = RosArm(node, JOINTS, None, interface='auto')
+            assert auto._arm_action is None       # topics only
+    finally:
         node.destroy_node()

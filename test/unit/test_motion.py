@@ -3,9 +3,12 @@
 
 """Motion backends: built-in IK over the scene's Panda, and MoveIt through a stand-in MoveItPy."""
 
+import os
+
 import numpy as np
 import pytest
 
+from nsvla_common.errors import ConfigError
 from nsvla_common.robot import top_down_quat
 from nsvla_control.motion import ArmSegment, BuiltinMotion, GripperSegment, MotionError
 from nsvla_control.moveit_backend import moveit_available, MoveItMotion
@@ -86,17 +89,19 @@ class _FakeComponent:
 
     def __init__(self, joints, fail_at=None):
         self.joints, self.calls, self.fail_at = joints, [], fail_at
+        self.requests = []
 
     def set_start_state(self, robot_state):
         self.start = robot_state
 
-    def set_goal_state(self, pose_stamped_msg, pose_link):
-        self.goal = (pose_stamped_msg, pose_link)
+    def set_goal_state(self, pose_stamped_msg=None, pose_link=None, robot_state=None):
+        self.goal = (pose_stamped_msg, pose_link) if robot_state is None else robot_state
 
-    def plan(self):
+    def plan(self, single_plan_parameters=None):
         from builtin_interfaces.msg import Duration
         from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
         self.calls.append(self.goal)
+        self.requests.append(single_plan_parameters)
         if self.fail_at is not None and len(self.calls) > self.fail_at:
             return None
         msg = JointTrajectory(joint_names=list(reversed(self.joints)))
@@ -119,11 +124,26 @@ class _FakeMoveItPy:
         return self.component
 
 
+class _FakeRequest:
+    """Stand-in for moveit.planning.PlanRequestParameters: the request set it was made from."""
+
+    def __init__(self, moveit, namespace):
+        self.namespace = namespace
+        self.max_velocity_scaling_factor = 1.0
+        self.max_acceleration_scaling_factor = 1.0
+
+
+def _backend(comp, **kwargs):
+    joints = ['panda_joint%d' % i for i in range(1, 8)]
+    return MoveItMotion(joints, moveit=_FakeMoveItPy(comp), start_state=lambda q: q,
+                        request_parameters=_FakeRequest, **kwargs)
+
+
 def test_moveit_backend_through_the_shared_interface():
     pytest.importorskip('trajectory_msgs.msg', reason='trajectory_msgs not installed')
     joints = ['panda_joint%d' % i for i in range(1, 8)]
     comp = _FakeComponent(joints)
-    backend = MoveItMotion(joints, moveit=_FakeMoveItPy(comp), start_state=lambda q: q)
+    backend = _backend(comp)
     wps = [Waypoint((0.5, 0.0, 0.2), 0.0, 'open', label='a'),
            Waypoint((0.5, 0.0, 0.1), 0.0, 'close', straight=True, label='b')]
     segments, q_end = backend.plan_move(np.zeros(7), wps, 0.015)
@@ -132,7 +152,103 @@ def test_moveit_backend_through_the_shared_interface():
     assert np.allclose(q_end, 0.4)            # second plan started where the first ended
     assert comp.calls[0][1] == 'panda_hand_tcp'
     assert comp.calls[1][0].pose.position.z == pytest.approx(0.1)
-    failing = MoveItMotion(joints, moveit=_FakeMoveItPy(_FakeComponent(joints, fail_at=1)),
-                           start_state=lambda q: q)
+    failing = _backend(_FakeComponent(joints, fail_at=1))
     with pytest.raises(MotionError, match='no plan to b'):
         failing.plan_move(np.zeros(7), wps, 0.015)
+
+
+def test_moveit_plans_straight_waypoints_with_pilz_lin_within_the_executor_scaling():
+    pytest.importorskip('trajectory_msgs.msg', reason='trajectory_msgs not installed')
+    import yaml
+    from nsvla_common.paths import config_path
+    from nsvla_control.moveit_backend import MOVEIT_CPP_FILE, STRAIGHT_REQUEST, FREE_REQUEST
+    joints = ['panda_joint%d' % i for i in range(1, 8)]
+    comp = _FakeComponent(joints)
+    backend = _backend(comp, velocity_scaling=0.25, acceleration_scaling=0.2,
+                       base_position=(0.1, -0.2, 0.05))
+    wps = [Waypoint((0.5, 0.0, 0.3), 0.0, None, label='travel'),
+           Waypoint((0.5, 0.0, 0.1), 0.0, 'close', straight=True, label='descend')]
+    backend.plan_move(np.zeros(7), wps, 0.015)
+    assert [r.namespace for r in comp.requests] == [FREE_REQUEST, STRAIGHT_REQUEST]
+    assert all(r.max_velocity_scaling_factor == 0.25 for r in comp.requests)
+    assert all(r.max_acceleration_scaling_factor == 0.2 for r in comp.requests)
+    pose = comp.calls[1][0].pose.position        # world waypoint in panda_link0's frame
+    assert (pose.x, pose.y, pose.z) == pytest.approx((0.4, 0.2, 0.05))
+    with open(config_path(MOVEIT_CPP_FILE)) as f:   # the request sets the names point at
+        cpp = yaml.safe_load(f)
+    straight = cpp[STRAIGHT_REQUEST]['plan_request_params']
+    assert (straight['planning_pipeline'], straight['planner_id']) == (
+        'pilz_industrial_motion_planner', 'LIN')
+    assert cpp[FREE_REQUEST]['plan_request_params']['planning_pipeline'] in \
+        cpp['planning_pipelines']['pipeline_names']
+    with pytest.raises(ConfigError, match='velocity_scaling'):
+        _backend(comp, velocity_scaling=1.5)
+
+
+def test_moveit_leaves_the_camera_view_with_a_joint_goal():
+    pytest.importorskip('trajectory_msgs.msg', reason='trajectory_msgs not installed')
+    joints = ['panda_joint%d' % i for i in range(1, 8)]
+    comp = _FakeComponent(joints)
+    home = np.full(7, 0.2)
+    backend = _backend(comp, q_rest=home)
+    assert backend.q_rest is not None and np.allclose(backend.q_rest, home)
+    assert backend.joint_move(home, home) == []
+    segments = backend.joint_move(np.zeros(7), home, 'out of the camera view')
+    assert len(segments) == 1 and segments[0].label == 'out of the camera view'
+    assert np.allclose(comp.calls[-1], home)     # the goal is the joint state, not a pose
+
+
+def test_moveit_config_comes_from_the_config_package_and_nsvla_moveit_cpp(monkeypatch):
+    import importlib.machinery
+    import sys
+    import types
+    from nsvla_control import moveit_backend as mb
+    monkeypatch.setitem(sys.modules, 'moveit_configs_utils', None)   # not importable
+    with pytest.raises(MotionError, match='moveit_configs_utils'):
+        mb.moveit_config_dict()
+    seen = {}
+
+    class Builder:
+        def __init__(self, robot, package_name=None):
+            seen['robot'], seen['package'] = robot, package_name
+
+        def moveit_cpp(self, file_path):
+            seen['cpp'] = file_path
+            return self
+
+        def planning_pipelines(self, pipelines):
+            seen['pipelines'] = pipelines
+            return self
+
+        def to_moveit_configs(self):
+            return types.SimpleNamespace(to_dict=lambda: {'robot_description': '<robot/>'})
+
+    utils = types.ModuleType('moveit_configs_utils')
+    utils.MoveItConfigsBuilder = Builder
+    monkeypatch.setitem(sys.modules, 'moveit_configs_utils', utils)
+    assert mb.moveit_config_dict() == {'robot_description': '<robot/>'}
+    assert seen['robot'] == 'moveit_resources_panda'
+    assert seen['package'] == 'moveit_resources_panda_moveit_config'
+    assert seen['cpp'].endswith(os.path.join('config', 'moveit', 'moveit_cpp.yaml'))
+    assert 'pilz_industrial_motion_planner' in seen['pipelines']
+    with pytest.raises(ConfigError, match='moveit_config_package'):
+        mb.moveit_config_dict('panda_description')
+    # MoveItMotion without a MoveItPy given builds one with that configuration
+    made = {}
+
+    class MoveItPy:
+        def __init__(self, node_name, config_dict):
+            made['node'], made['config'] = node_name, config_dict
+
+        def get_planning_component(self, group):
+            return _FakeComponent(['panda_joint%d' % i for i in range(1, 8)])
+
+    moveit = types.ModuleType('moveit')
+    planning = types.ModuleType('moveit.planning')
+    planning.MoveItPy = MoveItPy
+    planning.__spec__ = importlib.machinery.ModuleSpec('moveit.planning', None)
+    moveit.planning = planning
+    monkeypatch.setitem(sys.modules, 'moveit', moveit)
+    monkeypatch.setitem(sys.modules, 'moveit.planning', planning)
+    MoveItMotion(['panda_joint%d' % i for i in range(1, 8)])
+    assert made == {'node': 'nsvla_moveit_py', 'config': {'robot_description': '<robot/>'}}
