@@ -13,9 +13,12 @@ says the old pose and knows nothing of the light. Then:
    ``--blocks`` on p1 (no randomisation: one photograph), and save it as a PNG;
 2. run ``nsvla calibrate --images that.png --tower-image board`` (the same function on the
    same file) into a new rig file;
-3. measure the camera pose error of the new rig file against the rendered camera, and the
-   classic backend's accuracy (``nsvla_perception.evaluation``) over ``--scenes`` fresh random
+3. measure the camera pose error of the new rig file against the rendered camera, and each
+   ``--backend``'s accuracy (``nsvla_perception.evaluation``) over ``--scenes`` fresh random
    scenes of the moved, tinted world, read with the old rig file (before) and the new (after).
+   The learned backend reads with the model in models/ as it is (not retrained): it follows
+   the moved camera with the classical reader's camera fit, and balances a calibrated rig's
+   white balance out of the image before the network sees it.
 
 Prints one JSON line with ``--json``: ``position_error_m``, ``rotation_error_deg``,
 ``state_accuracy_before``, ``state_accuracy_after``, ``wrong_before``, ``wrong_after``,
@@ -35,6 +38,9 @@ from typing import Any, Dict, Sequence, Tuple
 import numpy as np
 
 from nsvla_common.errors import ConfigError
+
+
+BACKENDS = ('classic', 'learned')
 
 
 def _triple(text: str) -> Tuple[float, float, float]:
@@ -66,6 +72,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--rig', default='scene_default.yaml',
                         help='the user\'s rig file (config/ name or path)')
     parser.add_argument('--perception-config', default='perception.yaml')
+    parser.add_argument('--backend', default='classic',
+                        help='perception backends measured, comma-separated: classic, learned '
+                             '(the model in models/, not retrained; default classic)')
     parser.add_argument('--keep', metavar='DIR',
                         help='keep the rendered image and the calibrated rig file here')
     parser.add_argument('--json', action='store_true', help='print one JSON line')
@@ -86,8 +95,13 @@ def moved_camera(position: Sequence[float], look_at: Sequence[float], offset: Se
 
 
 def check(rig: str, offset: Sequence[float], tilt_deg: float, light: Sequence[float],
-          blocks: int, scenes: int, seed: int, settings, folder: str) -> Dict[str, Any]:
-    """Run the check of the module docstring in ``folder``; return the JSON fields."""
+          blocks: int, scenes: int, seed: int, settings, folder: str,
+          backends: Sequence[str] = ('classic',)) -> Dict[str, Any]:
+    """
+    Run the check of the module docstring in ``folder``; return the JSON fields.
+
+    The top-level accuracies are the first backend's; ``backends`` has each one's.
+    """
     import cv2
 
     from nsvla_common.camera import look_at_rotation
@@ -122,23 +136,36 @@ def check(rig: str, offset: Sequence[float], tilt_deg: float, light: Sequence[fl
     position_error = float(np.linalg.norm(np.asarray(cam.position) - np.asarray(pos)))
     rotation_error = rotation_error_deg(look_at_rotation(cam.position, cam.look_at),
                                         look_at_rotation(pos, at))
-    results = {}
-    for name, spec in (('before', nominal), ('after', calibrated)):
-        perceiver = ClassicPerceiver(spec, blocks, settings.classic)
-        results[name] = evaluate_backend('classic', truth, blocks, scenes, seed,
-                                         perceiver=perceiver)
-    before, after = results['before'], results['after']
-    return {
+    measured: Dict[str, Dict[str, Any]] = {}
+    for backend in backends:
+        results = {}
+        for name, spec in (('before', nominal), ('after', calibrated)):
+            if backend == 'classic':
+                perceiver = ClassicPerceiver(spec, blocks, settings.classic)
+            else:
+                from nsvla_perception.learned import LearnedPerceiver
+                perceiver = LearnedPerceiver(spec, blocks, classic=settings.classic)
+            t0 = time.process_time()
+            results[name] = evaluate_backend(backend, truth, blocks, scenes, seed,
+                                             perceiver=perceiver)
+            results[name]['cpu_s'] = round(time.process_time() - t0, 2)
+        before, after = results['before'], results['after']
+        measured[backend] = {
+            'state_accuracy_before': before['exact_state_accuracy'],
+            'state_accuracy_after': after['exact_state_accuracy'],
+            'wrong_before': before['wrong_rate'], 'wrong_after': after['wrong_rate'],
+            'unknown_before': before['unknown_rate'], 'unknown_after': after['unknown_rate'],
+            'median_ms_before': before['median_ms'], 'median_ms_after': after['median_ms'],
+            'cpu_s_before': before['cpu_s'], 'cpu_s_after': after['cpu_s']}
+    first = measured[backends[0]]
+    return dict(first, **{
         'position_error_m': round(position_error, 5),
         'rotation_error_deg': round(rotation_error, 3),
-        'state_accuracy_before': before['exact_state_accuracy'],
-        'state_accuracy_after': after['exact_state_accuracy'],
-        'wrong_before': before['wrong_rate'], 'wrong_after': after['wrong_rate'],
-        'unknown_before': before['unknown_rate'], 'unknown_after': after['unknown_rate'],
-        'scenes': scenes, 'blocks': blocks, 'backend': 'classic', 'seed': seed,
+        'backends': measured,
+        'scenes': scenes, 'blocks': blocks, 'backend': backends[0], 'seed': seed,
         'camera_offset': list(offset), 'camera_tilt_deg': tilt_deg, 'light': list(light),
         'true_position': [round(c, 5) for c in pos], 'true_look_at': [round(c, 5) for c in at],
-        'calibration': report, 'calibrate_seconds': round(calibrate_s, 3)}
+        'calibration': report, 'calibrate_seconds': round(calibrate_s, 3)})
 
 
 def run(args: argparse.Namespace) -> int:
@@ -147,26 +174,31 @@ def run(args: argparse.Namespace) -> int:
     if args.scenes < 1:
         raise ConfigError('--scenes must be at least 1')
     settings = load_settings(args.perception_config)
+    backends = [b.strip() for b in args.backend.split(',') if b.strip()]
+    unknown = [b for b in backends if b not in BACKENDS]
+    if not backends or unknown:
+        raise ConfigError('--backend takes %s, got %r' % (' and '.join(BACKENDS), args.backend))
     if args.keep:
         os.makedirs(args.keep, exist_ok=True)
         out = check(args.rig, args.camera_offset, args.camera_tilt, args.light, args.blocks,
-                    args.scenes, args.seed, settings, args.keep)
+                    args.scenes, args.seed, settings, args.keep, backends)
     else:
         with tempfile.TemporaryDirectory(prefix='nsvla_calibrate_check_') as folder:
             out = check(args.rig, args.camera_offset, args.camera_tilt, args.light,
-                        args.blocks, args.scenes, args.seed, settings, folder)
+                        args.blocks, args.scenes, args.seed, settings, folder, backends)
     if args.json:
         print(json.dumps(out))
         return 0
-    print('camera moved %s m, tilted %g deg, light %s; %d blocks, %d scenes (classic)'
+    print('camera moved %s m, tilted %g deg, light %s; %d blocks, %d scenes'
           % (list(args.camera_offset), args.camera_tilt, list(args.light), args.blocks,
              args.scenes))
     print('  calibration: position error %.1f mm, rotation error %.2f deg'
           % (1000 * out['position_error_m'], out['rotation_error_deg']))
     for line in out['calibration']['changes']:
         print('    ' + line)
-    print('  state accuracy before %.1f %% (wrong %.1f %%), after %.1f %% (wrong %.1f %%)'
-          % (100 * out['state_accuracy_before'], 100 * out['wrong_before'],
-             100 * out['state_accuracy_after'], 100 * out['wrong_after']))
+    for backend, m in out['backends'].items():
+        print('  %s: state accuracy before %.1f %% (wrong %.1f %%), after %.1f %% (wrong %.1f %%)'
+              % (backend, 100 * m['state_accuracy_before'], 100 * m['wrong_before'],
+                 100 * m['state_accuracy_after'], 100 * m['wrong_after']))
     sys.stdout.flush()
     return 0

@@ -41,6 +41,7 @@ import numpy as np
 from nsvla_common.errors import ConfigError
 from nsvla_common.paths import model_path
 from nsvla_perception.backend import Perceiver
+from nsvla_perception.calibration import apply_white_balance
 from nsvla_perception.geometry import camera_from_spec, PinholeCamera
 from nsvla_perception.settings import ClassicSettings, LearnedSettings
 from nsvla_perception.symbols import BlockReading, flag_lifted
@@ -49,6 +50,35 @@ DEFAULT_MODEL = 'perception_cnn.pt'
 MODEL_FORMAT = 'nsvla/perception_cnn/1'
 RETRAIN_HINT = 'nsvla train-perception --scene-config SCENE.yaml'
 LIFT_TOLERANCE = 1.0   # levels above its stack at which a block counts as lifted
+
+
+# A camera the rig file does not describe exactly is followed (LearnedPerceiver.follow_camera)
+FOLLOW_PX = 2.0          # px the pegs must move under a new fit before it is followed
+FOLLOW_MIN_USED = 16     # measurements a followed fit rests on (a point counts two)
+FOLLOW_MAX_RMS = 2.0     # sigmas: the RMS residual of a followed fit
+FOLLOW_MAX_M = 0.08      # m: a fit this far from the rig's camera (position or look-at) is not
+FOLLOW_TRIES = 3         # fits per frame: a weak one proposes where to search for features
+
+
+def _peg_points(spec) -> np.ndarray:
+    """Return the base and tip of every peg (world, m)."""
+    pts = []
+    for k in range(1, spec.num_pegs + 1):
+        x, y = spec.peg_xy(k)
+        pts += [(x, y, 0.0), (x, y, spec.peg_height)]
+    return np.array(pts, float)
+
+
+def _peg_shift_px(spec, a: PinholeCamera, b: PinholeCamera) -> float:
+    """Return how far (px, the worst peg end) camera ``b`` puts the pegs from camera ``a``."""
+    pts = _peg_points(spec)
+    return float(np.max(np.linalg.norm(a.project(pts) - b.project(pts), axis=1)))
+
+
+def _pose_distance(a: PinholeCamera, b: PinholeCamera) -> float:
+    """Return the larger of the position and look-at distances of two cameras (m)."""
+    return float(max(np.linalg.norm(np.subtract(a.position, b.position)),
+                     np.linalg.norm(np.subtract(a.look_at, b.look_at))))
 
 
 # ---------------------------------------------------------------------- crop geometry
@@ -116,12 +146,51 @@ def rig_fingerprint(spec, max_blocks: int) -> Dict[str, Any]:
     }
 
 
+# How far a rig may differ from the one a model was trained for and still be read by it. The
+# crops are placed with the rig's camera (and follow a fitted one), so a calibrated camera
+# pose within FOLLOW_MAX_M is the same rig to the network; colours re-measured by calibration
+# move by thousandths; the image size must be the same.
+FINGERPRINT_TOLERANCE = {'camera.width': 0, 'camera.height': 0, 'camera.fovy_deg': 0.5,
+                         'camera.position': FOLLOW_MAX_M, 'camera.look_at': FOLLOW_MAX_M,
+                         'pegs': 0.002, 'block_height': 0.0005, 'apothems': 0.0005,
+                         'colours': 0.05}
+DISTANCE_KEYS = ('camera.position', 'camera.look_at', 'colours')   # compared as points
+
+
+def _differs(a: Any, b: Any, tolerance: float, distance: bool = False) -> bool:
+    """Tell whether two fingerprint values differ by more than ``tolerance`` anywhere."""
+    try:
+        x, y = np.asarray(a, float), np.asarray(b, float)
+    except (TypeError, ValueError):
+        return a != b
+    if x.shape != y.shape:
+        return True
+    if distance:      # points (positions, colours): by their distance
+        return bool(np.any(np.linalg.norm(x - y, axis=-1) > tolerance + 1e-9))
+    return bool(np.any(np.abs(x - y) > tolerance + 1e-9))
+
+
 def fingerprint_difference(a: Dict[str, Any], b: Dict[str, Any]) -> str:
-    """Return the first differing key of two fingerprints, '' when they are equal."""
-    for key in sorted(set(a) | set(b)):
-        if a.get(key) != b.get(key):
-            return '%s: model %r, scene %r' % (key, a.get(key), b.get(key))
+    """Return the first key of two fingerprints differing beyond its tolerance, '' if none."""
+    flat_a, flat_b = _flat(a), _flat(b)
+    for key in sorted(set(flat_a) | set(flat_b)):
+        if key not in flat_a or key not in flat_b:
+            return '%s: model %r, scene %r' % (key, flat_a.get(key), flat_b.get(key))
+        if _differs(flat_a[key], flat_b[key], FINGERPRINT_TOLERANCE.get(key, 0.0),
+                    key in DISTANCE_KEYS):
+            return '%s: model %r, scene %r' % (key, flat_a[key], flat_b[key])
     return ''
+
+
+def _flat(fingerprint: Dict[str, Any]) -> Dict[str, Any]:
+    """Return ``{'camera': {'width': 1}}`` as ``{'camera.width': 1}``."""
+    out: Dict[str, Any] = {}
+    for key, value in fingerprint.items():
+        if isinstance(value, dict):
+            out.update({'%s.%s' % (key, k): v for k, v in value.items()})
+        else:
+            out[key] = value
+    return out
 
 
 # ---------------------------------------------------------------------- the network
@@ -288,19 +357,73 @@ class LearnedPerceiver(Perceiver):
         self._torch = torch
         self.camera = camera_from_spec(spec)
         self.boxes = column_boxes(spec, self.camera, meta['levels'], s.crop_margin)
+        self.followed = 0                  # times the camera was followed (follow_camera)
         self.loose_reader = ClassicPerceiver(spec, num_blocks,
                                              classic or load_settings().classic,
                                              min_confidence, threads=threads)
+        # Gains from ``nsvla calibrate`` (camera.white_balance): the network was trained under
+        # white light, so a tinted image is balanced back before it is cropped.
+        self.white_balance = tuple(getattr(spec.camera, 'white_balance', ()) or ())
 
     def column_logits(self, rgb: np.ndarray) -> np.ndarray:
-        """Return the network's logits (K, S, L + 1) for an RGB image."""
+        """Return the network's logits (K, S, L + 1) for an RGB image (white-balanced)."""
         s = self.settings
         crops = crop_columns(rgb, self.boxes, s.crop_width, s.crop_height)
         with self._torch.inference_mode():
             return self.net(to_tensor(crops)).numpy().astype(np.float64)
 
+    def follow_camera(self, rgb: np.ndarray, classic: List[BlockReading],
+                      raw: np.ndarray) -> List[BlockReading]:
+        """
+        Follow a camera that is not where the rig file says; return the classical readings.
+
+        The classical reader corrects its camera pose from the table's edges and the peg tips
+        (kept from frame to frame while they stay where it puts them: a third of a new fit's
+        cost). A camera bumped by a few centimetres and degrees moves the stacks out of boxes
+        placed with the rig's pose (0 % of 4-block scenes read at 3 cm + 3 degrees, every one
+        refused). When a well-supported fit (``FOLLOW_MIN_USED`` measurements, RMS within
+        ``FOLLOW_MAX_RMS`` sigmas) puts the pegs more than ``FOLLOW_PX`` pixels from where
+        the reader's camera does, the reader is rebuilt with the fitted camera (its next fits
+        start there), the network's boxes are placed with it, and this frame is read again.
+        A fit on too few features (the edges searched where the old camera puts them, far from
+        where they are) is only a proposal: the features are searched again where it puts
+        them, up to ``FOLLOW_TRIES`` times, and followed once that refit is well supported. A
+        fit more than ``FOLLOW_MAX_M`` from the rig's camera is not followed: that rig needs
+        ``nsvla calibrate``.
+        """
+        from nsvla_perception.classic import ClassicPerceiver
+        reader = self.loose_reader
+        fit = reader.camera_fit(rgb, classic)
+        rig = camera_from_spec(self.spec)
+        for attempt in range(FOLLOW_TRIES):
+            if (fit.camera is reader.camera or fit.rms > FOLLOW_MAX_RMS
+                    or _peg_shift_px(self.spec, reader.camera, fit.camera) <= FOLLOW_PX
+                    or _pose_distance(rig, fit.camera) > FOLLOW_MAX_M):
+                return classic
+            try:
+                boxes = column_boxes(self.spec, fit.camera, self.meta['levels'],
+                                     self.settings.crop_margin)
+            except ConfigError:       # a fit that puts a column out of view: not followed
+                return classic
+            candidate = ClassicPerceiver(self.spec, self.num_blocks, reader.settings,
+                                         self.min_confidence, camera=fit.camera, threads=0)
+            if fit.used >= FOLLOW_MIN_USED:
+                candidate.hand_empty = self.hand_empty
+                self.loose_reader, self.boxes, self.camera = candidate, boxes, fit.camera
+                self.followed += 1
+                return candidate.readings(raw)
+            if attempt + 1 < FOLLOW_TRIES:     # a proposal: search its features again
+                fit = candidate.camera_fit(rgb, classic, keep=False)
+        return classic
+
     def readings(self, rgb: np.ndarray) -> List[BlockReading]:
         """Return one reading per block from the combined column predictions."""
+        self.loose_reader.hand_empty = self.hand_empty
+        raw = rgb
+        classic = self.loose_reader.readings(raw)         # it balances the image itself
+        if self.white_balance:
+            rgb = apply_white_balance(rgb, self.white_balance)
+        classic = self.follow_camera(rgb, classic, raw)
         logits = self.column_logits(rgb)
         combined = combine_columns(logits, self.num_blocks)
         if self.num_blocks < logits.shape[1]:     # a colour slot beyond bN: wrong block count
@@ -327,8 +450,7 @@ class LearnedPerceiver(Perceiver):
             out.append(BlockReading(name, p, round(c['confidence'], 4), True, c['level'],
                                     c['level'], pixel, 0, note))
         flag_lifted(out, LIFT_TOLERANCE)
-        self.loose_reader.hand_empty = self.hand_empty
-        check_loose(out, self.loose_reader.readings(rgb))
+        check_loose(out, classic)
         return out
 
     def describe(self) -> str:

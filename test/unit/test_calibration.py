@@ -171,6 +171,12 @@ def test_moved_camera_and_tinted_light_calibrate_from_files(spec, tmp_path, caps
                              perceiver=ClassicPerceiver(calibrated, 3))
     assert after['exact_state_accuracy'] == 1.0 and after['wrong_rate'] == 0.0
     assert before['exact_state_accuracy'] < 1.0
+    from nsvla_common.paths import model_path
+    if os.path.isfile(model_path('perception_cnn.pt')):   # the network, not retrained
+        from nsvla_perception.learned import LearnedPerceiver
+        learned = evaluate_backend('learned', world, 3, 4, 1000000,
+                                   perceiver=LearnedPerceiver(calibrated, 3))
+        assert learned['exact_state_accuracy'] == 1.0 and learned['wrong_rate'] == 0.0
 
 
 def test_calibrate_needs_blocks_for_the_tower(spec, tmp_path):

@@ -103,6 +103,45 @@ def test_model_refuses_another_rig(spec):
         LearnedPerceiver(spec, 7)
 
 
+def test_a_calibrated_rig_is_the_same_rig_to_the_network_a_moved_one_is_not(spec):
+    from nsvla_perception.learned import fingerprint_difference, rig_fingerprint
+    base = rig_fingerprint(spec, 6)
+
+    def camera(**change):
+        return rig_fingerprint(dataclasses.replace(
+            spec, camera=dataclasses.replace(spec.camera, **change)), 6)
+    x, y, z = spec.camera.position
+    assert fingerprint_difference(base, camera(position=(x + 0.04, y - 0.03, z + 0.02))) == ''
+    assert fingerprint_difference(base, camera(position=(x + 0.1, y, z))).startswith(
+        'camera.position')
+    assert fingerprint_difference(base, camera(width=spec.camera.width + 2)).startswith(
+        'camera.width')
+    recoloured = dict(base, colours=[[c + 0.01 for c in rgb] for rgb in base['colours']])
+    assert fingerprint_difference(base, recoloured) == ''
+    other = dict(base, colours=[[1.0, 1.0, 1.0]] + base['colours'][1:])
+    assert fingerprint_difference(base, other).startswith('colours')
+
+
+@pytest.mark.skipif(not os.path.isfile(MODEL), reason='no trained model in models/')
+def test_the_network_follows_a_camera_moved_from_where_the_rig_says(spec):
+    from nsvla_perception.calibrate_check import moved_camera
+    pos, at = moved_camera(spec.camera.position, spec.camera.look_at, (0.03, 0.0, 0.0), 3.0)
+    world = dataclasses.replace(spec, camera=dataclasses.replace(
+        spec.camera, position=pos, look_at=at))
+    perceiver = LearnedPerceiver(spec, 4)           # the rig file's camera, not the world's
+    right = wrong = 0
+    with SceneRenderer(world, 4) as renderer:
+        for j in range(6):
+            layout = make_layout(world, 4, seed=1000000 + j, start='random', randomise=True)
+            renderer.set_layout(layout)
+            out = perceiver.perceive(renderer.render())
+            if out.state.known:
+                right += out.state == layout.start_state(3)
+                wrong += out.state != layout.start_state(3)
+    assert perceiver.followed >= 1
+    assert wrong == 0 and right >= 5, (right, wrong)   # without following: 0 of 6, refused
+
+
 def test_missing_or_foreign_model_file(tmp_path, spec):
     with pytest.raises(ConfigError, match='not found'):
         LearnedPerceiver(spec, 3, str(tmp_path / 'none.pt'))
