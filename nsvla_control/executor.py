@@ -27,7 +27,7 @@ from nsvla_common.errors import ConfigError, NsvlaError
 from nsvla_common.params import load_yaml, Param, resolve
 from nsvla_common.paths import params_path
 from nsvla_control.episode import EpisodeConfig, EpisodeResult, PlanFn, run_episode, StatusFn
-from nsvla_control.motion import ArmSegment, GripperSegment, MotionError, Segment
+from nsvla_control.motion import ArmSegment, GRIPPER_OPEN, GripperSegment, MotionError, Segment
 from nsvla_control.skills import LOOSE_PEG, move_of, Skills
 from nsvla_control.timing import TIME_PARAMETERIZATIONS
 from nsvla_planner.planning import PlanResult
@@ -36,6 +36,7 @@ from nsvla_planner.state import block_index, Goal, SymbolicState
 NODE_NAME = 'executor'
 MOTION_BACKENDS = ('builtin', 'moveit')
 TRAJECTORY_INTERFACES = ('auto', 'action', 'topic')
+EMPTY_FINGERS_M = 0.001   # fingers this far inside the flats they closed on hold nothing
 
 PARAMETERS: Tuple[Param, ...] = (
     Param('motion_backend', 'builtin', 'builtin (IK + timed trajectories) or moveit (MoveItPy)',
@@ -131,6 +132,9 @@ class Arm(Protocol):
     def hold(self) -> None:
         """Stop the arm where it is."""
 
+    # optional: ``finger_opening() -> Optional[float]``, the opening of one finger now (m),
+    # None when unknown; without it the executor never opens fingers it cannot see are empty
+
 
 class Eyes(Protocol):
     """Where symbolic states come from."""
@@ -179,6 +183,8 @@ class Executor:
             self.params['motion_backend'], scene, self.params)
         self._cancelled: Callable[[], bool] = lambda: False
         self._view_cleared = False    # the arm left the view since the last move
+        self._closed_on: Optional[float] = None   # apothem the fingers last closed on (m)
+        self._grasp_apothem: Optional[float] = None   # of the block the current move grasps
 
     def episode_config(self) -> EpisodeConfig:
         """Return the episode bounds of the parameters."""
@@ -223,7 +229,39 @@ class Executor:
             segments, _ = self.motion.plan_move(q, waypoints, opening)
         except NsvlaError as exc:
             return False, str(exc)
-        return self.follow(segments)
+        self._grasp_apothem = apothem
+        ok, why = self.follow(segments)
+        if not ok and why != 'cancelled':
+            self.release_empty_fingers()
+        return ok, why
+
+    def release_empty_fingers(self) -> bool:
+        """
+        Open fingers left closed on nothing; return whether they were opened.
+
+        A move that stops between grasp and release (the arm blocked by a ring that slipped
+        onto the place it was lowering to) leaves the fingers closed: perception then cannot
+        tell a ring resting near a stack from one still in the hand, and refuses it (5 blocks
+        with slips: such an episode ended "lost sight"). Fingers closed on a ring stop at its
+        flats (measured in the sim: b1, apothem 18 mm, held at 18.0-20.1 mm); closed on
+        nothing they go towards the command, ``grasp_squeeze`` inside them (14 mm; one blocked
+        by the ring it dropped stayed at 16.4 mm). More than ``EMPTY_FINGERS_M`` (at most half
+        the squeeze) inside the flats, the hand holds nothing and is opened; with no finger
+        reading it is left closed.
+        """
+        read = getattr(self.arm, 'finger_opening', None)
+        if self._closed_on is None or read is None:
+            return False
+        try:
+            opening = read()
+        except NsvlaError:
+            return False
+        inside = min(EMPTY_FINGERS_M, 0.5 * self.params['grasp_squeeze'])
+        if opening is None or inside <= 0.0 or opening >= self._closed_on - inside:
+            return False
+        ok, _why = self.follow([GripperSegment(GRIPPER_OPEN, getattr(
+            self.motion, 'gripper_seconds', 0.8), 'open: nothing between the fingers')])
+        return ok
 
     def observe(self) -> SymbolicState:
         """
@@ -258,6 +296,7 @@ class Executor:
             return False, str(exc)
         ok, why = self.follow(segments)
         self._view_cleared = ok       # the next look gets observe_timeout_s
+        self.release_empty_fingers()
         return ok, why
 
     # ------------------------------------------------------------ motion
@@ -276,6 +315,8 @@ class Executor:
                 return False, 'the controller refused %r: %s' % (seg.label, exc)
             self.arm.wait(seg.duration)
             if isinstance(seg, GripperSegment):
+                self._closed_on = (self._grasp_apothem if seg.opening < GRIPPER_OPEN
+                                   else None)
                 continue
             assert isinstance(seg, ArmSegment)
             target = np.asarray(seg.positions[-1], float)

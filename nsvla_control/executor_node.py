@@ -189,6 +189,13 @@ class RosArm:
             if time.monotonic() > end or self.stop.wait(0.02):
                 raise MotionError('no joint_states for %s' % ', '.join(self.arm_joints))
 
+    def finger_opening(self) -> Optional[float]:
+        """Return the opening of one finger (``panda_finger_joint1``, m), None if not reported."""
+        self._take()
+        with self._lock:
+            value = self._joints.get(FINGER_JOINT)
+        return None if value is None else float(value)
+
     def send(self, segment: Segment) -> None:
         """
         Hand a segment to its controller: its action where there is one, else its topic.

@@ -51,6 +51,10 @@ class SimArm:
             w.set_trajectory('gripper', [w.gripper_joint_names[0]],
                              [RawPoint(0.6 * segment.duration, [segment.opening])])
 
+    def finger_opening(self) -> float:
+        """Return the opening of one finger now (m), as joint_states reports it."""
+        return float(self.world.gripper_opening())
+
     def wait(self, seconds: float) -> None:
         self.world.advance(max(0.0, float(seconds)))
 

@@ -47,7 +47,13 @@ Per frame:
    off its peg;
 8. with the hand empty, a ring seen in a peg's column above its place (or hiding the tip)
    rests across the tip, tilted: ``loose(b, top of the stack below it, or the peg)`` at the
-   point of its ray nearest the peg's axis (``PERCHED_*``).
+   point of its ray nearest the peg's axis (``PERCHED_*``);
+9. with the hand empty, a ring seen at its place's height on a stack but off the peg's column
+   (above the peg's tip, so it can lie there) lies on the stack's top block beside the tip:
+   ``loose(b, that block)`` where its ray meets the plane of its place's centre, when a flat
+   or nearly flat ring's outline there fits the blob (``LOOSE_*`` / ``LOOSE_TILTED_*``) and
+   its centre is over that block (``SHIFTED_*``; seen in 5-block episodes with slips: a small
+   ring dropped on a stack 1-2 cm off the peg was refused until the episode ended).
 
 A rig calibrated by ``nsvla calibrate`` gives white-balance gains (``camera.white_balance``):
 each image is multiplied by them first (``nsvla_perception.calibration``), so a tinted light
@@ -93,6 +99,8 @@ PERCHED_CONFIDENCE = 0.55     # a ring across a peg's tip or tilted on a stack, 
 PERCHED_ABOVE_TIP = 1.0       # block heights its centre may sit above the peg's tip
 PERCHED_RISE = 0.55           # block heights its centre sits at least above its place there
 PERCHED_AREA = (0.8, 1.3)     # blob area over an upright outline's at that centre (tilted: more)
+SHIFTED_CONFIDENCE = 0.55     # a ring lying on a stack beside the peg's tip, hand empty
+SHIFTED_TIP = 0.5             # block heights of peg it may have under its bottom (threaded below)
 LOOSE_EDGE_PX = 2           # a blob this close to the image border may be cut off
 LOOSE_CLEARANCE = 0.004     # m a fitted footprint may reach into a peg's or stack's (fit error)
 LOOSE_REGION_STEPS = 4      # region / fit rounds of a blob with pixels of a close colour
@@ -685,6 +693,12 @@ class ClassicPerceiver(Perceiver):
             if own is None:
                 continue
             owns[r.name] = own
+            if (r.peg > 0 and suspects[r.name].startswith('hidden: the tip')
+                    and self._inside_place(r, out, own, fit.camera) >= PLACE_INSIDE):
+                # where it would be on its peg, only the tip above it not seen (the arm in
+                # front): no ring lying on the table or across the tip looks so; the table
+                # and leaning fits were 37 ms a frame of such looks for nothing
+                continue
             neighbours = np.isin(labels, self.neighbours[i]) if self.neighbours[i] else None
             # in order of the evidence: a (nearly) flat ring on the table; one in a peg's
             # column above its stack, across the tip; one leaning on its edge on the table
@@ -695,6 +709,9 @@ class ClassicPerceiver(Perceiver):
                                           (width, height))
             if column and (leaning or not trial.loose):
                 self._perched_reading(r, column, i, own, fit, out, suspects)
+            elif (not trial.loose and r.peg > 0 and not r.loose
+                  and suspects[r.name].endswith('column')):
+                self._shifted_reading(r, r.peg, i, own, fit, out, suspects)
             if not r.loose and (trial.loose or r.peg == 0):
                 r.__dict__.update(trial.__dict__)   # on a peg and not loose: as seen
             if r.loose:
@@ -828,6 +845,68 @@ class ClassicPerceiver(Perceiver):
         r.height = r.level = 0.0
         r.note = 'resting across the tip of p%d, tilted (%s, hand empty)' % (k, why)
         r.lifted_from = k                # seen in that column: it may hide the tip
+
+    def _shifted_reading(self, r: BlockReading, k: int, i: int, own: Blob, fit: CameraFit,
+                         out: Sequence[BlockReading], suspects: Dict[str, str]) -> None:
+        """
+        Make ``r`` loose on the top of peg ``k``'s stack when it lies there beside the tip.
+
+        With the hand empty, a ring seen off peg ``k``'s column at its place's height in the
+        stack may lie on the stack's top block, off the peg: only where its bottom is above
+        the peg's tip (less than ``SHIFTED_TIP`` block heights of peg under it), or the peg
+        would hold it centred. Its centre is where the ray through its blob's centroid meets
+        the plane of its place's centre (corrected for where the outline's centroid falls);
+        that centre must be over the block below (within its apothem of the axis) and a flat
+        ring's outline there must fit the blob as a loose one on the table must (flat, or
+        nearly: ``LOOSE_TILTED_*``). Then it is ``loose(b, block below)``, with confidence
+        ``SHIFTED_CONFIDENCE``.
+        """
+        if self.hand_empty is not True:
+            return
+        spec = self.spec
+        below = sorted((q for q in out if q is not r and q.visible and q.peg == k
+                        and not q.loose and q.name not in suspects), key=lambda q: q.height)
+        if not below or spec.block_bottom_z(len(below)) < (spec.peg_height
+                                                           - SHIFTED_TIP * spec.block_height):
+            return
+        camera = fit.camera
+        z = spec.block_centre_z(len(below))
+        apothem = self.apothems[i]
+        filled = own.filled()
+        target = _centroid(filled, own.box)
+        centre = camera.on_plane([target], z)[0]
+        for _ in range(LOOSE_FIT_STEPS):
+            if not np.all(np.isfinite(centre)):
+                return
+            outline = ring_outline(camera, centre, apothem, spec.block_height, spec.segments)
+            bias = _polygon_centroid(outline) - camera.project([centre])[0]
+            centre = camera.on_plane([target - bias], z)[0]
+        if not np.all(np.isfinite(centre)):
+            return
+        px, py = spec.peg_xy(k)
+        off_axis = math.hypot(centre[0] - px, centre[1] - py)
+        support = self.apothems[int(below[-1].name[1:]) - 1]
+        step = 2 * math.pi / spec.segments / LOOSE_YAWS
+        iou, ratio = max(overlap(filled, own.box, ring_outline(
+            camera, centre, apothem, spec.block_height, spec.segments, j * step))
+            for j in range(LOOSE_YAWS))
+        flat = iou >= LOOSE_MIN_OVERLAP and LOOSE_AREA[0] <= ratio <= LOOSE_AREA[1]
+        low, high = LOOSE_TILTED_AREA
+        tilted = iou >= LOOSE_TILTED_OVERLAP and low <= ratio <= high
+        if off_axis > support or not (flat or tilted):
+            miss = ('not lying on %s beside the tip of p%d (centre %.0f mm off its axis, '
+                    'overlap %.2f, area %.2f)'
+                    % (below[-1].name, k, 1000 * off_axis, iou, ratio))
+            r.note = '; '.join(n for n in (r.note, miss) if n)
+            return
+        why = suspects[r.name]
+        r.peg, r.visible, r.confidence = 0, True, SHIFTED_CONFIDENCE
+        r.rests_on = below[-1].name
+        r.pose = LoosePose(float(centre[0]), float(centre[1]), float(z), upright=flat)
+        r.pixel, r.area = own.centre, own.area
+        r.height = r.level = 0.0
+        r.note = 'lying on %s beside the tip of p%d, %.0f mm off its axis (%s, hand empty)' % (
+            below[-1].name, k, 1000 * off_axis, why)
 
     def _suspects(self, out: Sequence[BlockReading]) -> Dict[str, str]:
         """Return the blocks that may be off the pegs: {name: why off its place ('' unseen)}."""

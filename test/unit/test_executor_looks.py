@@ -4,6 +4,7 @@
 """The executor's looks: a short first look with the arm over the blocks, then a clear view."""
 
 import numpy as np
+import pytest
 
 from nsvla_common.rig import load_scene
 from nsvla_control.executor import Executor
@@ -125,3 +126,61 @@ def test_sim_eyes_end_a_look_after_max_repeats_frames_that_give_no_fresh_state()
     state = eyes.look(3.0, lambda: False)          # no bound: the whole 3 s of 10 Hz frames
     assert not state.known and eyes.frames - first == 30
     assert 'within 3.0 s' in state.reason
+
+
+class _GripArm(Arm):
+    """An arm whose fingers report ``fingers`` (m); records what it is sent."""
+
+    def __init__(self, fingers):
+        super().__init__()
+        self.fingers = fingers
+        self.sent = []
+
+    def finger_opening(self):
+        return self.fingers
+
+    def send(self, segment):
+        self.sent.append(segment)
+
+    def hold(self):
+        pass
+
+
+def _closed_on_b1(fingers, arm_cls=_GripArm):
+    from nsvla_control.motion import GripperSegment
+    arm = arm_cls(fingers)
+    ex = Executor(load_scene('scene_default.yaml'), {}, arm, Eyes(), plan_fn=None,
+                  motion=Motion())
+    ex._grasp_apothem = 0.018                      # b1, closed 4 mm inside its flats
+    assert ex.follow([GripperSegment(0.014, 0.8, 'close')]) == (True, '')
+    arm.sent.clear()
+    return ex, arm
+
+
+@pytest.mark.parametrize('fingers, opened', [
+    (0.014, True),      # closed on nothing: at the command
+    (0.0164, True),     # blocked by the ring it dropped, still well inside the flats
+    (0.0180, False),    # on the ring's flats: it is held
+    (0.0201, False),
+    (None, False),      # not reported: left closed
+])
+def test_fingers_closed_on_nothing_are_opened_those_on_a_ring_are_not(fingers, opened):
+    from nsvla_control.motion import GRIPPER_OPEN
+    ex, arm = _closed_on_b1(fingers)
+    assert ex.release_empty_fingers() is opened
+    assert [s.opening for s in arm.sent] == ([GRIPPER_OPEN] if opened else [])
+    if opened:                                     # open now: nothing to release again
+        arm.sent.clear()
+        assert ex.release_empty_fingers() is False and arm.sent == []
+
+
+def test_clear_view_opens_empty_fingers_and_an_arm_without_finger_readings_keeps_them():
+    ex, arm = _closed_on_b1(0.014)
+    assert ex.clear_view() == (True, '')
+    assert [s.label for s in arm.sent] == ['open: nothing between the fingers']
+    ex, arm = _closed_on_b1(0.014, arm_cls=_NoFingers)
+    assert ex.clear_view() == (True, '') and arm.sent == []
+
+
+class _NoFingers(_GripArm):
+    finger_opening = None
