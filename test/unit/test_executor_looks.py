@@ -54,7 +54,7 @@ def test_the_first_look_is_short_and_the_look_after_a_clear_view_is_long():
     ex.observe()
     ex.observe()                      # the arm has not moved since it cleared the view
     assert eyes.timeouts == [3.0, 10.0, 10.0]
-    assert eyes.repeats == [10, 0, 0]     # the default first_look_frames, then none
+    assert eyes.repeats == [6, 0, 0]      # the default first_look_frames, then none
 
 
 def test_the_first_look_ends_after_first_look_frames_unread_frames():
