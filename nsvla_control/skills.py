@@ -167,16 +167,24 @@ class Skills:
         Waypoints of a move of a loose block, grasped where perception saw it (``pose``).
 
         The fingers close on two flats: the pose's yaw where it was seen, else across the line
-        from the block to the nearest peg, so neither finger lands on a neighbouring stack.
+        from the block to the nearest peg, so neither finger lands on a neighbouring stack. A
+        tilted ring (not upright: leaning, on its edge) seen with a yaw is gripped with the
+        fingers closing along that yaw, the horizontal line in its plane, onto its edges: along
+        its axis they miss its faces (a ring on its edge, measured in the sim: closing along
+        the axis, or 22.5 degrees off the plane's line, it stayed on the table; along the line,
+        45 degrees off it and 22.5 degrees the other way it was lifted).
         """
         spec, cfg = self.spec, self.config
         x, y, z = (float(getattr(pose, k)) for k in ('x', 'y', 'z'))
         seen_yaw = float(getattr(pose, 'yaw', float('nan')))
+        upright = bool(getattr(pose, 'upright', True))
         near = min(range(1, spec.num_pegs + 1),  # type: ignore[attr-defined]
                    key=lambda k: math.hypot(x - spec.peg_xy(k)[0], y - spec.peg_xy(k)[1]))
         px, py = spec.peg_xy(near)  # type: ignore[attr-defined]
         across = math.atan2(y - py, x - px) + math.pi / 2
-        if math.isfinite(seen_yaw):
+        if math.isfinite(seen_yaw) and not upright:
+            yaw = seen_yaw       # the TCP's yaw is the line the fingers close along
+        elif math.isfinite(seen_yaw):
             # flats every pi/4 around the seen yaw: take the one nearest the 'across' direction
             step = math.pi / 4
             offset = seen_yaw + cfg.grasp_yaw

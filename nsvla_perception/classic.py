@@ -440,7 +440,7 @@ class ClassicPerceiver(Perceiver):
         # the leaning fit is a pure function of its blob and camera: the same blob seen again
         # (a look with nothing moving: the fit took 30 ms a frame, 21 s of a 5-block episode
         # whose retreating hand hid a peg's tip) gets the same answer without the search
-        self._lean_cache: 'OrderedDict[tuple, Tuple[float, float, np.ndarray, float]]' = \
+        self._lean_cache: 'OrderedDict[tuple, Tuple[float, float, np.ndarray, float, float]]' = \
             OrderedDict()
         self.last_labels: Optional[np.ndarray] = None
         self.last_fits: Dict[str, Dict[str, float]] = {}
@@ -739,7 +739,8 @@ class ClassicPerceiver(Perceiver):
         For each tilt of ``LEAN_TILTS_DEG`` (up to a ring standing on its edge) and each of
         ``LEAN_DIRECTIONS`` low sides, the ring's centre sits where its low edge touches the
         table; the ray through the blob's centroid (corrected for where the outline's centroid
-        falls) gives it. Returns ``(intersection over union, area ratio, centre, tilt rad)`` of
+        falls) gives it. Returns ``(intersection over union, area ratio, centre, tilt rad,
+        heading of the low side rad)`` of
         the best.
         """
         key = (hashlib.blake2b(np.ascontiguousarray(filled).tobytes(), digest_size=16).digest(),
@@ -748,40 +749,45 @@ class ClassicPerceiver(Perceiver):
         hit = self._lean_cache.get(key)
         if hit is not None:
             self._lean_cache.move_to_end(key)
-            return hit[0], hit[1], hit[2].copy(), hit[3]
+            return hit[0], hit[1], hit[2].copy(), hit[3], hit[4]
         found = self._leaning_search(filled, box, target, camera, apothem)
-        self._lean_cache[key] = (found[0], found[1], np.array(found[2], float), found[3])
+        self._lean_cache[key] = (found[0], found[1], np.array(found[2], float), found[3],
+                                 found[4])
         while len(self._lean_cache) > LEAN_CACHE:
             self._lean_cache.popitem(last=False)
         return found
 
     def _leaning_search(self, filled: np.ndarray, box: Sequence[int], target: np.ndarray,
                         camera: PinholeCamera, apothem: float
-                        ) -> Tuple[float, float, np.ndarray, float]:
+                        ) -> Tuple[float, float, np.ndarray, float, float]:
         """Search the tilts and sides for :meth:`_leaning_fit` (no cache)."""
         spec = self.spec
         r_out = apothem / math.cos(math.pi / spec.segments)
-        best: Tuple[float, float, np.ndarray, float] = (0.0, 0.0, np.zeros(3), 0.0)
-        for tilt in np.radians(LEAN_TILTS_DEG):
+        best: Tuple[float, float, np.ndarray, float, float] = (0.0, 0.0, np.zeros(3), 0.0, 0.0)
+
+        def trial(tilt: float, towards: float) -> None:
+            nonlocal best
             z = r_out * math.sin(tilt) + 0.5 * spec.block_height * math.cos(tilt)
-            for j in range(LEAN_DIRECTIONS):
-                towards = 2 * math.pi * j / LEAN_DIRECTIONS
-                centre = camera.on_plane([target], z)[0]
-                outline = None
-                for _ in range(LOOSE_FIT_STEPS):
-                    if not np.all(np.isfinite(centre)):
-                        break
-                    outline = ring_outline(camera, centre, apothem, spec.block_height,
-                                           spec.segments, 0.0, tilt, towards)
-                    bias = _polygon_centroid(outline) - camera.project([centre])[0]
-                    centre = camera.on_plane([target - bias], z)[0]
-                if outline is None or not np.all(np.isfinite(centre)):
-                    continue
+            centre = camera.on_plane([target], z)[0]
+            outline = None
+            for _ in range(LOOSE_FIT_STEPS):
+                if not np.all(np.isfinite(centre)):
+                    break
                 outline = ring_outline(camera, centre, apothem, spec.block_height,
                                        spec.segments, 0.0, tilt, towards)
-                iou, ratio = overlap(filled, box, outline)
-                if iou > best[0]:
-                    best = (iou, ratio, centre, float(tilt))
+                bias = _polygon_centroid(outline) - camera.project([centre])[0]
+                centre = camera.on_plane([target - bias], z)[0]
+            if outline is None or not np.all(np.isfinite(centre)):
+                return
+            outline = ring_outline(camera, centre, apothem, spec.block_height,
+                                   spec.segments, 0.0, tilt, towards)
+            iou, ratio = overlap(filled, box, outline)
+            if iou > best[0]:
+                best = (iou, ratio, centre, float(tilt), float(towards))
+
+        for tilt in np.radians(LEAN_TILTS_DEG):
+            for j in range(LEAN_DIRECTIONS):
+                trial(float(tilt), 2 * math.pi * j / LEAN_DIRECTIONS)
         return best
 
     def _perched_reading(self, r: BlockReading, k: int, i: int, own: Blob, fit: CameraFit,
@@ -1112,13 +1118,14 @@ class ClassicPerceiver(Perceiver):
                   and LOOSE_TILTED_AREA[0] <= ratio <= LOOSE_TILTED_AREA[1])
         leaning = None
         leaned = False
+        yaw = float('nan')
         if (not flat and not tilted and share >= LOOSE_TILTED_SHARE
                 and self.hand_empty is True):
             # a ring in the gripper above the table looks like one leaning on something: only
             # with nothing in the hand is it that
             leaning = self._leaning_fit(filled, blob.box, target, camera, apothem)
             if leaning[0] >= LEAN_OVERLAP and LEAN_AREA[0] <= leaning[1] <= LEAN_AREA[1]:
-                l_iou, l_ratio, centre, l_tilt = leaning
+                l_iou, l_ratio, centre, l_tilt, l_towards = leaning
                 z = float(centre[2])
                 reach = apothem * math.cos(l_tilt)
                 gaps = [(math.hypot(centre[0] - xy[0], centre[1] - xy[1]) - reach - radius,
@@ -1127,6 +1134,9 @@ class ClassicPerceiver(Perceiver):
                 sigma = fit.plane_sigma(target, z)
                 where = 'at (%.3f, %.3f)' % (centre[0], centre[1])
                 iou, ratio, tilted, leaned = l_iou, l_ratio, True, True
+                # the line its tilt turns about, across the low side: the fingers close along
+                # it onto the ring's edges (along the axis they would miss its faces)
+                yaw = math.remainder(l_towards + math.pi / 2, math.pi)
                 self.last_fits[r.name].update({'lean_overlap': l_iou, 'lean_area': l_ratio,
                                                'lean_tilt_deg': math.degrees(l_tilt)})
         if not flat and not tilted:
@@ -1144,7 +1154,7 @@ class ClassicPerceiver(Perceiver):
         sure = min(1.0, 0.5 ** ((sigma - LOOSE_SIGMA_OK) / (LOOSE_SIGMA_MAX - LOOSE_SIGMA_OK)))
         conf = shape * sure
         r.peg, r.visible, r.confidence = 0, True, round(conf, 4)
-        r.pose = LoosePose(float(centre[0]), float(centre[1]), float(z), upright=flat)
+        r.pose = LoosePose(float(centre[0]), float(centre[1]), float(z), yaw, upright=flat)
         r.pixel, r.area = blob.centre, blob.area
         r.height = r.level = 0.0
         notes = [] if flat else ['not flat (overlap %.2f, area %.2f): tilted?' % (iou, ratio)]

@@ -70,7 +70,13 @@ def _check_sizes(num_blocks: Any, num_pegs: Any) -> Tuple[int, int]:
 
 @dataclass(frozen=True)
 class LoosePose:
-    """Where a loose block is: centre (m, world frame), yaw (rad, NaN when not seen), upright."""
+    """
+    Where a loose block is: centre (m, world frame), yaw (rad, NaN when not seen), upright.
+
+    ``yaw`` of an upright block is the heading of its x axis (its flats every 2 pi / segments);
+    of a tilted one (not upright: leaning, on its edge) the heading of the horizontal line in
+    its plane, the line its tilt turns about: fingers closing along it meet its edges.
+    """
 
     x: float
     y: float

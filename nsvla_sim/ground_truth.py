@@ -52,6 +52,7 @@ class BlockObservation:
     supported: bool = True      # at rest on, or touching, the table, a peg or another block
     yaw: float = float('nan')   # heading of the block's x axis about the vertical (rad)
     speed: float = 0.0          # fastest point of the block (m/s), 0 when not measured
+    axis_yaw: float = float('nan')   # heading of its axis' horizontal part (tilted blocks)
 
 
 def held_block(observations: Sequence[BlockObservation]) -> List[str]:
@@ -119,7 +120,12 @@ class _Reader:
                     'block' % (o.name, _where(o), on))
         x, y, z = _xyz(o)
         self.loose[o.name] = on
-        self.poses[o.name] = LoosePose(x, y, z, float(o.yaw), abs(o.up_z) >= self.min_up)
+        upright = abs(o.up_z) >= self.min_up
+        # a tilted ring's yaw is the heading of the horizontal line in its plane, the line its
+        # tilt turns about (fingers closing along it meet its edges), as perception gives it
+        yaw = float(o.yaw) if upright else math.remainder(float(o.axis_yaw) + math.pi / 2,
+                                                          math.pi)
+        self.poses[o.name] = LoosePose(x, y, z, yaw, upright)
         return None
 
     def read_column(self, p: str, column: List[BlockObservation]) -> Optional[str]:

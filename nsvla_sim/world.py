@@ -611,7 +611,7 @@ class HanoiWorld:
                           + np.linalg.norm(d.qvel[dof + 3:dof + 6]) * self.block_apothem(b))
             out.append(BlockObservation(b, tuple(d.xpos[bid]), float(mat[8]), pads[b],
                                         support[b] or asleep, yaw=math.atan2(mat[3], mat[0]),
-                                        speed=speed))
+                                        speed=speed, axis_yaw=math.atan2(mat[5], mat[2])))
         return out
 
     def ground_truth(self) -> SymbolicState:

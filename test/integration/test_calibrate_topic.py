@@ -68,10 +68,12 @@ def _calibrate_live(ros_node, tmp_path, image, info, name):
 
 def test_calibrate_from_a_live_image_topic_and_its_camera_info(ros_node, tmp_path):
     """
-    A camera that moved 3 cm and tilted 3 degrees, seen on ``camera/image_raw`` (bgr8, as many
-    drivers send) with ``camera/camera_info``: the rig written from the live frames has the
-    camera where it is. The pose is solved with camera_info's K: a K 10 % off puts it
-    centimetres away, so the intrinsics are those of the topic, not the rig file's.
+    Calibrate a camera moved 3 cm and tilted 3 degrees from its live topic.
+
+    Seen on ``camera/image_raw`` (bgr8, as many drivers send) with ``camera/camera_info``: the
+    rig written from the live frames has the camera where it is. The pose is solved with
+    camera_info's K: a K 10 % off puts it centimetres away, so the intrinsics are those of the
+    topic, not the rig file's.
     """
     from sensor_msgs.msg import CameraInfo, Image
     from nsvla_common.camera import look_at_rotation

@@ -196,3 +196,53 @@ def test_physics_a_ring_standing_on_its_edge_is_loose_on_the_table_not_upright(w
     assert state.known and state.loose == {'b1': TABLE}, state.reason
     pose = state.poses['b1']
     assert not pose.upright and pose.z == pytest.approx(world3.block_apothem('b1'), abs=0.002)
+
+
+def _stand(world, name, xy, axis):
+    """Stand ``name`` on one of its flats, its axis heading ``axis`` (rad), and let it settle."""
+    adr = world._block_qpos[name]
+    apothem = world.spec.block_apothems(world.num_blocks)[int(name[1:]) - 1]
+    line = np.array([-math.sin(axis), math.cos(axis), 0.0])     # the line in its plane
+    quat = np.zeros(4)
+    mujoco.mju_axisAngle2Quat(quat, line, math.pi / 2)
+    world.data.qpos[adr:adr + 3] = (xy[0], xy[1], apothem + 0.001)
+    world.data.qpos[adr + 3:adr + 7] = quat
+    dof = int(world.model.body_dofadr[world._block_body[name]])
+    world.data.qvel[dof:dof + 6] = 0.0
+    mujoco.mj_forward(world.model, world.data)
+    world.advance(1.0)
+
+
+@pytest.mark.parametrize('axis', [0.5, -1.0, 2.0])
+def test_physics_a_ring_on_its_edge_is_lifted_with_the_fingers_along_its_plane(axis):
+    """
+    Lift a ring standing on its edge with the fingers closing along its plane.
+
+    The ring reads tilted, its yaw the line in its plane; the loose grasp closes the fingers
+    along that line onto its edges and lifts it. Along its axis (the yaw a quarter turn off)
+    the fingers pass its faces and it stays on the table.
+    """
+    from nsvla_control.sim_robot import make_sim_executor
+    from nsvla_control.skills import LOOSE_PEG, MoveSpec
+    held = {}
+    for turn in (0.0, math.pi / 2):
+        world = HanoiWorld(num_blocks=3, seed=0)
+        try:
+            _stand(world, 'b1', (0.56, 0.08), axis)
+            truth = world.ground_truth()
+            pose = truth.poses['b1']
+            assert truth.loose == {'b1': TABLE} and not pose.upright
+            line = math.remainder(axis + math.pi / 2, math.pi)
+            assert abs(math.remainder(pose.yaw - line, math.pi)) < 0.05, (pose.yaw, line)
+            ex = make_sim_executor(world, 'ground_truth')
+            turned = type(pose)(pose.x, pose.y, pose.z, pose.yaw + turn, False)
+            waypoints = ex.skills.loose_waypoints(MoveSpec('b1', LOOSE_PEG, 0, 3, 0), 3,
+                                                  turned)[:3]     # above, grasp, lift
+            apothem = world.spec.block_apothems(3)[0]
+            segments, _ = ex.motion.plan_move(ex.arm.joint_positions(), waypoints,
+                                              apothem - ex.params['grasp_squeeze'])
+            assert ex.follow(segments) == (True, '')
+            held[turn] = world.held_block()
+        finally:
+            world.close()
+    assert held == {0.0: 'b1', math.pi / 2: None}, held
