@@ -823,15 +823,6 @@ class ClassicPerceiver(Perceiver):
         off_axis = math.hypot(centre[0] - px, centre[1] - py)
         below = sorted((q for q in out if q is not r and q.visible and q.peg == k
                         and not q.loose and q.name not in suspects), key=lambda q: q.height)
-        doubted = [q.name for q in out if q is not r and q.visible and q.peg == k
-                   and not q.loose and q.name in suspects and q.height < r.height]
-        if doubted:
-            # a block seen under it on that peg, itself doubted: it may rest on that block, not
-            # across the tip (the audit of a 5-block bench with slips caught b4 read across
-            # p2's tip while it lay on b5 there, 4 frames)
-            miss = 'not across the tip of p%d: %s seen under it' % (k, ', '.join(doubted))
-            r.note = '; '.join(n for n in (r.note, miss) if n)
-            return
         # above its place (a ring at its place whose tip is hidden, by the arm in front of it,
         # is no perched one) and not higher than resting on the tip allows
         floor = spec.block_centre_z(len(below)) + PERCHED_RISE * spec.block_height
