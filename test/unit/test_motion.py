@@ -3,6 +3,7 @@
 
 """Motion backends: built-in IK over the scene's Panda, and MoveIt through a stand-in MoveItPy."""
 
+import math
 import os
 
 import numpy as np
@@ -252,3 +253,17 @@ def test_moveit_config_comes_from_the_config_package_and_nsvla_moveit_cpp(monkey
     monkeypatch.setitem(sys.modules, 'moveit.planning', planning)
     MoveItMotion(['panda_joint%d' % i for i in range(1, 8)])
     assert made == {'node': 'nsvla_moveit_py', 'config': {'robot_description': '<robot/>'}}
+
+
+@pytest.mark.parametrize('yaw', [-1.5, -0.8, -0.3, 0.0, 0.4, 0.9, 1.5])
+def test_ik_reaches_a_loose_pick_and_its_place_at_any_grasp_yaw(scene, motion, yaw):
+    """A loose ring carried at its grasp's yaw is placed on every peg at that yaw."""
+    from nsvla_control.skills import LOOSE_PEG, MoveSpec
+    from nsvla_planner.state import LoosePose
+    skills = Skills(scene)
+    for dst in range(1, scene.num_pegs + 1):
+        pose = LoosePose(0.62, 0.08, scene.block_centre_z(0), yaw, False)   # tilted: its yaw
+        wps = skills.loose_waypoints(MoveSpec('b1', LOOSE_PEG, 0, dst, 0), 3, pose)
+        assert all(abs(math.remainder(w.yaw - yaw, math.pi)) < 1e-9 for w in wps)
+        segments, q_end = motion.plan_move(scene.home, wps, 0.014)
+        assert np.allclose(motion.ik.forward(q_end)[0], wps[-1].pos, atol=1e-3)
