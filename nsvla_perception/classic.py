@@ -527,6 +527,7 @@ class ClassicPerceiver(Perceiver):
         labels = self.label_image(rgb)
         self.last_labels = labels
         self.last_fits = {}
+        self._blobs: Dict[str, Blob] = {}
         x0, y0 = self.roi[0], self.roi[1]
         out: List[BlockReading] = []
         seen = []
@@ -537,6 +538,7 @@ class ClassicPerceiver(Perceiver):
             if blob is None:
                 out.append(BlockReading(name, 0, 0.0, False, note='colour not seen'))
                 continue
+            self._blobs[name] = blob
             uv = np.array(blob.centre)
             across, along = self._column_coords(uv)
             p = int(np.argmin(np.abs(across / self.ppm)))
@@ -959,6 +961,14 @@ class ClassicPerceiver(Perceiver):
         if across > self.settings.column_ok:
             return '%.0f mm off the p%d column' % (1000 * across, r.peg)
         if all(q.height <= r.height for q in out if q.visible and q.peg == r.peg):
+            blob = self._blobs.get(r.name)
+            if rank == 0 and blob is not None and self.last_fit is not None:
+                # alone on its peg: a ring standing on its edge against the peg, facing the
+                # camera, falls in the column at level 0 with the tip showing (3 blocks with
+                # slips: read on p1 while on the table, the grasp at the peg missed it 5 times)
+                inside = self._inside_place(r, out, blob, self.last_fit.camera)
+                if inside < PLACE_INSIDE:
+                    return 'only %.0f%% inside where it would be on p%d' % (100 * inside, r.peg)
             spec = self.spec
             if spec.block_bottom_z(rank + 1) <= spec.peg_height - PEG_TIP_SHOWS \
                     and r.peg not in self.tips_seen and not self._on_tip(r.peg, out):

@@ -484,3 +484,28 @@ def test_a_ring_lying_on_a_stack_beside_the_tip_is_loose_on_it_when_the_hand_is_
     pose = out.state.poses['b1']
     assert math.dist((pose.x, pose.y, pose.z), truth) < 0.01, (pose, truth)
     assert out.state.confidence(('loose', ('b1', support))) >= 0.5
+
+
+def test_a_ring_on_its_edge_against_an_empty_peg_is_not_read_on_the_peg(spec):
+    """
+    Read a frame of a 3-block in-process episode with slips (seed 20071).
+
+    b1 stands on its edge against p1, facing the camera, 19 mm from the axis (ground truth:
+    loose on the table). Its blob fell in p1's column at level 0 with the tip showing, so it
+    was read on p1 (16 wrong frames of 349, and the grasp at the peg missed it five times).
+    Alone on its peg, its blob is now checked against the place's outline: it is off the peg,
+    and with the hand empty it is the ring standing on the table.
+    """
+    from PIL import Image
+    path = os.path.join(os.path.dirname(__file__), '..', 'data', 'ring_on_its_edge_against_p1.png')
+    img = np.asarray(Image.open(path).convert('RGB'))
+    p = ClassicPerceiver(spec, 3)                 # hand unknown: never on p1
+    out = p.perceive(img)
+    assert not (out.state.known and 'b1' in out.state.stacks()['p1']), out.state
+    p = ClassicPerceiver(spec, 3)
+    p.hand_empty = True
+    out = p.perceive(img)
+    assert out.kind == KNOWN and out.state.loose == {'b1': 'table'}, out.state.reason
+    assert out.state.stacks() == {'p1': [], 'p2': ['b2'], 'p3': ['b3']}
+    pose = out.state.poses['b1']
+    assert not pose.upright and pose.z > 0.015         # standing: its centre high
