@@ -161,6 +161,33 @@ def _polygon_centroid(poly: np.ndarray) -> np.ndarray:
     return np.array([m['m10'] / m['m00'], m['m01'] / m['m00']])
 
 
+def _stack_below(r: BlockReading, k: int, out: Sequence[BlockReading],
+                 suspects: Dict[str, str]) -> List[BlockReading]:
+    """Return the readings on peg ``k`` other than ``r`` that nothing doubts, lowest first."""
+    return sorted((q for q in out if q is not r and q.visible and q.peg == k
+                   and not q.loose and q.name not in suspects), key=lambda q: q.height)
+
+
+def _ring_centre(camera: PinholeCamera, target: np.ndarray, z: float, apothem: float,
+                 height: float, segments: int, tilt: float = 0.0,
+                 towards: float = 0.0) -> Optional[np.ndarray]:
+    """
+    Return the centre (world) of a ring at height ``z`` whose silhouette's centroid is ``target``.
+
+    The ray through ``target`` meets the plane ``z``; the centre is then moved by where the
+    outline's centroid falls from the centre's image (perspective), ``LOOSE_FIT_STEPS`` times.
+    None when the ray misses the plane.
+    """
+    centre = camera.on_plane([target], z)[0]
+    for _ in range(LOOSE_FIT_STEPS):
+        if not np.all(np.isfinite(centre)):
+            return None
+        outline = ring_outline(camera, centre, apothem, height, segments, 0.0, tilt, towards)
+        bias = _polygon_centroid(outline) - camera.project([centre])[0]
+        centre = camera.on_plane([target - bias], z)[0]
+    return centre if np.all(np.isfinite(centre)) else None
+
+
 def rgb_to_hs(rgb: Tuple[float, float, float]) -> Tuple[float, float]:
     """Return OpenCV (hue 0..180, saturation 0..255) of an RGB colour in [0, 1]."""
     px = np.array([[[int(round(255 * c)) for c in rgb]]], np.uint8)
@@ -444,6 +471,7 @@ class ClassicPerceiver(Perceiver):
             OrderedDict()
         self.last_labels: Optional[np.ndarray] = None
         self.last_fits: Dict[str, Dict[str, float]] = {}
+        self._blobs: Dict[str, Blob] = {}    # each block's blob of the last frame read
         self.last_fit: Optional[CameraFit] = None
         self._fit_edges = self._fit_points = 0
         self.tips_seen: List[int] = []
@@ -527,7 +555,7 @@ class ClassicPerceiver(Perceiver):
         labels = self.label_image(rgb)
         self.last_labels = labels
         self.last_fits = {}
-        self._blobs: Dict[str, Blob] = {}
+        self._blobs = {}
         x0, y0 = self.roi[0], self.roi[1]
         out: List[BlockReading] = []
         seen = []
@@ -770,16 +798,9 @@ class ClassicPerceiver(Perceiver):
         def trial(tilt: float, towards: float) -> None:
             nonlocal best
             z = r_out * math.sin(tilt) + 0.5 * spec.block_height * math.cos(tilt)
-            centre = camera.on_plane([target], z)[0]
-            outline = None
-            for _ in range(LOOSE_FIT_STEPS):
-                if not np.all(np.isfinite(centre)):
-                    break
-                outline = ring_outline(camera, centre, apothem, spec.block_height,
-                                       spec.segments, 0.0, tilt, towards)
-                bias = _polygon_centroid(outline) - camera.project([centre])[0]
-                centre = camera.on_plane([target - bias], z)[0]
-            if outline is None or not np.all(np.isfinite(centre)):
+            centre = _ring_centre(camera, target, z, apothem, spec.block_height, spec.segments,
+                                  tilt, towards)
+            if centre is None:
                 return
             outline = ring_outline(camera, centre, apothem, spec.block_height,
                                    spec.segments, 0.0, tilt, towards)
@@ -823,8 +844,7 @@ class ClassicPerceiver(Perceiver):
         t = float(np.dot(np.array([px, py]) - o[:2], d[:2])) / flat
         centre = o + t * d
         off_axis = math.hypot(centre[0] - px, centre[1] - py)
-        below = sorted((q for q in out if q is not r and q.visible and q.peg == k
-                        and not q.loose and q.name not in suspects), key=lambda q: q.height)
+        below = _stack_below(r, k, out, suspects)
         # above its place (a ring at its place whose tip is hidden, by the arm in front of it,
         # is no perched one) and not higher than resting on the tip allows
         floor = spec.block_centre_z(len(below)) + PERCHED_RISE * spec.block_height
@@ -872,8 +892,7 @@ class ClassicPerceiver(Perceiver):
         if self.hand_empty is not True:
             return
         spec = self.spec
-        below = sorted((q for q in out if q is not r and q.visible and q.peg == k
-                        and not q.loose and q.name not in suspects), key=lambda q: q.height)
+        below = _stack_below(r, k, out, suspects)
         if not below or spec.block_bottom_z(len(below)) < (spec.peg_height
                                                            - SHIFTED_TIP * spec.block_height):
             return
@@ -882,14 +901,8 @@ class ClassicPerceiver(Perceiver):
         apothem = self.apothems[i]
         filled = own.filled()
         target = _centroid(filled, own.box)
-        centre = camera.on_plane([target], z)[0]
-        for _ in range(LOOSE_FIT_STEPS):
-            if not np.all(np.isfinite(centre)):
-                return
-            outline = ring_outline(camera, centre, apothem, spec.block_height, spec.segments)
-            bias = _polygon_centroid(outline) - camera.project([centre])[0]
-            centre = camera.on_plane([target - bias], z)[0]
-        if not np.all(np.isfinite(centre)):
+        centre = _ring_centre(camera, target, z, apothem, spec.block_height, spec.segments)
+        if centre is None:
             return
         px, py = spec.peg_xy(k)
         off_axis = math.hypot(centre[0] - px, centre[1] - py)
@@ -1092,15 +1105,8 @@ class ClassicPerceiver(Perceiver):
             blob, share = self._with_neighbours(own, neighbours, polygon)
             filled = blob.filled()
             target = _centroid(filled, blob.box)
-            centre = camera.on_plane([target], z)[0]
-            for _ in range(LOOSE_FIT_STEPS):
-                if not np.all(np.isfinite(centre)):
-                    return refuse('off the pegs, not on the table')
-                polygon = ring_outline(camera, centre, apothem, spec.block_height,
-                                       spec.segments)
-                bias = _polygon_centroid(polygon) - camera.project([centre])[0]
-                centre = camera.on_plane([target - bias], z)[0]
-            if not np.all(np.isfinite(centre)):
+            centre = _ring_centre(camera, target, z, apothem, spec.block_height, spec.segments)
+            if centre is None:
                 return refuse('off the pegs, not on the table')
             polygon = ring_outline(camera, centre, apothem, spec.block_height, spec.segments)
         x0, y0, x1, y1 = own.box
