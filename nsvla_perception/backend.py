@@ -124,7 +124,9 @@ def make_perceiver(backend: str, spec, num_blocks: int, min_confidence: float = 
         return ClassicPerceiver(spec, num_blocks, settings.classic, min_confidence)
     if backend == 'learned':
         from nsvla_perception.learned import DEFAULT_MODEL, LearnedPerceiver
-        return LearnedPerceiver(spec, num_blocks, model_path or DEFAULT_MODEL, min_confidence)
+        # its classical reader of loose blocks takes the same classic settings
+        return LearnedPerceiver(spec, num_blocks, model_path or DEFAULT_MODEL, min_confidence,
+                                classic=settings.classic)
     raise ConfigError('backend must be one of %s, got %r' % (', '.join(BACKENDS), backend))
 
 

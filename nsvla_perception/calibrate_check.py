@@ -38,9 +38,7 @@ from typing import Any, Dict, Sequence, Tuple
 import numpy as np
 
 from nsvla_common.errors import ConfigError
-
-
-BACKENDS = ('classic', 'learned')
+from nsvla_perception.backend import BACKENDS
 
 
 def _triple(text: str) -> Tuple[float, float, float]:
@@ -108,7 +106,7 @@ def check(rig: str, offset: Sequence[float], tilt_deg: float, light: Sequence[fl
     from nsvla_common.rig import load_scene
     from nsvla_perception.calibrate_cli import calibrate_files, TOWER_FROM_BOARD
     from nsvla_perception.calibration import rotation_error_deg
-    from nsvla_perception.classic import ClassicPerceiver
+    from nsvla_perception.backend import make_perceiver
     from nsvla_perception.evaluation import evaluate_backend
     from nsvla_perception.render import SceneRenderer
     from nsvla_sim.scene import make_layout
@@ -140,11 +138,7 @@ def check(rig: str, offset: Sequence[float], tilt_deg: float, light: Sequence[fl
     for backend in backends:
         results = {}
         for name, spec in (('before', nominal), ('after', calibrated)):
-            if backend == 'classic':
-                perceiver = ClassicPerceiver(spec, blocks, settings.classic)
-            else:
-                from nsvla_perception.learned import LearnedPerceiver
-                perceiver = LearnedPerceiver(spec, blocks, classic=settings.classic)
+            perceiver = make_perceiver(backend, spec, blocks, settings=settings)
             t0 = time.process_time()
             results[name] = evaluate_backend(backend, truth, blocks, scenes, seed,
                                              perceiver=perceiver)

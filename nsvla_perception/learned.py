@@ -356,6 +356,7 @@ class LearnedPerceiver(Perceiver):
         self.net.eval()
         self._torch = torch
         self.camera = camera_from_spec(spec)
+        self.rig_camera = self.camera      # the rig file's: a followed fit stays near it
         self.boxes = column_boxes(spec, self.camera, meta['levels'], s.crop_margin)
         self.followed = 0                  # times the camera was followed (follow_camera)
         self.loose_reader = ClassicPerceiver(spec, num_blocks,
@@ -394,11 +395,10 @@ class LearnedPerceiver(Perceiver):
         from nsvla_perception.classic import ClassicPerceiver
         reader = self.loose_reader
         fit = reader.camera_fit(rgb, classic)
-        rig = camera_from_spec(self.spec)
         for attempt in range(FOLLOW_TRIES):
             if (fit.camera is reader.camera or fit.rms > FOLLOW_MAX_RMS
                     or _peg_shift_px(self.spec, reader.camera, fit.camera) <= FOLLOW_PX
-                    or _pose_distance(rig, fit.camera) > FOLLOW_MAX_M):
+                    or _pose_distance(self.rig_camera, fit.camera) > FOLLOW_MAX_M):
                 return classic
             try:
                 boxes = column_boxes(self.spec, fit.camera, self.meta['levels'],
