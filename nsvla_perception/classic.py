@@ -119,6 +119,10 @@ EDGE_LINE_PX = 1.5          # px a table-edge point may lie off the line of the 
 EDGE_MIN_POINTS = 5         # fewer points found along an edge: the edge is not used
 PEG_SIGMA_PX = 1.0
 FIT_KEEP_PX = 0.75          # px: the last camera fit is kept while the edges lie this close
+FIT_AGREE_SHARE = 0.3       # of the last fit's edges found where it puts them (within 3 px),
+FIT_INLIERS = 0.75          # and this share of the edge pixels found: still its camera
+FIT_REPLACE_SHARE = 0.9     # a new fit with less support than this share of the last one's,
+#                             from a frame that agrees with the last one, does not replace it
 PLACE_BAND = (-1.0, 0.5)    # levels a block on a peg is seen off its place (corrected camera)
 PLACE_COVERED = 0.25        # share of a top block's place showing another block: it is behind
 PEG_TIP_SHOWS = 0.015       # m of peg above a top block from which its tip must be seen
@@ -629,7 +633,9 @@ class ClassicPerceiver(Perceiver):
         prior is the scene's camera randomisation (at least 2 mm). A rig's camera does not move
         between frames: the last fit is kept while the table's edges and the peg tips are still
         found where it puts them (median within ``FIT_KEEP_PX``), a third of a new fit's cost;
-        ``keep`` False fits anew. ``self.fit_kept`` says which it was.
+        ``keep`` False fits anew. ``self.fit_kept`` says which it was. A new fit from a frame
+        that shows less of them (the arm in front) but agrees with the last fit does not
+        replace it unless it is as well supported (``FIT_REPLACE_SHARE``).
         """
         spec = self.spec
         grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
@@ -642,18 +648,26 @@ class ClassicPerceiver(Perceiver):
         pegs[y0:y1, x0:x1] = self._labels(roi_hsv, self._peg_lut)
         last = self.last_fit
         self.fit_kept = False
-        if keep and last is not None and self._fit_edges:
+        agrees = False
+        if last is not None and self._fit_edges:
             a, b, edge_px = table_edge_pixels(grey, last.camera, spec)
-            world, peg_px, which = peg_pixels(pegs, last.camera, spec, tops)
+            last_pegs = peg_pixels(pegs, last.camera, spec, tops)
+            world, peg_px, _which = last_pegs
             lines = np.abs(feature_residuals(last.camera, None, (a, b, edge_px, 1.0))) \
                 if len(a) else np.zeros(0)
             points = np.abs(feature_residuals(last.camera, (world, peg_px, 1.0), None)) \
                 if len(world) else np.zeros(0)
-            if (np.count_nonzero(lines <= 3.0) >= 0.8 * self._fit_edges
-                    and np.count_nonzero(points <= 3.0) >= 0.8 * self._fit_points
+            found_lines = int(np.count_nonzero(lines <= 3.0))
+            found_points = int(np.count_nonzero(points <= 3.0))
+            # most of what is found lies where the last fit puts it, and enough is found
+            agrees = (found_lines >= FIT_AGREE_SHARE * self._fit_edges
+                      and found_lines >= FIT_INLIERS * lines.size
+                      and found_points >= 0.5 * points.size)
+            if (keep and found_lines >= 0.8 * self._fit_edges
+                    and found_points >= 0.8 * self._fit_points
                     and float(np.median(lines)) <= FIT_KEEP_PX
                     and (not points.size or float(np.median(points)) <= FIT_KEEP_PX)):
-                self.tips_seen = self._tips(last.camera, world, peg_px, which)
+                self.tips_seen = self._tips(last.camera, *last_pegs)
                 self.fit_kept = True
                 return last
         a, b, edge_px = table_edge_pixels(grey, self.camera, spec)
@@ -661,14 +675,24 @@ class ClassicPerceiver(Perceiver):
         fit = fit_camera(self.camera, self.pose_sigma,
                          (world, peg_px, PEG_SIGMA_PX) if len(world) else None,
                          (a, b, edge_px, EDGE_SIGMA_PX) if len(a) else None)
-        self.last_fit = fit
-        self._fit_edges = self._fit_points = 0
+        edges = points_found = 0
         if len(a):
             res = np.abs(feature_residuals(fit.camera, None, (a, b, edge_px, 1.0)))
-            self._fit_edges = int(np.count_nonzero(res <= 3.0))
+            edges = int(np.count_nonzero(res <= 3.0))
         if len(world):
             res = np.abs(feature_residuals(fit.camera, (world, peg_px, 1.0), None))
-            self._fit_points = int(np.count_nonzero(res <= 3.0))
+            points_found = int(np.count_nonzero(res <= 3.0))
+        if agrees and edges + points_found < FIT_REPLACE_SHARE * (self._fit_edges
+                                                                  + self._fit_points):
+            # This frame sees less of the table and the pegs than the last fit did (the arm
+            # in front), and what it sees lies where that fit puts it: the camera has not
+            # moved, and a fit of what is left is worse (5 blocks, one seeded camera: fits
+            # of such frames put the camera 14 mm low and lost a peg's tip, 19 first looks
+            # of 31 unread; the fit from the whole view had it within 5 mm).
+            self.tips_seen = self._tips(last.camera, *last_pegs)
+            return last
+        self.last_fit = fit
+        self._fit_edges, self._fit_points = edges, points_found
         self._fit_columns = stack_pixels(spec, fit.camera, self.columns.shape[1])
         self.tips_seen = self._tips(fit.camera, world, peg_px, which)
         return fit
