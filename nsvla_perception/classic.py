@@ -633,9 +633,10 @@ class ClassicPerceiver(Perceiver):
         prior is the scene's camera randomisation (at least 2 mm). A rig's camera does not move
         between frames: the last fit is kept while the table's edges and the peg tips are still
         found where it puts them (median within ``FIT_KEEP_PX``), a third of a new fit's cost;
-        ``keep`` False fits anew. ``self.fit_kept`` says which it was. A new fit from a frame
-        that shows less of them (the arm in front) but agrees with the last fit does not
-        replace it unless it is as well supported (``FIT_REPLACE_SHARE``).
+        ``keep`` False fits anew. ``self.fit_kept`` says which it was. A frame that shows less
+        of them (the arm in front) but agrees with the last fit (``FIT_INLIERS`` of what it
+        shows within 3 px) keeps it too, and a new fit does not replace it unless it is as well
+        supported (``FIT_REPLACE_SHARE``).
         """
         spec = self.spec
         grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
@@ -663,10 +664,13 @@ class ClassicPerceiver(Perceiver):
             agrees = (found_lines >= FIT_AGREE_SHARE * self._fit_edges
                       and found_lines >= FIT_INLIERS * lines.size
                       and found_points >= 0.5 * points.size)
-            if (keep and found_lines >= 0.8 * self._fit_edges
-                    and found_points >= 0.8 * self._fit_points
-                    and float(np.median(lines)) <= FIT_KEEP_PX
-                    and (not points.size or float(np.median(points)) <= FIT_KEEP_PX)):
+            whole = (found_lines >= 0.8 * self._fit_edges
+                     and found_points >= 0.8 * self._fit_points)
+            close = (float(np.median(lines)) <= FIT_KEEP_PX
+                     and (not points.size or float(np.median(points)) <= FIT_KEEP_PX))
+            # kept: all of it seen where the fit puts it, or less of it (the arm in front) and
+            # what is seen agrees; a fit of what is left would be worse (below)
+            if keep and ((whole and close) or (agrees and not whole)):
                 self.tips_seen = self._tips(last.camera, *last_pegs)
                 self.fit_kept = True
                 return last
