@@ -679,24 +679,25 @@ class ClassicPerceiver(Perceiver):
         fit = fit_camera(self.camera, self.pose_sigma,
                          (world, peg_px, PEG_SIGMA_PX) if len(world) else None,
                          (a, b, edge_px, EDGE_SIGMA_PX) if len(a) else None)
-        edges = points_found = 0
+        new_edges = new_points = 0
         if len(a):
             res = np.abs(feature_residuals(fit.camera, None, (a, b, edge_px, 1.0)))
-            edges = int(np.count_nonzero(res <= 3.0))
+            new_edges = int(np.count_nonzero(res <= 3.0))
         if len(world):
             res = np.abs(feature_residuals(fit.camera, (world, peg_px, 1.0), None))
-            points_found = int(np.count_nonzero(res <= 3.0))
-        if agrees and edges + points_found < FIT_REPLACE_SHARE * (self._fit_edges
-                                                                  + self._fit_points):
+            new_points = int(np.count_nonzero(res <= 3.0))
+        if agrees and new_edges + new_points < FIT_REPLACE_SHARE * (self._fit_edges
+                                                                    + self._fit_points):
             # This frame sees less of the table and the pegs than the last fit did (the arm
             # in front), and what it sees lies where that fit puts it: the camera has not
             # moved, and a fit of what is left is worse (5 blocks, one seeded camera: fits
-            # of such frames put the camera 14 mm low and lost a peg's tip, 19 first looks
-            # of 31 unread; the fit from the whole view had it within 5 mm).
+            # of such frames put the camera 9-14 mm lower than the whole view's fit and lost
+            # a peg's tip, 19 first looks of 31 unread; the whole view's fit was within 5 mm
+            # of the true camera).
             self.tips_seen = self._tips(last.camera, *last_pegs)
             return last
         self.last_fit = fit
-        self._fit_edges, self._fit_points = edges, points_found
+        self._fit_edges, self._fit_points = new_edges, new_points
         self._fit_columns = stack_pixels(spec, fit.camera, self.columns.shape[1])
         self.tips_seen = self._tips(fit.camera, world, peg_px, which)
         return fit
