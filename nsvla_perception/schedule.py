@@ -30,6 +30,8 @@ from typing import Optional, Tuple
 AWAKE, IDLE, BUSY = 'awake', 'idle', 'busy'
 RATE_WINDOW_S = 0.5   # the camera clock's rate is measured over at least this much wall time
 MAX_CARRY_S = 1.0     # the latest stamp is carried forward at most this long
+QUIET_MIN_S = 0.2     # a quiet spell shorter than this is not worth closing the camera for
+QUIET_MAX_S = 0.8     # a quiet spell is looked at again after at most this long (wall s)
 
 
 class FrameSchedule:
@@ -128,6 +130,27 @@ class FrameSchedule:
         if mode == AWAKE and self._budget is not None and self.on_demand:
             self._budget -= 1
         return True
+
+    def quiet_s(self, stamp: float, now: float) -> float:
+        """
+        Return how long (wall s) no frame is wanted after the frame stamped ``stamp`` at ``now``.
+
+        It holds while nothing else happens (a look request or a controller command can wake
+        the schedule earlier): the rest of the arm's motion (camera clock, at the rate its
+        stamps advance) or of the idle or awake period (node clock). 0 means a frame may be
+        wanted within ``QUIET_MIN_S``; otherwise at most ``QUIET_MAX_S``, so a wrong estimate
+        costs one look at a frame, not a missed look.
+        """
+        mode = self.mode(stamp)
+        since = None if self._last_t is None else max(0.0, now - self._last_t)
+        period = self._min_period if mode == AWAKE else self._idle_period
+        rest = QUIET_MAX_S if period is None else (
+            0.0 if since is None else max(0.0, period - since))
+        if mode == BUSY and self._busy_until is not None and self._rate > 0:
+            rest = min(rest, (self._busy_until - stamp) / self._rate)
+        if rest < QUIET_MIN_S:
+            return 0.0
+        return min(rest, QUIET_MAX_S)
 
     def published(self, fresh_and_stable: bool) -> None:
         """

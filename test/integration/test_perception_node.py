@@ -134,7 +134,11 @@ def test_classic_node_publishes_state_markers_and_overlay(node_process, ros_node
     listen.feed_until(_image_msg(img_a), lambda: _known_as(listen.states[-1:], truth_a,
                                                            'classic'))
 
-    # malformed frames are logged, counted and skipped; the node keeps running
+    # malformed frames are logged, counted and skipped; the node keeps running. The node has
+    # a fresh stable state: asked for a look, it takes every frame until the next one
+    from std_msgs.msg import Header
+    ros_node.create_publisher(Header, 'look_request', 5).publish(Header())
+    ros_node.spin_until(lambda: False, timeout=0.2)
     n_states = len(listen.states)
     truncated = _image_msg(img_a)
     truncated.data = img_a.tobytes()[:img_a.size // 2]
@@ -327,7 +331,9 @@ def test_frames_are_perceived_when_something_can_have_changed(ros_node, scenes):
             assert len(frame(t)) == 1
         assert sent[-1].status == 'known' and not sent[-1].remembered
         assert frame(3) == [] and frame(4) == []        # nothing can have changed: idle
+        assert not node._gate.is_open      # ... and the next frames are not even taken
         node._on_look_request(Header())
+        assert node._gate.is_open
         out = frame(5)
         assert len(out) == 1 and out[0].status == 'known' and not out[0].remembered
         assert state_from_msg(out[0]) == truth and frame(6) == []
@@ -338,6 +344,7 @@ def test_frames_are_perceived_when_something_can_have_changed(ros_node, scenes):
         move.points[-1].time_from_start.sec = 3
         move.header.stamp.sec = FIRST_SEC + 6
         node._on_command(move)
+        assert node._gate.is_open          # the next frame says how long the motion lasts
         assert frame(7, hidden) == [] and frame(8, hidden) == []
         # ... where the blocks now stand elsewhere: three frames to a fresh stable state
         after = frame(9, img_b) + frame(10, img_b) + frame(11, img_b)
@@ -349,4 +356,29 @@ def test_frames_are_perceived_when_something_can_have_changed(ros_node, scenes):
         result = node.set_parameters([Parameter('schedule', value='sometimes')])[0]
         assert not result.successful and 'choose one of' in result.reason
     finally:
+        node.destroy_node()
+
+
+def test_frames_left_untaken_in_a_quiet_spell_are_taken_again_after_it(ros_node):
+    """In process, spun: a closed gate opens by its timer, at most QUIET_MAX_S later."""
+    from rclpy.parameter import Parameter
+    from nsvla_perception.perception_node import PerceptionNode
+    from nsvla_perception.schedule import QUIET_MAX_S
+    node = PerceptionNode(context=ros_node.context,
+                          parameter_overrides=[Parameter('max_rate_hz', value=0.0)])
+    ros_node.executor.add_node(node)
+    try:
+        assert node._gate.is_open
+        t0 = time.monotonic()
+        node._gate_frames(0.3)
+        assert not node._gate.is_open
+        assert ros_node.spin_until(lambda: node._gate.is_open, timeout=QUIET_MAX_S + 2.0)
+        assert 0.25 <= time.monotonic() - t0 < QUIET_MAX_S + 1.0
+        node._gate_frames(QUIET_MAX_S)
+        node._on_look_request(None)        # a look wants the next frame: no waiting
+        assert node._gate.is_open
+        ros_node.spin_until(lambda: False, timeout=QUIET_MAX_S + 0.3)
+        assert node._gate.is_open          # the cancelled timer does not fire later
+    finally:
+        ros_node.executor.remove_node(node)
         node.destroy_node()

@@ -6,7 +6,7 @@
 import pytest
 
 from nsvla_perception.filter import TemporalFilter
-from nsvla_perception.schedule import AWAKE, BUSY, FrameSchedule, IDLE
+from nsvla_perception.schedule import AWAKE, BUSY, FrameSchedule, IDLE, QUIET_MAX_S, QUIET_MIN_S
 from nsvla_perception.symbols import decide, ground_truth_readings
 
 A = {'p1': ['b3', 'b2', 'b1'], 'p2': [], 'p3': []}
@@ -143,3 +143,28 @@ def test_the_camera_clock_is_carried_forward_at_its_rate():
         s.frame_arrived(100.0 + 0.2 * i, 10.0 + 0.1 * i)
     assert s.camera_now(11.05) == pytest.approx(102.1)
     assert s.camera_now(50.0) == pytest.approx(104.0)     # carried at most 1 s of wall
+
+
+def test_a_quiet_spell_lasts_until_a_frame_can_be_wanted():
+    s = FrameSchedule(max_rate_hz=15.0, idle_rate_hz=0.5)
+    assert s.want(0.0, 0.0) and s.quiet_s(0.0, 0.0) == 0.0      # start-up: every frame
+    s.published(True)
+    assert s.quiet_s(0.1, 0.1) == QUIET_MAX_S     # idle: the next idle frame is 2 s away
+    assert s.quiet_s(1.9, 1.9) == 0.0             # ... or within QUIET_MIN_S
+    s.set_rates(15.0, 0.0)
+    assert s.quiet_s(5.0, 5.0) == QUIET_MAX_S     # no idle frames: looked at again anyway
+    s.arm_command(10.0, 0.5)                       # a short motion: quiet to its end
+    assert s.quiet_s(10.1, 10.1) == pytest.approx(0.4)
+    assert s.quiet_s(10.45, 10.45) == 0.0
+    s.look_requested()
+    assert s.quiet_s(10.2, 10.2) == 0.0           # a look: every frame
+
+
+def test_a_motion_is_quiet_for_its_rest_on_the_camera_clock():
+    s = FrameSchedule(max_rate_hz=15.0, idle_rate_hz=0.0)
+    _settled(s)
+    for i in range(12):                            # a sim at twice real time
+        s.frame_arrived(100.0 + 0.1 * i, 1000.0 + 0.05 * i)
+    s.arm_command(101.1, 1.0)                      # until 102.1 camera, 0.5 s from now
+    assert s.quiet_s(101.1, 5.0) == pytest.approx(0.5)
+    assert QUIET_MIN_S < 0.5 < QUIET_MAX_S
