@@ -130,6 +130,9 @@ SCHEDULE_PARAMETERS = (
           choices=SCHEDULES),
     Param('idle_rate_hz', 0.2, 'Frames per second perceived while nothing can have changed '
           '(schedule on_demand); 0 = none.', 0.0, 240.0),
+    Param('settle_s', 0.3, 'Seconds (image stamps) after the arm\'s commanded motion ends '
+          'before its frames are perceived (schedule on_demand): a new command in that time '
+          '(the next segment of a move) starts a new motion, not a look.', 0.0, 10.0),
 )
 
 
@@ -156,9 +159,11 @@ class PerceptionNode(Node):
         except NsvlaError as exc:
             self._refuse(str(exc))
         # after a motion or a surprise: a stable state's frames, and two more for the change
-        self.schedule = FrameSchedule(burst_frames=self.filter.stability_frames + 2)
+        self.schedule = FrameSchedule(burst_frames=self.filter.stability_frames + 2,
+                                      settle_s=self._sched_params['settle_s'])
         self._set_rate(float(p('max_rate_hz').value))
         self._frames = 0
+        self._taken = 0    # frames taken from the middleware (the rest were left in its queue)
         self._skipped = 0
         self._world_frame = p('world_frame').value
         self.add_on_set_parameters_callback(self._on_set_parameters)
@@ -221,6 +226,7 @@ class PerceptionNode(Node):
         except NsvlaError as exc:
             return SetParametersResult(successful=False, reason=str(exc))
         self._sched_params.update(checked)
+        self.schedule.settle_s = self._sched_params['settle_s']
         if 'max_rate_hz' in values or checked:
             self._set_rate(float(values.get('max_rate_hz', self._max_rate)))
         self._open_gate()
@@ -247,7 +253,11 @@ class PerceptionNode(Node):
                                       throttle_duration_sec=10.0)
             return
         self.schedule.arm_command(start, duration)
-        self._open_gate()   # the next frame says how long it stays quiet now
+        self._open_gate()
+        now = self.schedule.camera_now(time.monotonic())
+        if now is not None:   # how long it stays quiet now, from the camera clock
+            self._gate_frames(self.schedule.quiet_s(now, self.get_clock().now().nanoseconds
+                                                    * 1e-9))
 
     def _on_gripper_command(self, msg: JointTrajectory) -> None:
         """Note a gripper command: its motion, and whether the hand can hold a block after it."""
@@ -297,6 +307,7 @@ class PerceptionNode(Node):
     # ----------------------------------------------------------------- frames
     def _on_image(self, msg: Image) -> None:
         """Process one camera frame; any failure on it is a logged, counted skip."""
+        self._taken += 1
         try:
             self._process(msg)
         except NsvlaError as exc:   # a bad image (encoding, size, data), named by the check
@@ -377,6 +388,15 @@ class PerceptionNode(Node):
                 header=msg.header, height=overlay.shape[0], width=overlay.shape[1],
                 encoding='rgb8', is_bigendian=0, step=overlay.shape[1] * 3,
                 data=overlay.tobytes()))
+
+    def destroy_node(self) -> None:
+        """Log what became of the frames, then destroy the node."""
+        self.get_logger().info(
+            'frames: %d taken (%d quiet spells left the others untaken), %d perceived, '
+            '%d not needed, %d skipped as bad' % (
+                self._taken, self._gate_closed, self._frames, self.schedule.skipped,
+                self._skipped))
+        super().destroy_node()
 
     def _publish_markers(self, stamp: Any, perception: Any) -> None:
         spec = self.perceiver.spec

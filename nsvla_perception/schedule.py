@@ -9,10 +9,12 @@ A frame is worth perceiving when something can have changed that someone will as
 - **awake** (every frame, up to ``max_rate_hz``): from start-up and on a look request
   (``look_request``) until it has published a fresh stable state (read from the latest frame,
   not remembered, ``stability_frames`` frames agreeing); after the arm's commanded motion has
-  ended (the blocks may sit elsewhere now, and the executor looks right after a move) and when an
-  idle frame shows something else than what was published, for at most ``burst_frames`` frames
-  or until a fresh stable state (a gap between two segments of one move, with the arm still in
-  front of the blocks, is not worth more);
+  ended and ``settle_s`` more have passed without a new one (the blocks may sit elsewhere now,
+  and the executor looks right after a move; the next segment of a move mostly comes within
+  ``settle_s``, and a frame of the gap between two segments, with the arm still in front of
+  the blocks, was 6 of the 9 frames perceived per move) and when an idle frame shows something
+  else than what was published, for at most ``burst_frames`` frames or until a fresh stable
+  state;
 - **idle** (``idle_rate_hz``, 0 = none): otherwise, and while the arm is moving (a state read
   mid-move is one nobody waits for; the executor looks after the move): a new motion ends an
   awake spell.
@@ -38,9 +40,10 @@ class FrameSchedule:
     """Decide per frame whether to perceive it (see the module docstring)."""
 
     def __init__(self, max_rate_hz: float = 15.0, idle_rate_hz: float = 1.0,
-                 on_demand: bool = True, burst_frames: int = 5) -> None:
+                 on_demand: bool = True, burst_frames: int = 5, settle_s: float = 0.0) -> None:
         self.set_rates(max_rate_hz, idle_rate_hz, on_demand)
         self.burst_frames = max(1, int(burst_frames))
+        self.settle_s = max(0.0, float(settle_s))   # camera s after a motion before waking
         self._awake = True              # start-up: until the first fresh stable state
         self._budget: Optional[int] = None         # frames left in this spell; None: no limit
         self._busy_until: Optional[float] = None   # image-stamp time the arm's motion ends
@@ -111,10 +114,20 @@ class FrameSchedule:
         if not self.on_demand:
             return AWAKE
         if self._busy_until is not None:
-            if stamp < self._busy_until:
+            if stamp < self._busy_until + self.settle_s:
                 return AWAKE if self._awake else BUSY
             self._busy_until = None    # the motion has ended: the blocks may have moved
             self._wake(self.burst_frames)
+        return AWAKE if self._awake else IDLE
+
+    def _peek(self, stamp: float) -> str:
+        """Return :meth:`mode` at ``stamp`` without ending a motion (a stamp estimated)."""
+        if not self.on_demand:
+            return AWAKE
+        if self._busy_until is not None:
+            if stamp < self._busy_until + self.settle_s:
+                return AWAKE if self._awake else BUSY
+            return AWAKE               # the motion has ended: the next frame wakes it
         return AWAKE if self._awake else IDLE
 
     def want(self, stamp: float, now: float) -> bool:
@@ -141,13 +154,13 @@ class FrameSchedule:
         wanted within ``QUIET_MIN_S``; otherwise at most ``QUIET_MAX_S``, so a wrong estimate
         costs one look at a frame, not a missed look.
         """
-        mode = self.mode(stamp)
+        mode = self._peek(stamp)
         since = None if self._last_t is None else max(0.0, now - self._last_t)
         period = self._min_period if mode == AWAKE else self._idle_period
         rest = QUIET_MAX_S if period is None else (
             0.0 if since is None else max(0.0, period - since))
         if mode == BUSY and self._busy_until is not None and self._rate > 0:
-            rest = min(rest, (self._busy_until - stamp) / self._rate)
+            rest = min(rest, (self._busy_until + self.settle_s - stamp) / self._rate)
         if rest < QUIET_MIN_S:
             return 0.0
         return min(rest, QUIET_MAX_S)

@@ -344,15 +344,18 @@ def test_frames_are_perceived_when_something_can_have_changed(ros_node, scenes):
         move.points[-1].time_from_start.sec = 3
         move.header.stamp.sec = FIRST_SEC + 6
         node._on_command(move)
-        assert node._gate.is_open          # the next frame says how long the motion lasts
+        assert not node._gate.is_open      # frames of the motion are not taken
+        node._open_gate()                  # (here they are handed in, not taken)
         assert frame(7, hidden) == [] and frame(8, hidden) == []
-        # ... where the blocks now stand elsewhere: three frames to a fresh stable state
-        after = frame(9, img_b) + frame(10, img_b) + frame(11, img_b)
+        # ... and settle_s (0.3 s) more; the blocks now stand elsewhere: three frames to a
+        # fresh stable state
+        assert frame(9, img_b) == []
+        after = frame(10, img_b) + frame(11, img_b) + frame(12, img_b)
         assert [m.remembered for m in after] == [True, True, False]
-        assert state_from_msg(after[-1]) == truth_b and frame(12, img_b) == []
+        assert state_from_msg(after[-1]) == truth_b and frame(13, img_b) == []
         # every_frame perceives every frame whatever happened
         node.set_parameters([Parameter('schedule', value='every_frame')])
-        assert len(frame(13)) == 1 and len(frame(14)) == 1
+        assert len(frame(14)) == 1 and len(frame(15)) == 1
         result = node.set_parameters([Parameter('schedule', value='sometimes')])[0]
         assert not result.successful and 'choose one of' in result.reason
     finally:

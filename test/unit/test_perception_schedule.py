@@ -168,3 +168,14 @@ def test_a_motion_is_quiet_for_its_rest_on_the_camera_clock():
     s.arm_command(101.1, 1.0)                      # until 102.1 camera, 0.5 s from now
     assert s.quiet_s(101.1, 5.0) == pytest.approx(0.5)
     assert QUIET_MIN_S < 0.5 < QUIET_MAX_S
+
+
+def test_a_new_command_within_settle_s_is_the_same_move_not_a_look():
+    s = FrameSchedule(max_rate_hz=0.0, idle_rate_hz=0.0, settle_s=0.3)
+    _settled(s)
+    s.arm_command(1.0, 1.0)        # the first segment of a move: until t = 2
+    assert _camera(s, 1.0, 1.2) == []     # the motion and its gap (2.0, 2.1)
+    s.arm_command(2.15, 1.0)       # the next segment, 0.15 s after: still one move
+    assert _camera(s, 2.2, 1.0) == [] and s.quiet_s(3.0, 3.0) == pytest.approx(0.45)
+    # the last segment ends at 3.15: from 3.45 on, every frame
+    assert _camera(s, 3.2, 0.6) == pytest.approx([3.5, 3.6, 3.7])
