@@ -97,6 +97,8 @@ LEAN_OVERLAP = 0.83           # least intersection over union of a leaning ring'
 LEAN_AREA = (0.88, 1.12)      # blob area over the leaning outline's
 PERCHED_CONFIDENCE = 0.55     # a ring across a peg's tip or tilted on a stack, hand empty
 PERCHED_ABOVE_TIP = 1.0       # block heights its centre may sit above the peg's tip
+PERCHED_EDGE_MARGIN = 0.75    # ... or its apothem and this many block heights (on its edge)
+PERCHED_DEPTHS = np.array([-1.0, -0.5, 0.0, 0.5, 1.0])   # apothems along the ray, tilted fits
 PERCHED_RISE = 0.55           # block heights its centre sits at least above its place there
 PERCHED_AREA = (0.8, 1.3)     # blob area over an upright outline's at that centre (tilted: more)
 SHIFTED_CONFIDENCE = 0.55     # a ring lying on a stack beside the peg's tip, hand empty
@@ -766,11 +768,16 @@ class ClassicPerceiver(Perceiver):
             trial = replace(r)
             leaning = self._table_reading(trial, i, own, neighbours, fit, keep_off,
                                           (width, height))
+            blocked = str(self.last_fits.get(r.name, {}).get('blocked_by', ''))
             if column and (leaning or not trial.loose):
                 self._perched_reading(r, column, i, own, fit, out, suspects)
             elif (not trial.loose and r.peg > 0 and not r.loose
                   and suspects[r.name].endswith('column')):
                 self._shifted_reading(r, r.peg, i, own, fit, out, suspects)
+            elif not trial.loose and r.peg == 0 and blocked.startswith('p'):
+                # a ring that would lie on the table inside a stack's footprint may lie on
+                # that stack's top block, off the peg
+                self._shifted_reading(r, int(blocked[1:]), i, own, fit, out, suspects)
             if not r.loose and (trial.loose or r.peg == 0):
                 r.__dict__.update(trial.__dict__)   # on a peg and not loose: as seen
             if r.loose:
@@ -877,7 +884,12 @@ class ClassicPerceiver(Perceiver):
         # above its place (a ring at its place whose tip is hidden, by the arm in front of it,
         # is no perched one) and not higher than resting on the tip allows
         floor = spec.block_centre_z(len(below)) + PERCHED_RISE * spec.block_height
-        ceiling = spec.peg_height + PERCHED_ABOVE_TIP * spec.block_height
+        # a ring standing on its edge on the tip (or on the stack beside it) has its centre an
+        # apothem above what it stands on; the ray's point nearest the axis read such rings
+        # 10 mm high (3 blocks with slips: b1 at 59 mm read at 69 mm)
+        ceiling = max(spec.peg_height, spec.block_bottom_z(len(below))) + max(
+            PERCHED_ABOVE_TIP * spec.block_height,
+            self.apothems[i] + PERCHED_EDGE_MARGIN * spec.block_height)
         if t <= 0 or off_axis > self.apothems[i] or not floor < centre[2] <= ceiling:
             miss = 'not across the tip of p%d (centre %.0f mm off its axis at %.0f mm)' % (
                 k, 1000 * off_axis, 1000 * centre[2])
@@ -889,7 +901,21 @@ class ClassicPerceiver(Perceiver):
         outline = ring_outline(camera, centre, self.apothems[i], spec.block_height,
                                spec.segments)
         iou, ratio = overlap(filled, own.box, outline)
+        yaw = float('nan')
         table = self.last_fits.get(r.name, {}).get('overlap', 0.0)
+        if iou < table or not PERCHED_AREA[0] <= ratio <= PERCHED_AREA[1]:
+            # tilted further, up to standing on its edge: the best of the leaning outlines
+            # about that centre (a ring on its edge on p3's tip fitted 0.56 upright)
+            best = max((overlap(filled, own.box, ring_outline(
+                camera, centre + dt * d, self.apothems[i], spec.block_height, spec.segments,
+                0.0, math.radians(tilt), 2 * math.pi * j / LEAN_DIRECTIONS)) + (tilt, j, dt))
+                for tilt in LEAN_TILTS_DEG for j in range(LEAN_DIRECTIONS)
+                for dt in PERCHED_DEPTHS * self.apothems[i])
+            if best[0] > iou and LEAN_AREA[0] <= best[1] <= LEAN_AREA[1]:
+                iou, ratio = best[0], best[1]
+                centre = centre + best[4] * d
+                yaw = math.remainder(2 * math.pi * best[3] / LEAN_DIRECTIONS + math.pi / 2,
+                                     math.pi)
         if iou < table or not PERCHED_AREA[0] <= ratio <= PERCHED_AREA[1]:
             miss = ('not across the tip of p%d: its outline there fits worse than on the table '
                     '(overlap %.2f against %.2f, area %.2f)' % (k, iou, table, ratio))
@@ -897,7 +923,8 @@ class ClassicPerceiver(Perceiver):
             return
         r.peg, r.visible, r.confidence = 0, True, PERCHED_CONFIDENCE
         r.rests_on = below[-1].name if below else 'p%d' % k
-        r.pose = LoosePose(float(centre[0]), float(centre[1]), float(centre[2]), upright=False)
+        r.pose = LoosePose(float(centre[0]), float(centre[1]), float(centre[2]), yaw,
+                           upright=False)
         r.pixel, r.area = own.centre, own.area
         r.height = r.level = 0.0
         r.note = 'resting across the tip of p%d, tilted (%s, hand empty)' % (k, why)
@@ -922,9 +949,11 @@ class ClassicPerceiver(Perceiver):
             return
         spec = self.spec
         below = _stack_below(r, k, out, suspects)
-        if not below or spec.block_bottom_z(len(below)) < (spec.peg_height
-                                                           - SHIFTED_TIP * spec.block_height):
+        if not below:
             return
+        # its bottom below the tip: the peg would thread it unless it lies clear of the peg
+        threaded = spec.block_bottom_z(len(below)) < (spec.peg_height
+                                                      - SHIFTED_TIP * spec.block_height)
         camera = fit.camera
         z = spec.block_centre_z(len(below))
         apothem = self.apothems[i]
@@ -935,7 +964,11 @@ class ClassicPerceiver(Perceiver):
             return
         px, py = spec.peg_xy(k)
         off_axis = math.hypot(centre[0] - px, centre[1] - py)
-        support = self.apothems[int(below[-1].name[1:]) - 1]
+        if threaded and off_axis < apothem + spec.peg_radius - LOOSE_CLEARANCE:
+            return
+        # its centre over the block below: within that block's corners (a large ring below
+        # carries a small one beside the peg: 5 blocks, b2 on b5 34 mm off p1's axis)
+        support = self.apothems[int(below[-1].name[1:]) - 1] / math.cos(math.pi / spec.segments)
         step = 2 * math.pi / spec.segments / LOOSE_YAWS
         iou, ratio = max(overlap(filled, own.box, ring_outline(
             camera, centre, apothem, spec.block_height, spec.segments, j * step))
@@ -949,7 +982,7 @@ class ClassicPerceiver(Perceiver):
                     % (below[-1].name, k, 1000 * off_axis, iou, ratio))
             r.note = '; '.join(n for n in (r.note, miss) if n)
             return
-        why = suspects[r.name]
+        why = suspects[r.name] or 'off the pegs beside its stack'
         r.peg, r.visible, r.confidence = 0, True, SHIFTED_CONFIDENCE
         r.rests_on = below[-1].name
         r.pose = LoosePose(float(centre[0]), float(centre[1]), float(z), upright=flat)
@@ -1164,18 +1197,26 @@ class ClassicPerceiver(Perceiver):
         leaning = None
         leaned = False
         yaw = float('nan')
-        if (not flat and not tilted and share >= LOOSE_TILTED_SHARE
-                and self.hand_empty is True):
+        self.last_fits[r.name]['blocked_by'] = what if gap < -LOOSE_CLEARANCE else ''
+        # a ring standing on its edge or leaning against a peg or a stack reaches less far
+        # than a flat one: one that nearly fits flat but runs into its neighbour is tried
+        # leaning too (seen in 5-block episodes with slips: rings on their edge against p1
+        # and p2, overlap 0.81-0.85 flat, 6-11 mm 'into' the peg, refused until the end)
+        if (share >= LOOSE_TILTED_SHARE and self.hand_empty is True
+                and (not flat and not tilted or (tilted and gap < -LOOSE_CLEARANCE))):
             # a ring in the gripper above the table looks like one leaning on something: only
             # with nothing in the hand is it that
             leaning = self._leaning_fit(filled, blob.box, target, camera, apothem)
-            if leaning[0] >= LEAN_OVERLAP and LEAN_AREA[0] <= leaning[1] <= LEAN_AREA[1]:
+            l_centre, l_tilt = leaning[2], leaning[3]
+            reach = apothem * math.cos(l_tilt)
+            l_gaps = [(math.hypot(l_centre[0] - xy[0], l_centre[1] - xy[1]) - reach - radius,
+                       what) for xy, radius, what in keep_off]
+            l_gap, l_what = min(l_gaps) if l_gaps else (math.inf, '')
+            if (leaning[0] >= LEAN_OVERLAP and LEAN_AREA[0] <= leaning[1] <= LEAN_AREA[1]
+                    and (not tilted or l_gap >= -LOOSE_CLEARANCE)):
                 l_iou, l_ratio, centre, l_tilt, l_towards = leaning
                 z = float(centre[2])
-                reach = apothem * math.cos(l_tilt)
-                gaps = [(math.hypot(centre[0] - xy[0], centre[1] - xy[1]) - reach - radius,
-                         what) for xy, radius, what in keep_off]
-                gap, what = min(gaps) if gaps else (math.inf, '')
+                gap, what = l_gap, l_what
                 sigma = fit.plane_sigma(target, z)
                 where = 'at (%.3f, %.3f)' % (centre[0], centre[1])
                 iou, ratio, tilted, leaned = l_iou, l_ratio, True, True
