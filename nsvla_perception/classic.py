@@ -97,8 +97,6 @@ LEAN_OVERLAP = 0.83           # least intersection over union of a leaning ring'
 LEAN_AREA = (0.88, 1.12)      # blob area over the leaning outline's
 PERCHED_CONFIDENCE = 0.55     # a ring across a peg's tip or tilted on a stack, hand empty
 PERCHED_ABOVE_TIP = 1.0       # block heights its centre may sit above the peg's tip
-PERCHED_EDGE_MARGIN = 0.75    # ... or its apothem and this many block heights (on its edge)
-PERCHED_DEPTHS = np.array([-1.0, -0.5, 0.0, 0.5, 1.0])   # apothems along the ray, tilted fits
 PERCHED_RISE = 0.55           # block heights its centre sits at least above its place there
 PERCHED_AREA = (0.8, 1.3)     # blob area over an upright outline's at that centre (tilted: more)
 SHIFTED_CONFIDENCE = 0.55     # a ring lying on a stack beside the peg's tip, hand empty
@@ -884,12 +882,7 @@ class ClassicPerceiver(Perceiver):
         # above its place (a ring at its place whose tip is hidden, by the arm in front of it,
         # is no perched one) and not higher than resting on the tip allows
         floor = spec.block_centre_z(len(below)) + PERCHED_RISE * spec.block_height
-        # a ring standing on its edge on the tip (or on the stack beside it) has its centre an
-        # apothem above what it stands on; the ray's point nearest the axis read such rings
-        # 10 mm high (3 blocks with slips: b1 at 59 mm read at 69 mm)
-        ceiling = max(spec.peg_height, spec.block_bottom_z(len(below))) + max(
-            PERCHED_ABOVE_TIP * spec.block_height,
-            self.apothems[i] + PERCHED_EDGE_MARGIN * spec.block_height)
+        ceiling = spec.peg_height + PERCHED_ABOVE_TIP * spec.block_height
         if t <= 0 or off_axis > self.apothems[i] or not floor < centre[2] <= ceiling:
             miss = 'not across the tip of p%d (centre %.0f mm off its axis at %.0f mm)' % (
                 k, 1000 * off_axis, 1000 * centre[2])
@@ -901,21 +894,7 @@ class ClassicPerceiver(Perceiver):
         outline = ring_outline(camera, centre, self.apothems[i], spec.block_height,
                                spec.segments)
         iou, ratio = overlap(filled, own.box, outline)
-        yaw = float('nan')
         table = self.last_fits.get(r.name, {}).get('overlap', 0.0)
-        if iou < table or not PERCHED_AREA[0] <= ratio <= PERCHED_AREA[1]:
-            # tilted further, up to standing on its edge: the best of the leaning outlines
-            # about that centre (a ring on its edge on p3's tip fitted 0.56 upright)
-            best = max((overlap(filled, own.box, ring_outline(
-                camera, centre + dt * d, self.apothems[i], spec.block_height, spec.segments,
-                0.0, math.radians(tilt), 2 * math.pi * j / LEAN_DIRECTIONS)) + (tilt, j, dt))
-                for tilt in LEAN_TILTS_DEG for j in range(LEAN_DIRECTIONS)
-                for dt in PERCHED_DEPTHS * self.apothems[i])
-            if best[0] > iou and LEAN_AREA[0] <= best[1] <= LEAN_AREA[1]:
-                iou, ratio = best[0], best[1]
-                centre = centre + best[4] * d
-                yaw = math.remainder(2 * math.pi * best[3] / LEAN_DIRECTIONS + math.pi / 2,
-                                     math.pi)
         if iou < table or not PERCHED_AREA[0] <= ratio <= PERCHED_AREA[1]:
             miss = ('not across the tip of p%d: its outline there fits worse than on the table '
                     '(overlap %.2f against %.2f, area %.2f)' % (k, iou, table, ratio))
@@ -923,8 +902,7 @@ class ClassicPerceiver(Perceiver):
             return
         r.peg, r.visible, r.confidence = 0, True, PERCHED_CONFIDENCE
         r.rests_on = below[-1].name if below else 'p%d' % k
-        r.pose = LoosePose(float(centre[0]), float(centre[1]), float(centre[2]), yaw,
-                           upright=False)
+        r.pose = LoosePose(float(centre[0]), float(centre[1]), float(centre[2]), upright=False)
         r.pixel, r.area = own.centre, own.area
         r.height = r.level = 0.0
         r.note = 'resting across the tip of p%d, tilted (%s, hand empty)' % (k, why)
