@@ -111,14 +111,11 @@ class FrameSchedule:
     # ------------------------------------------------------------------ per frame
     def mode(self, stamp: float) -> str:
         """Return the mode a frame stamped ``stamp`` falls in: awake, idle or busy."""
-        if not self.on_demand:
-            return AWAKE
-        if self._busy_until is not None:
-            if stamp < self._busy_until + self.settle_s:
-                return AWAKE if self._awake else BUSY
+        if (self.on_demand and self._busy_until is not None
+                and stamp >= self._busy_until + self.settle_s):
             self._busy_until = None    # the motion has ended: the blocks may have moved
             self._wake(self.burst_frames)
-        return AWAKE if self._awake else IDLE
+        return self._peek(stamp)
 
     def _peek(self, stamp: float) -> str:
         """Return :meth:`mode` at ``stamp`` without ending a motion (a stamp estimated)."""
