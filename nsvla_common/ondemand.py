@@ -9,26 +9,6 @@ from rclpy.callback_groups import CallbackGroup
 from rclpy.exceptions import InvalidHandle
 
 
-class OnDemand(CallbackGroup):
-    """
-    A callback group the executor never runs: its messages are taken when they are needed.
-
-    A subscription in it is not in the executor's wait set, so its messages wake nothing; they
-    wait in the middleware's queue (its QoS depth: the newest ones) until :func:`take_queued`.
-    """
-
-    def can_execute(self, entity: Any) -> bool:
-        """Return False: the executor neither waits for nor runs these entities."""
-        return False
-
-    def beginning_execution(self, entity: Any) -> bool:
-        """Return False (never executed)."""
-        return False
-
-    def ending_execution(self, entity: Any) -> None:
-        """Do nothing (never executed)."""
-
-
 class Gate(CallbackGroup):
     """
     A callback group the executor waits for and runs only while it is open.
@@ -54,6 +34,20 @@ class Gate(CallbackGroup):
 
     def ending_execution(self, entity: Any) -> None:
         """Do nothing."""
+
+
+class OnDemand(Gate):
+    """
+    A callback group the executor never runs: its messages are taken when they are needed.
+
+    A :class:`Gate` that stays closed: a subscription in it is not in the executor's wait set,
+    so its messages wake nothing; they wait in the middleware's queue (its QoS depth: the
+    newest ones) until :func:`take_queued`.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.is_open = False
 
 
 def take_queued(subscription: Any, limit: int) -> List[Any]:

@@ -1161,9 +1161,14 @@ class ClassicPerceiver(Perceiver):
                                                        k * step))
                 for k in range(LOOSE_YAWS)]
         iou, ratio = max(fits)
-        gaps = [(math.hypot(centre[0] - xy[0], centre[1] - xy[1]) - apothem - radius, what)
-                for xy, radius, what in keep_off]
-        gap, what = min(gaps) if gaps else (math.inf, '')
+
+        def clearance(at: Sequence[float], reach: float) -> Tuple[float, str]:
+            """Return the least gap (m) from a ring reaching ``reach`` at ``at``, and to what."""
+            gaps = [(math.hypot(at[0] - xy[0], at[1] - xy[1]) - reach - radius, what)
+                    for xy, radius, what in keep_off]
+            return min(gaps) if gaps else (math.inf, '')
+
+        gap, what = clearance(centre, apothem)
         sigma = fit.plane_sigma(target, z)
         self.last_fits[r.name] = {'x': float(centre[0]), 'y': float(centre[1]),
                                   'overlap': iou, 'area': ratio, 'gap': gap, 'sigma': sigma,
@@ -1185,11 +1190,7 @@ class ClassicPerceiver(Perceiver):
             # a ring in the gripper above the table looks like one leaning on something: only
             # with nothing in the hand is it that
             leaning = self._leaning_fit(filled, blob.box, target, camera, apothem)
-            l_centre, l_tilt = leaning[2], leaning[3]
-            reach = apothem * math.cos(l_tilt)
-            l_gaps = [(math.hypot(l_centre[0] - xy[0], l_centre[1] - xy[1]) - reach - radius,
-                       what) for xy, radius, what in keep_off]
-            l_gap, l_what = min(l_gaps) if l_gaps else (math.inf, '')
+            l_gap, l_what = clearance(leaning[2], apothem * math.cos(leaning[3]))
             if (leaning[0] >= LEAN_OVERLAP and LEAN_AREA[0] <= leaning[1] <= LEAN_AREA[1]
                     and (not tilted or l_gap >= -LOOSE_CLEARANCE)):
                 l_iou, l_ratio, centre, l_tilt, l_towards = leaning
