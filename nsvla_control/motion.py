@@ -69,11 +69,13 @@ Segment = Union[ArmSegment, GripperSegment]
 
 def gripper_segment(wp: Waypoint, grasp_opening: float,
                     seconds: float) -> Optional[GripperSegment]:
-    """Return the gripper command a waypoint ends with (open, or close on the block), if any."""
+    """Return the gripper command a waypoint ends with (open, close on the block, shut), if any."""
     if wp.gripper == 'open':
         return GripperSegment(GRIPPER_OPEN, seconds, 'open')
     if wp.gripper == 'close':
         return GripperSegment(grasp_opening, seconds, 'close')
+    if wp.gripper == 'shut':
+        return GripperSegment(0.0, seconds, 'shut')
     return None
 
 

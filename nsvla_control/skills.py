@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from nsvla_common.errors import ValidationError
+from nsvla_common.robot import GRIPPER_MAX_OPENING as GRIPPER_OPEN
 from nsvla_planner.state import SymbolicState
 
 Vec3 = Tuple[float, float, float]
@@ -31,7 +32,7 @@ class Waypoint:
 
     pos: Vec3
     yaw: float = 0.0
-    gripper: Optional[str] = None      # 'open' / 'close' after reaching pos, or None
+    gripper: Optional[str] = None      # 'open' / 'close' (on the block) / 'shut' (on nothing)
     straight: bool = False             # reach pos along a straight Cartesian line
     label: str = ''
 
@@ -56,6 +57,14 @@ class MoveSpec:
     dst_level: int
 
 
+TIP_FINGER_CLEARANCE = 0.006  # m from a standing ring's face where the shut fingers come down
+TIP_FINGER_LENGTH = 0.030     # m the shut fingers reach from the TCP along their closing line
+TIP_FINGER_WIDTH = 0.012      # m they reach across it
+TIP_PUSH_HEIGHT = 0.6         # push height above the ring's centre, in outer radii
+TIP_PUSH_PAST = 0.005         # m past the far face where the fingers' leading side stops
+TIP_ROOM = 0.003              # m the fingers' way down and the ring's landing keep from the rest
+TIP_SHIFTS = (0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06)   # m it may be set down away to push it
+TIP_SET_DOWN = 0.002          # m above where it stood that it is let go
 HAND = 'hand'   # the source of a move whose block is already in the gripper
 LOOSE_PEG = -1  # MoveSpec.src_peg of a loose block (off every peg: grasped where it was seen)
 
@@ -206,6 +215,121 @@ class Skills:
             Waypoint((tx, ty, top), yaw, None, straight=True, label='above target'),
             Waypoint((tx, ty, release), yaw, 'open', straight=True, label='release'),
             Waypoint((tx, ty, top), yaw, None, straight=True, label='retreat'),
+        ]
+
+    def tip_over_waypoints(self, block: str, state: SymbolicState, pose: object,
+                           apothem: float, opening: float) -> List[Waypoint]:
+        """
+        Waypoints that push a ring standing on its edge over onto its face.
+
+        A ring on its edge is lifted by its edges but stays on its edge in the fingers, and a
+        ring on its edge does not go onto a peg (3 blocks with slips: lowered onto p2's tip it
+        stayed there, or in the fingers, until the episode ended). The closed fingers come
+        down beside one face (shut: nothing between them) and push through the ring's upper
+        half along its axis: it falls flat that way, its centre about one outer radius on.
+
+        The push starts from the face that leaves room for the fingers (on their way down and
+        along the push) and for the ring to land, clear of the pegs, the stacks and the other
+        loose blocks. Where neither face does (a ring facing a peg), the ring is first lifted
+        by its edges (fingers
+        closing to ``opening`` along its plane), set down on its edge the least distance
+        along its axis away that does, and pushed there. After it the ring has to be seen
+        again: :class:`~nsvla_control.executor.Executor` ends the move.
+        """
+        spec = self.spec
+        x, y, z = (float(getattr(pose, k)) for k in ('x', 'y', 'z'))
+        line = float(getattr(pose, 'yaw', float('nan')))
+        if not math.isfinite(line):
+            raise ValidationError('%s stands on its edge but its yaw was not seen: no side to '
+                                  'push it over from' % block)
+        r_out = apothem / math.cos(math.pi / spec.segments)  # type: ignore[attr-defined]
+        apothems = spec.block_apothems(state.num_blocks)  # type: ignore[attr-defined]
+        keep_off: List[Tuple[float, float, float]] = []
+        for k, column in enumerate(state.stacks().values(), 1):
+            px, py = spec.peg_xy(k)  # type: ignore[attr-defined]
+            reach = max([apothems[int(b[1:]) - 1] for b in column]
+                        + [spec.peg_radius])  # type: ignore[attr-defined]
+            keep_off.append((px, py, reach))
+        for other, where in state.poses.items():
+            if other != block:
+                keep_off.append((where.x, where.y, apothems[int(other[1:]) - 1]
+                                 / math.cos(math.pi / spec.segments)))  # type: ignore
+        # the fingers close along the ring's face: the shut Panda fingers' boxes reach
+        # +-30 mm along that line, wider than any ring's hole, and +-12 mm along the push
+        # (open, each box spans 40..70 mm from the TCP along the line).
+        # Their leading side comes down TIP_FINGER_CLEARANCE from the near face and stops
+        # TIP_PUSH_PAST beyond the far one, the edge the ring turns about: tilted that far it
+        # falls on, and the fingers stay clear of where it lands.
+        lead, half = TIP_FINGER_WIDTH, TIP_FINGER_LENGTH
+        face = 0.5 * spec.block_height  # type: ignore[attr-defined]
+        start = face + TIP_FINGER_CLEARANCE + lead      # the TCP, before the ring's centre
+        end = face + TIP_PUSH_PAST - lead               # and after it (or before: negative)
+
+        def gap(cx: float, cy: float, heading: float, back: float, front: float,
+                across: float) -> float:
+            """
+            Return the least distance (m) from a rectangle to the rest.
+
+            The rectangle runs ``back``..``front`` along ``heading`` from (cx, cy) and
+            +-``across`` to its sides.
+            """
+            dx, dy = math.cos(heading), math.sin(heading)
+            gaps = []
+            for ox, oy, reach in keep_off:
+                u, v = (ox - cx) * dx + (oy - cy) * dy, -(ox - cx) * dy + (oy - cy) * dx
+                du = max(-back - u, 0.0, u - front)
+                dv = max(abs(v) - across, 0.0)
+                gaps.append(math.hypot(du, dv) - reach)
+            return min(gaps) if gaps else math.inf
+
+        def room(cx: float, cy: float, heading: float, moved: bool) -> float:
+            """Least gap of the fingers on their way down and along, and of the ring's fall."""
+            sides = [gap(cx, cy, heading, start + lead, end + lead, half),
+                     gap(cx, cy, heading, -face - r_out, face + r_out, 0.0) - r_out]
+            if moved:   # lifted by its edges where it stands, set down and let go here
+                sides += [gap(x, y, heading, lead, lead, GRIPPER_OPEN + 2 * half),
+                          gap(cx, cy, heading, lead, lead, GRIPPER_OPEN + 2 * half)]
+            return min(sides)
+
+        axis = line + math.pi / 2
+        options = []
+        for shift in TIP_SHIFTS:
+            for heading in (axis, axis + math.pi):
+                # set down `shift` away from the push's start side: against the way it falls
+                cx = x - shift * math.cos(heading)
+                cy = y - shift * math.sin(heading)
+                free = room(cx, cy, heading, shift > 0.0)
+                options.append((free >= TIP_ROOM, -shift, free, cx, cy, heading))
+        fits, _, _, cx, cy, push = max(options)
+        if not fits:
+            raise ValidationError('%s stands on its edge with no room to push it over: within '
+                                  '%.0f mm of (%.3f, %.3f) its fall or the fingers meet a peg, '
+                                  'a stack or a loose block' % (block, 1000 * TIP_SHIFTS[-1],
+                                                                x, y))
+        dx, dy = math.cos(push), math.sin(push)
+        height = z + TIP_PUSH_HEIGHT * r_out
+        top = self.travel_z(state.num_blocks) + 0.02
+        yaw = math.remainder(line, math.pi)    # along its plane: the fingers meet its edges
+        sx, sy = cx - start * dx, cy - start * dy
+        ex, ey = cx + end * dx, cy + end * dy
+        waypoints = []
+        if math.hypot(cx - x, cy - y) > 1e-6:
+            grasp = z + spec.grasp_above_centre  # type: ignore[attr-defined]
+            down = grasp + TIP_SET_DOWN
+            waypoints += [
+                Waypoint((x, y, top), yaw, 'open', label='above %s on its edge' % block),
+                Waypoint((x, y, grasp), yaw, 'close', straight=True, label='grasp its edges'),
+                Waypoint((x, y, down + 0.03), yaw, None, straight=True, label='lift it'),
+                Waypoint((cx, cy, down + 0.03), yaw, None, straight=True,
+                         label='to room to push it over'),
+                Waypoint((cx, cy, down), yaw, 'open', straight=True, label='set it down'),
+                Waypoint((cx, cy, top), yaw, None, straight=True, label='up from it'),
+            ]
+        return waypoints + [
+            Waypoint((sx, sy, top), yaw, 'shut', label='above the face of %s' % block),
+            Waypoint((sx, sy, height), yaw, None, straight=True, label='beside its face'),
+            Waypoint((ex, ey, height), yaw, None, straight=True, label='push %s over' % block),
+            Waypoint((ex, ey, top), yaw, 'open', straight=True, label='retreat'),
         ]
 
     def move_waypoints(self, move: MoveSpec, num_blocks: int) -> List[Waypoint]:

@@ -91,8 +91,9 @@ LOOSE_TILTED_OVERLAP = 0.80
 LOOSE_TILTED_AREA = (0.85, 1.10)
 LOOSE_TILTED_SHARE = 0.8      # least share of the blob in the block's own colour (no merge)
 LOOSE_TILTED_CONFIDENCE = 0.55
-LEAN_TILTS_DEG = (15.0, 25.0, 35.0, 45.0, 55.0, 65.0, 75.0, 85.0)   # ring leaning on its edge
-LEAN_DIRECTIONS = 8           # directions its low side is tried towards
+LEAN_TILTS_DEG = (15.0, 25.0, 35.0, 45.0, 55.0, 65.0, 75.0, 85.0, 90.0)   # leaning .. on its edge
+LEAN_DIRECTIONS = 16          # directions its low side is tried towards
+LEAN_REFINE = 2               # rounds of halving the grid around the best (tilt, side)
 LEAN_OVERLAP = 0.83           # least intersection over union of a leaning ring's outline
 LEAN_AREA = (0.88, 1.12)      # blob area over the leaning outline's
 PERCHED_CONFIDENCE = 0.55     # a ring across a peg's tip or tilted on a stack, hand empty
@@ -803,9 +804,9 @@ class ClassicPerceiver(Perceiver):
         For each tilt of ``LEAN_TILTS_DEG`` (up to a ring standing on its edge) and each of
         ``LEAN_DIRECTIONS`` low sides, the ring's centre sits where its low edge touches the
         table; the ray through the blob's centroid (corrected for where the outline's centroid
-        falls) gives it. Returns ``(intersection over union, area ratio, centre, tilt rad,
-        heading of the low side rad)`` of
-        the best.
+        falls) gives it; ``LEAN_REFINE`` rounds on a grid of half the step around the best then
+        refine it. Returns ``(intersection over union, area ratio, centre, tilt rad, heading of
+        the low side rad)`` of the best.
         """
         key = (hashlib.blake2b(np.ascontiguousarray(filled).tobytes(), digest_size=16).digest(),
                filled.shape, tuple(int(v) for v in box),
@@ -845,6 +846,18 @@ class ClassicPerceiver(Perceiver):
         for tilt in np.radians(LEAN_TILTS_DEG):
             for j in range(LEAN_DIRECTIONS):
                 trial(float(tilt), 2 * math.pi * j / LEAN_DIRECTIONS)
+        # the grid's best is refined around itself: the grasp closes along the fitted side's
+        # line, and a ring on its edge 22.5 degrees off that line is pushed, not lifted
+        d_tilt = math.radians(min(np.diff(LEAN_TILTS_DEG))) / 2
+        d_side = math.pi / LEAN_DIRECTIONS
+        for _ in range(LEAN_REFINE):
+            tilt0, side0 = best[3], best[4]
+            for dt in (-d_tilt, 0.0, d_tilt):
+                for ds in (-d_side, 0.0, d_side):
+                    tilt = tilt0 + dt
+                    if (dt or ds) and 0.0 < tilt <= math.pi / 2:
+                        trial(tilt, side0 + ds)
+            d_tilt, d_side = d_tilt / 2, d_side / 2
         return best
 
     def _perched_reading(self, r: BlockReading, k: int, i: int, own: Blob, fit: CameraFit,
@@ -963,7 +976,8 @@ class ClassicPerceiver(Perceiver):
         why = suspects[r.name] or 'off the pegs beside its stack'
         r.peg, r.visible, r.confidence = 0, True, SHIFTED_CONFIDENCE
         r.rests_on = below[-1].name
-        r.pose = LoosePose(float(centre[0]), float(centre[1]), float(z), upright=flat)
+        r.pose = LoosePose(float(centre[0]), float(centre[1]), float(z), upright=flat,
+                           tilt=0.0 if flat else math.nan)
         r.pixel, r.area = own.centre, own.area
         r.height = r.level = 0.0
         r.note = 'lying on %s beside the tip of p%d, %.0f mm off its axis (%s, hand empty)' % (
@@ -1179,7 +1193,7 @@ class ClassicPerceiver(Perceiver):
                   and LOOSE_TILTED_AREA[0] <= ratio <= LOOSE_TILTED_AREA[1])
         leaning = None
         leaned = False
-        yaw = float('nan')
+        yaw = l_tilt = float('nan')
         self.last_fits[r.name]['blocked_by'] = what if gap < -LOOSE_CLEARANCE else ''
         # a ring standing on its edge or leaning against a peg or a stack reaches less far
         # than a flat one: one that nearly fits flat but runs into its neighbour is tried
@@ -1219,7 +1233,8 @@ class ClassicPerceiver(Perceiver):
         sure = min(1.0, 0.5 ** ((sigma - LOOSE_SIGMA_OK) / (LOOSE_SIGMA_MAX - LOOSE_SIGMA_OK)))
         conf = shape * sure
         r.peg, r.visible, r.confidence = 0, True, round(conf, 4)
-        r.pose = LoosePose(float(centre[0]), float(centre[1]), float(z), yaw, upright=flat)
+        tilt = 0.0 if flat else (l_tilt if leaned else math.nan)
+        r.pose = LoosePose(float(centre[0]), float(centre[1]), float(z), yaw, flat, tilt)
         r.pixel, r.area = blob.centre, blob.area
         r.height = r.level = 0.0
         notes = [] if flat else ['not flat (overlap %.2f, area %.2f): tilted?' % (iou, ratio)]

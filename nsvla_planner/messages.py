@@ -98,9 +98,11 @@ def _loose_to_msgs(state: SymbolicState) -> List[Any]:
             msg.position = Point(x=float(pose.x), y=float(pose.y), z=float(pose.z))
             msg.yaw = float(pose.yaw)
             msg.upright = bool(pose.upright)
+            msg.tilt = float(pose.tilt)
         else:
             msg.position = Point(x=math.nan, y=math.nan, z=math.nan)
             msg.yaw = math.nan
+            msg.tilt = math.nan
         out.append(msg)
     return out
 
@@ -137,7 +139,8 @@ def _state_from_msg(msg: Any) -> SymbolicState:
         p = item.position
         if all(math.isfinite(v) for v in (p.x, p.y, p.z)):
             entry.update(x=float(p.x), y=float(p.y), z=float(p.z), upright=bool(item.upright),
-                         yaw=float(item.yaw) if math.isfinite(item.yaw) else None)
+                         yaw=float(item.yaw) if math.isfinite(item.yaw) else None,
+                         tilt=float(item.tilt) if math.isfinite(item.tilt) else None)
         poses.append(entry)
     if poses:
         body['loose'] = poses

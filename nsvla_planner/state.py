@@ -68,7 +68,7 @@ def _check_sizes(num_blocks: Any, num_pegs: Any) -> Tuple[int, int]:
     return num_blocks, num_pegs
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LoosePose:
     """
     Where a loose block is: centre (m, world frame), yaw (rad, NaN when not seen), upright.
@@ -76,6 +76,8 @@ class LoosePose:
     ``yaw`` of an upright block is the heading of its x axis (its flats every 2 pi / segments);
     of a tilted one (not upright: leaning, on its edge) the heading of the horizontal line in
     its plane, the line its tilt turns about: fingers closing along it meet its edges.
+    ``tilt`` is the angle between its axis and the vertical (rad, 0 lying flat, pi/2 standing
+    on its edge), NaN when the image does not say.
     """
 
     x: float
@@ -83,10 +85,25 @@ class LoosePose:
     z: float
     yaw: float = float('nan')
     upright: bool = True
+    tilt: float = float('nan')
+
+    def __eq__(self, other: object) -> bool:
+        """Field by field, an angle not seen (NaN) equal to one not seen."""
+        if not isinstance(other, LoosePose):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def _key(self) -> Tuple[Any, ...]:
+        return (self.x, self.y, self.z, None if math.isnan(self.yaw) else self.yaw,
+                self.upright, None if math.isnan(self.tilt) else self.tilt)
 
     def to_dict(self) -> Dict[str, Any]:
         return {'x': self.x, 'y': self.y, 'z': self.z,
-                'yaw': None if math.isnan(self.yaw) else self.yaw, 'upright': self.upright}
+                'yaw': None if math.isnan(self.yaw) else self.yaw, 'upright': self.upright,
+                'tilt': None if math.isnan(self.tilt) else self.tilt}
 
 
 def _parse_pose(raw: Any, where: str) -> LoosePose:
@@ -106,7 +123,15 @@ def _parse_pose(raw: Any, where: str) -> LoosePose:
     upright = raw.get('upright', True)
     if not isinstance(upright, bool):
         raise ValidationError('%s: upright must be true or false, got %r' % (where, upright))
-    return LoosePose(vals[0], vals[1], vals[2], float(yaw), upright)
+    tilt = raw.get('tilt')
+    if tilt is None:
+        tilt = float('nan')
+    elif (isinstance(tilt, bool) or not isinstance(tilt, (int, float))
+          or not 0.0 <= tilt <= math.pi / 2 + 1e-6):   # float32 of pi/2 is above it
+        raise ValidationError('%s: tilt must be an angle in 0..pi/2 (rad) or null, got %r'
+                              % (where, tilt))
+    return LoosePose(vals[0], vals[1], vals[2], float(yaw), upright,
+                     min(float(tilt), math.pi / 2))
 
 
 def _check_object(name: Any, num_blocks: int, num_pegs: int, where: str,

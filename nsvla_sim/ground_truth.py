@@ -125,7 +125,7 @@ class _Reader:
         # tilt turns about (fingers closing along it meet its edges), as perception gives it
         yaw = float(o.yaw) if upright else math.remainder(float(o.axis_yaw) + math.pi / 2,
                                                           math.pi)
-        self.poses[o.name] = LoosePose(x, y, z, yaw, upright)
+        self.poses[o.name] = LoosePose(x, y, z, yaw, upright, _tilt(o))
         return None
 
     def read_column(self, p: str, column: List[BlockObservation]) -> Optional[str]:

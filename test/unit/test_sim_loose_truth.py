@@ -246,3 +246,42 @@ def test_physics_a_ring_on_its_edge_is_lifted_with_the_fingers_along_its_plane(a
         finally:
             world.close()
     assert held == {0.0: 'b1', math.pi / 2: None}, held
+
+
+@pytest.mark.parametrize('name, xy, axis', [
+    ('b1', (0.58, 0.08), 0.5),       # in the open: pushed over where it stands
+    ('b3', (0.60, -0.10), 2.0),
+    # facing p2 35 mm from its axis: no room for the fingers between them, and pushed
+    # towards the peg it would land on it; lifted by its edges and set down further away
+    ('b1', (0.5 + 0.035 * math.cos(0.3), 0.035 * math.sin(0.3)), 0.3),
+])
+def test_physics_a_ring_on_its_edge_is_pushed_flat_then_put_on_a_peg(name, xy, axis):
+    """
+    A ring standing on its edge is pushed over, then moved onto a peg by the next plan.
+
+    Lifted by its edges it would stay on its edge in the fingers, and no peg goes through a
+    ring on its edge. The first move ends after the push (the ring has to be seen again); the
+    truth then reads it lying flat, and the same move from that state puts it on p3.
+    """
+    from nsvla_control.sim_robot import make_sim_executor
+    world = HanoiWorld(num_blocks=3, seed=0)
+    try:
+        _stand(world, name, xy, axis)
+        truth = world.ground_truth()
+        assert truth.loose.get(name) == TABLE
+        assert truth.poses[name].tilt > math.radians(80), truth.poses[name]
+        ex = make_sim_executor(world, 'ground_truth')
+        assert ex.standing(truth.poses[name])
+        ok, why = ex.execute_move(truth, name, 'p3')
+        assert not ok and why.startswith('pushed %s over from its edge' % name), why
+        world.advance(1.0)
+        lying = world.ground_truth()
+        assert lying.loose.get(name) == TABLE, (lying.stacks(), lying.loose)
+        assert lying.poses[name].upright and not ex.standing(lying.poses[name])
+        assert lying.stacks() == truth.stacks()      # nothing else moved
+        onto = 'p3' if not lying.stacks()['p3'] else lying.stacks()['p3'][-1]
+        assert ex.execute_move(lying, name, onto) == (True, '')
+        world.advance(1.0)
+        assert world.ground_truth().stacks()['p3'][-1] == name
+    finally:
+        world.close()

@@ -72,3 +72,35 @@ def test_a_kinked_path_is_slowed_until_a_limit_checking_controller_accepts_it():
     calm = TimedPath(np.array([0.0, 1.0]), np.array([[0.0, 0.0], [0.1, 0.0]]),
                      np.array([[0.0, 0.0], [0.0, 0.0]]))
     assert within_limits(calm, vmax, amax) is calm
+
+
+def _standing_b1(x, y, line):
+    from nsvla_planner.state import LoosePose
+    return SymbolicState(3, 3, {'b3': 'p1', 'b2': 'b3'}, loose={'b1': 'table'},
+                         poses={'b1': LoosePose(x, y, 0.018, line, False, 1.5)})
+
+
+def test_a_ring_on_its_edge_is_pushed_along_its_axis_from_the_side_with_room():
+    """In the open the shut fingers push through it along its axis; nothing is grasped."""
+    import math
+    from nsvla_common.rig import load_scene
+    from nsvla_control.skills import Skills
+    spec = load_scene('scene_default.yaml')
+    state = _standing_b1(0.60, 0.08, 0.4)
+    wps = Skills(spec).tip_over_waypoints('b1', state, state.poses['b1'], 0.018, 0.014)
+    assert [w.gripper for w in wps] == ['shut', None, None, 'open']
+    (x0, y0, _), (x1, y1, z1) = wps[1].pos, wps[2].pos
+    heading = math.atan2(y1 - y0, x1 - x0)
+    assert abs(math.remainder(heading - (0.4 + math.pi / 2), math.pi)) < 1e-6  # its axis
+    assert wps[1].pos[2] == z1 > 0.018               # above its centre, below its top
+    assert z1 < 0.018 + 0.018 / math.cos(math.pi / 8)
+
+
+def test_a_ring_on_its_edge_with_no_room_around_it_is_refused_with_the_reason():
+    """Standing 27 mm in front of p2, its face along the peg: no way down for the fingers."""
+    from nsvla_common.rig import load_scene
+    from nsvla_control.skills import Skills
+    spec = load_scene('scene_default.yaml')
+    state = _standing_b1(0.527, -0.005, 0.0)
+    with pytest.raises(ValidationError, match='no room to push it over'):
+        Skills(spec).tip_over_waypoints('b1', state, state.poses['b1'], 0.018, 0.014)
