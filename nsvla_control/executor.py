@@ -24,7 +24,7 @@ from typing import Any, Callable, Dict, Mapping, Optional, Protocol, Sequence, T
 
 import numpy as np
 
-from nsvla_common.errors import ConfigError, NsvlaError
+from nsvla_common.errors import ConfigError, NsvlaError, ValidationError
 from nsvla_common.params import load_yaml, Param, resolve
 from nsvla_common.paths import params_path
 from nsvla_control.episode import EpisodeConfig, EpisodeResult, PlanFn, run_episode, StatusFn
@@ -37,6 +37,7 @@ from nsvla_planner.state import block_index, Goal, SymbolicState
 NODE_NAME = 'executor'
 MOTION_BACKENDS = ('builtin', 'moveit')
 TRAJECTORY_INTERFACES = ('auto', 'action', 'topic')
+RESYNC_S = 0.5   # s to bring a refused arm's set-point to where the arm is
 EMPTY_FINGERS_M = 0.001   # fingers this far inside the flats they closed on hold nothing
 
 PARAMETERS: Tuple[Param, ...] = (
@@ -225,17 +226,14 @@ class Executor:
             apothem = self.scene.block_apothems(state.num_blocks)[block_index(block) - 1]
             opening = max(0.0, apothem - self.params['grasp_squeeze'])
             pose = state.poses.get(block)
-            tipped = move.src_peg == LOOSE_PEG and pose is not None and self.standing(pose)
+            tipped = False
             if move.src_peg == 0:     # already in the fingers: only the place half is left
                 waypoints = self.skills.place_waypoints(move, state.num_blocks,
                                                         self.motion.tcp_position(q))
-            elif tipped:              # on its edge: pushed onto its face first
-                waypoints = self.skills.tip_over_waypoints(block, state, pose, apothem,
-                                                           opening)
             elif move.src_peg == LOOSE_PEG:   # off the pegs: grasp where it was seen
                 if pose is None:
                     return False, 'no pose for loose %s: cannot grasp it' % block
-                waypoints = self.skills.loose_waypoints(move, state.num_blocks, pose)
+                tipped, waypoints = self._loose_waypoints(move, state, pose, apothem, opening)
             else:
                 waypoints = self.skills.move_waypoints(move, state.num_blocks)
             segments, _ = self.motion.plan_move(q, waypoints, opening)
@@ -254,6 +252,20 @@ class Executor:
             return False, ('pushed %s over from its edge (tilt %.0f deg): it is grasped where '
                            'it is seen next' % (block, math.degrees(state.poses[block].tilt)))
         return ok, why
+
+    def _loose_waypoints(self, move: Any, state: SymbolicState, pose: Any, apothem: float,
+                         opening: float) -> Tuple[bool, Sequence[Any]]:
+        """Return whether a loose block is pushed over first, and the waypoints."""
+        if self.standing(pose):       # on its edge: pushed onto its face first
+            try:
+                return True, self.skills.tip_over_waypoints(move.block, state, pose, apothem,
+                                                            opening)
+            except ValidationError:
+                # no room around it (against a peg): gripped by its edges as it stands,
+                # which sometimes leaves it flat on the way (3 blocks with slips, seed 20071:
+                # refused, the episode was lost; gripped, it was solved)
+                pass
+        return False, self.skills.loose_waypoints(move, state.num_blocks, pose)
 
     def standing(self, pose: Any) -> bool:
         """Whether a loose block at ``pose`` stands on its edge (``tip_over_tilt_deg``)."""
@@ -326,6 +338,27 @@ class Executor:
         return ok, why
 
     # ------------------------------------------------------------ motion
+    def _resync(self) -> bool:
+        """
+        Bring the arm controller's set-point to where the arm is; return whether it went.
+
+        An arm pressed against something (a ring it was lowering onto) stops short of its
+        set-point, and a segment planned from the measured arm then starts with a jump from
+        the set-point: the controller refused one (5 blocks with slips: panda_joint2 0.055 rad
+        off, 9.0 rad/s^2 needed, 7.5 allowed) and the episode gave up. A one-point segment to
+        the measured position over ``RESYNC_S`` moves the set-point there within the limits.
+        """
+        try:
+            q = np.asarray(self.arm.joint_positions(), float)
+            seg = ArmSegment(tuple(self.arm.arm_joints), np.array([0.0, RESYNC_S]),
+                             np.array([q, q]), np.zeros((2, q.size)),
+                             'set-point to the measured arm')
+            self.arm.send(seg)
+        except NsvlaError:
+            return False
+        self.arm.wait(RESYNC_S)
+        return True
+
     def follow(self, segments: Sequence[Segment]) -> Tuple[bool, str]:
         """Send each segment, wait its duration, check the arm got there; stop on cancel."""
         tol = self.params['goal_tolerance']
@@ -338,7 +371,15 @@ class Executor:
                 self.arm.send(seg)
             except NsvlaError as exc:     # a controller that refuses it (limits, bad input)
                 self.arm.hold()
-                return False, 'the controller refused %r: %s' % (seg.label, exc)
+                if not isinstance(seg, ArmSegment) or not self._resync():
+                    return False, 'the controller refused %r: %s' % (seg.label, exc)
+                try:
+                    self.arm.send(seg)
+                except NsvlaError as again:
+                    self.arm.hold()
+                    why = ('the controller refused %r: %s (again after its set-point was '
+                           'brought to the measured arm: %s)')
+                    return False, why % (seg.label, exc, again)
             self.arm.wait(seg.duration)
             if isinstance(seg, GripperSegment):
                 self._closed_on = (self._grasp_apothem if seg.opening < GRIPPER_OPEN

@@ -287,8 +287,8 @@ class Skills:
             sides = [gap(cx, cy, heading, start + lead, end + lead, half),
                      gap(cx, cy, heading, -face - r_out, face + r_out, 0.0) - r_out]
             if moved:   # lifted by its edges where it stands, set down and let go here
-                sides += [gap(x, y, heading, lead, lead, GRIPPER_OPEN + 2 * half),
-                          gap(cx, cy, heading, lead, lead, GRIPPER_OPEN + 2 * half)]
+                sides += [gap(x, y, heading, lead, lead, GRIPPER_OPEN + half),
+                          gap(cx, cy, heading, lead, lead, GRIPPER_OPEN + half)]
             return min(sides)
 
         axis = line + math.pi / 2

@@ -184,3 +184,56 @@ def test_clear_view_opens_empty_fingers_and_an_arm_without_finger_readings_keeps
 
 class _NoFingers(_GripArm):
     finger_opening = None
+
+
+class _OffSetPointArm(Arm):
+    """A controller whose set-point is off the arm: it refuses segments until one brings it."""
+
+    arm_joints = tuple('panda_joint%d' % i for i in range(1, 8))
+
+    def __init__(self, resyncs=True):
+        super().__init__()
+        self.synced = False
+        self.resyncs = resyncs
+        self.sent = []
+        self.q = np.zeros(7)
+
+    def joint_positions(self):
+        return self.q
+
+    def send(self, segment):
+        from nsvla_common.errors import ValidationError
+        positions = np.asarray(segment.positions)
+        at_arm = np.allclose(positions, self.joint_positions())
+        if at_arm and self.resyncs:          # stays where the arm is: within every limit
+            self.synced = True
+        elif not self.synced:
+            raise ValidationError('panda_joint2 needs 9.0 rad/s^2 from its set-point, over 7.5')
+        self.sent.append(segment.label)
+        self.q = positions[-1]             # it gets there
+
+    def hold(self):
+        pass
+
+
+def _arm_segment(label):
+    from nsvla_control.motion import ArmSegment
+    q = np.zeros(7)
+    return ArmSegment(_OffSetPointArm.arm_joints, np.array([0.0, 1.0]),
+                      np.array([q, q + 0.1]), np.zeros((2, 7)), label)
+
+
+def test_a_segment_refused_from_an_off_set_point_is_sent_again_once_it_is_synced():
+    ex = Executor(load_scene('scene_default.yaml'), {}, _OffSetPointArm(), Eyes(),
+                  plan_fn=None, motion=Motion())
+    ok, why = ex.follow([_arm_segment('above b1')])
+    assert (ok, why) == (True, '')
+    assert ex.arm.sent == ['set-point to the measured arm', 'above b1']
+
+
+def test_a_segment_still_refused_after_the_sync_ends_the_move_with_both_reasons():
+    ex = Executor(load_scene('scene_default.yaml'), {}, _OffSetPointArm(resyncs=False),
+                  Eyes(), plan_fn=None, motion=Motion())
+    ok, why = ex.follow([_arm_segment('above b1')])
+    assert not ok and why.startswith("the controller refused 'above b1'"), why
+    assert ex.arm.sent == []
