@@ -45,10 +45,16 @@ def _mean(values: Sequence[float]) -> Optional[float]:
 
 
 def _perception_audit(recs: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
-    """Sum the episodes' camera-frame audits (none with ground-truth perception)."""
+    """
+    Sum the episodes' camera-frame audits (none with ground-truth perception).
+
+    ``loose_in_view`` / ``loose_found_in_view`` are None when no record has them (records
+    written before the audit counted them); a record without them adds 0.
+    """
     audited = [r for r in recs if r.get('frames') is not None]
     if not audited:
         return {'judged_frames': None}
+    viewed = [r for r in audited if r.get('loose_in_view') is not None]
     errors = [r['loose_error_max_m'] for r in audited if r.get('loose_error_max_m') is not None]
     found = sum(int(r.get('loose_found') or 0) for r in audited)
     means = [(r['loose_error_mean_m'], r['loose_found']) for r in audited
@@ -60,6 +66,9 @@ def _perception_audit(recs: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
         'wrong_examples': [e for r in audited for e in r.get('wrong_examples') or []][:5],
         'loose_seen': sum(int(r.get('loose_seen') or 0) for r in audited),
         'loose_found': found,
+        'loose_in_view': (sum(int(r['loose_in_view']) for r in viewed) if viewed else None),
+        'loose_found_in_view': (sum(int(r.get('loose_found_in_view') or 0) for r in viewed)
+                                if viewed else None),
         'loose_error_max_m': max(errors) if errors else None,
         'loose_error_mean_m': (sum(m * n for m, n in means) / found) if found else None,
     }
@@ -72,15 +81,20 @@ def perception_markdown(rows: Sequence[Dict[str, Any]]) -> str:
         return ''
     lines = ['| blocks | perception | faults | frames | published known, judged | '
              'confidently wrong | loose blocks in truth (frames) | found loose | '
-             'position error mean / max |', '|---|---|---|---|---|---|---|---|---|']
+             'found loose when in view (>= 90 % visible) | position error mean / max |',
+             '|---|---|---|---|---|---|---|---|---|---|']
     for r in audited:
         err = ('%.1f / %.1f mm' % (1000 * r['loose_error_mean_m'], 1000 * r['loose_error_max_m'])
                if r.get('loose_error_max_m') is not None else '-')
         found = ('%d (%s)' % (r['loose_found'], _pct(r['loose_found'] / r['loose_seen']))
                  if r['loose_seen'] else '-')
-        lines.append('| %d | %s | %.2f | %d | %d | %d | %d | %s | %s |' % (
+        in_view = r.get('loose_in_view')
+        found_in_view = ('%d (%s)' % (r['loose_found_in_view'],
+                                      _pct(r['loose_found_in_view'] / in_view))
+                         if in_view else '-')
+        lines.append('| %d | %s | %.2f | %d | %d | %d | %d | %s | %s | %s |' % (
             r['blocks'], r['perception'], float(r['faults']), r['frames'], r['judged_frames'],
-            r['wrong_states'], r['loose_seen'], found, err))
+            r['wrong_states'], r['loose_seen'], found, found_in_view, err))
     return '\n'.join(lines)
 
 
@@ -303,7 +317,9 @@ def to_markdown(rows: Sequence[Dict[str, Any]], comp: Dict[str, Any],
     audit = perception_markdown(rows)
     if audit:
         lines += ['Camera frames against the world\'s truth at the same instant (a loose block '
-                  'the camera cannot see counts as not found):', '', audit, '']
+                  'the camera cannot see counts as not found; "when in view" counts only the '
+                  'frames where the camera sees at least 90 % of its silhouette):', '', audit,
+                  '']
         lines += ['- wrong (%d blocks, %s, faults %.2f): %s'
                   % (r['blocks'], r['perception'], float(r['faults']), e)
                   for r in rows for e in r.get('wrong_examples') or []]

@@ -55,7 +55,8 @@ table top and the robot base at the origin):
   ``camera_pose()`` (optical frame: x right, y down, z forward), ``project(points, width,
   height)`` (world points to pixels), ``ground_truth() -> SymbolicState``
   (``nsvla_sim.ground_truth``), ``observations()`` (pose, tilt, yaw, speed and contacts of
-  each block).
+  each block), ``visible_share(names) -> {block: 0..1}`` (the share of each block's silhouette
+  the scene camera sees, from segmentation renders).
 - faults: ``drop_probability`` (a grasp slips mid-transport, seeded by the reset seed),
   ``weld_assist`` (a weld constraint holds a gripped block; off by default: the fingers hold
   it by friction), ``events`` (recent grasp / drop / weld events as dicts).
@@ -653,6 +654,59 @@ class HanoiWorld:
         r.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = False
         r.scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = False
         return r.render()
+
+    def visible_share(self, names: Sequence[str]) -> Dict[str, float]:
+        """
+        Return the share of each named block's silhouette that the scene camera sees now.
+
+        For each block: its pixels in a segmentation render of the whole scene divided by its
+        pixels in one where every other geom is left out (the block alone, its own segments still
+        hiding each other); 0.0 when it has no pixels alone (out of the picture). 1.0 is fully
+        in sight, less is hidden by what stands between it and the camera (a stack, a peg, the
+        arm). Same camera, image size and flags as :meth:`render`; one whole-scene render per
+        call plus one per block. The frame's edge crops both renders alike: a block cut by the
+        image border reads by its part in the picture. Neither the physics state nor what
+        :meth:`render` returns changes.
+        """
+        names = list(names)
+        for b in names:
+            if b not in self._block_body:
+                raise ValidationError('no block %r (blocks: %s)'
+                                      % (b, ', '.join(self.block_names)))
+        if not names:
+            return {}
+        r = self._renderer(self.spec.camera.width, self.spec.camera.height)
+        geom_body = np.asarray(self.model.geom_bodyid)
+        geom_type = int(mujoco.mjtObj.mjOBJ_GEOM)
+
+        def bodies() -> np.ndarray:
+            """Return the body of the geom seen at each pixel (-1: none) of a fresh render."""
+            r.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = False
+            r.scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = False
+            seg = r.render()
+            ids = seg[..., 0]
+            return np.where((seg[..., 1] == geom_type) & (ids >= 0),
+                            geom_body[np.clip(ids, 0, None)], -1)
+
+        out: Dict[str, float] = {}
+        r.enable_segmentation_rendering()
+        try:
+            r.update_scene(self.data, camera=self._cam_id)
+            whole = bodies()
+            for b in names:
+                bid = self._block_body[b]
+                r.update_scene(self.data, camera=self._cam_id)
+                scn = r.scene
+                for g in scn.geoms[:scn.ngeom]:
+                    if g.objtype != geom_type or geom_body[g.objid] != bid:
+                        g.mat[:] = 0.0          # collapsed to a point: draws no pixel
+                        g.pos[:] = 1e6
+                alone = int(np.count_nonzero(bodies() == bid))
+                seen = int(np.count_nonzero(whole == bid))
+                out[b] = min(1.0, seen / alone) if alone else 0.0
+        finally:
+            r.disable_segmentation_rendering()
+        return out
 
     def camera_info(self, width: Optional[int] = None,
                     height: Optional[int] = None) -> Dict[str, Any]:

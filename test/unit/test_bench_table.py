@@ -231,3 +231,49 @@ def test_the_frame_audit_counts_confidently_wrong_states_and_loose_finds():
     assert (out['loose_seen'], out['loose_found']) == (3, 1)
     assert out['loose_error_max_m'] == pytest.approx(0.005)
     assert 'truth' in out['wrong_examples'][0]
+
+
+def test_the_frame_audit_counts_loose_finds_apart_when_the_block_is_in_view():
+    from nsvla_control.sim_robot import FrameAudit, IN_VIEW_SHARE
+    from nsvla_planner.state import LoosePose, SymbolicState, TABLE
+    assert IN_VIEW_SHARE == 0.9
+    truth = SymbolicState(3, 3, {'b3': 'p1'}, loose={'b1': TABLE, 'b2': TABLE},
+                          poses={'b1': LoosePose(0.50, 0.10, 0.01),
+                                 'b2': LoosePose(0.60, 0.20, 0.01)})
+    both = SymbolicState(3, 3, {'b3': 'p1'}, loose={'b1': TABLE, 'b2': TABLE},
+                         poses={'b1': LoosePose(0.501, 0.10, 0.01),
+                                'b2': LoosePose(0.60, 0.202, 0.01)})
+    unknown = SymbolicState.unknown(3, 3, 'b2 hidden')
+    audit = FrameAudit()
+    audit.check(both, None, truth, {'b1': 0.95, 'b2': 0.89})   # found: b1 in view, b2 not
+    audit.check(unknown, None, truth, {'b1': 1.0, 'b2': 0.9})  # in view, both missed
+    audit.check(both, None, truth, {'b2': 0.99})               # b1 missing: not in view
+    audit.check(both, None, truth)                             # no shares: neither in view
+    out = audit.summary()
+    assert (out['loose_seen'], out['loose_found']) == (8, 6)   # unchanged by the shares
+    assert (out['loose_in_view'], out['loose_found_in_view']) == (4, 2)
+
+
+def _audited(loose_seen, loose_found, **extra):
+    return dict(_rec(3, 'classic', 0.0, True, 7, 1.0), frames=10, judged_frames=4,
+                wrong_states=0, wrong_examples=[], loose_seen=loose_seen,
+                loose_found=loose_found, loose_error_max_m=0.004 if loose_found else None,
+                loose_error_mean_m=0.002 if loose_found else None, **extra)
+
+
+def test_the_audit_sums_loose_finds_in_view_and_old_records_without_them_still_aggregate():
+    new = [_audited(10, 6, loose_in_view=8, loose_found_in_view=6),
+           _audited(5, 1, loose_in_view=2, loose_found_in_view=1)]
+    old = _audited(4, 2)                      # written before the audit counted in-view blocks
+    (row,) = bench_table.aggregate(new + [old])
+    assert (row['loose_seen'], row['loose_found']) == (19, 9)
+    assert (row['loose_in_view'], row['loose_found_in_view']) == (10, 7)
+    md = bench_table.perception_markdown([row])
+    assert 'found loose when in view (>= 90 % visible)' in md
+    assert '| 19 | 9 (47 %) | 7 (70 %) | 2.0 / 4.0 mm |' in md
+    (only_old,) = bench_table.aggregate([old])
+    assert only_old['loose_in_view'] is None and only_old['loose_found_in_view'] is None
+    assert '| 4 | 2 (50 %) | - | 2.0 / 4.0 mm |' in bench_table.perception_markdown([only_old])
+    (none_in_view,) = bench_table.aggregate([_audited(3, 0, loose_in_view=0,
+                                                      loose_found_in_view=0)])
+    assert '| 3 | 0 (0 %) | - | - |' in bench_table.perception_markdown([none_in_view])

@@ -285,3 +285,67 @@ def test_physics_a_ring_on_its_edge_is_pushed_flat_then_put_on_a_peg(name, xy, a
         assert world.ground_truth().stacks()['p3'][-1] == name
     finally:
         world.close()
+
+
+def _behind_stack(world, peg, gap):
+    """Return the table point ``gap`` m beyond peg ``peg``'s axis on the camera's line to it."""
+    axis = np.asarray(world.spec.peg_xy(peg), float)
+    away = axis - world.camera_pose()[0][:2]
+    return axis + gap * away / np.linalg.norm(away)
+
+
+def test_visible_share_is_whole_in_the_open_and_small_behind_a_stack(world3):
+    from nsvla_control.sim_robot import IN_VIEW_SHARE
+    from nsvla_common.errors import ValidationError
+    z = world3.spec.block_centre_z(0) + 0.0005
+    _put(world3, 'b1', (0.62, 0.05, z))          # the open table in front of the pegs
+    world3.advance(0.3)
+    assert world3.ground_truth().loose == {'b1': TABLE}
+    qpos, qvel, t = world3.data.qpos.copy(), world3.data.qvel.copy(), world3.time
+    rgb = world3.render()
+    share = world3.visible_share(world3.block_names)
+    assert share['b1'] > 0.98, share
+    # b2 on b3 on p1: b2 covers half of b3; of b2 only the peg tip hides a little (in its hole)
+    assert share['b3'] < 0.6 < share['b2'] < 1.0, share
+    assert share['b3'] < IN_VIEW_SHARE
+    # the physics did not move and render() still gives the same RGB picture
+    assert world3.time == t and np.array_equal(world3.data.qpos, qpos)
+    assert np.array_equal(world3.data.qvel, qvel)
+    assert np.array_equal(world3.render(), rgb)
+    x, y = _behind_stack(world3, 1, 0.05)         # right behind b3 and b2 on p1
+    _put(world3, 'b1', (x, y, z))
+    world3.advance(0.3)
+    assert world3.ground_truth().loose == {'b1': TABLE}
+    hidden = world3.visible_share(['b1'])
+    assert list(hidden) == ['b1'] and 0.0 < hidden['b1'] < 0.5, hidden
+    assert world3.visible_share([]) == {}
+    with pytest.raises(ValidationError, match='no block'):
+        world3.visible_share(['b9'])
+
+
+class _TruthPerceiver:
+    """Reads the world's truth as a known perception (a stand-in for a backend)."""
+
+    def __init__(self, world):
+        self.world = world
+        self.hand_empty = None
+
+    def perceive(self, rgb, stamp=None):
+        from nsvla_perception.symbols import KNOWN, Perception
+        assert rgb.shape == (480, 640, 3)
+        return Perception(self.world.ground_truth(), KNOWN)
+
+
+def test_the_eyes_audit_counts_a_loose_block_in_view_only_when_the_camera_sees_it(world3):
+    from nsvla_control.sim_robot import SimEyes
+    z = world3.spec.block_centre_z(0) + 0.0005
+    counts = []
+    for xy in ((0.62, 0.05), tuple(_behind_stack(world3, 1, 0.05))):
+        _put(world3, 'b1', (xy[0], xy[1], z))
+        world3.advance(0.3)
+        eyes = SimEyes(world3, _TruthPerceiver(world3), stability_frames=2)
+        assert eyes.look(1.0, lambda: False).loose == {'b1': TABLE}
+        out = eyes.audit.summary()
+        counts.append((out['loose_seen'], out['loose_found'], out['loose_in_view'],
+                       out['loose_found_in_view']))
+    assert counts == [(2, 2, 2, 2), (2, 2, 0, 0)], counts
