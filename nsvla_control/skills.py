@@ -63,7 +63,8 @@ TIP_FINGER_WIDTH = 0.012      # m they reach across it
 TIP_PUSH_HEIGHT = 0.6         # push height above the ring's centre, in outer radii
 TIP_PUSH_PAST = 0.005         # m past the far face where the fingers' leading side stops
 TIP_ROOM = 0.003              # m the fingers' way down and the ring's landing keep from the rest
-TIP_SHIFTS = (0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06)   # m it may be set down away to push it
+TIP_SHIFTS = (-0.08, -0.06, -0.04, -0.02, 0.0, 0.02, 0.04, 0.06, 0.08)  # m it may be set down
+# away along its axis and its face (at most the largest) to push it there
 TIP_SET_DOWN = 0.002          # m above where it stood that it is let go
 HAND = 'hand'   # the source of a move whose block is already in the gripper
 LOOSE_PEG = -1  # MoveSpec.src_peg of a loose block (off every peg: grasped where it was seen)
@@ -286,20 +287,22 @@ class Skills:
             """Least gap of the fingers on their way down and along, and of the ring's fall."""
             sides = [gap(cx, cy, heading, start + lead, end + lead, half),
                      gap(cx, cy, heading, -face - r_out, face + r_out, 0.0) - r_out]
-            if moved:   # lifted by its edges where it stands, set down and let go here
-                sides += [gap(x, y, heading, lead, lead, GRIPPER_OPEN + half),
-                          gap(cx, cy, heading, lead, lead, GRIPPER_OPEN + half)]
+            if moved:   # set down and let go here (gripped where it stands: as ever)
+                sides.append(gap(cx, cy, heading, lead, lead, GRIPPER_OPEN + half))
             return min(sides)
 
         axis = line + math.pi / 2
+        ax, ay = math.cos(axis), math.sin(axis)
         options = []
-        for shift in TIP_SHIFTS:
-            for heading in (axis, axis + math.pi):
-                # set down `shift` away from the push's start side: against the way it falls
-                cx = x - shift * math.cos(heading)
-                cy = y - shift * math.sin(heading)
-                free = room(cx, cy, heading, shift > 0.0)
-                options.append((free >= TIP_ROOM, -shift, free, cx, cy, heading))
+        for a in TIP_SHIFTS:          # set down along its axis and along its face
+            for b in TIP_SHIFTS:
+                shift = math.hypot(a, b)
+                if shift > TIP_SHIFTS[-1] + 1e-9:
+                    continue
+                cx, cy = x + a * ax - b * ay, y + a * ay + b * ax
+                for heading in (axis, axis + math.pi):
+                    free = room(cx, cy, heading, shift > 0.0)
+                    options.append((free >= TIP_ROOM, -shift, free, cx, cy, heading))
         fits, _, _, cx, cy, push = max(options)
         if not fits:
             raise ValidationError('%s stands on its edge with no room to push it over: within '

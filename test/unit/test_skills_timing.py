@@ -96,11 +96,33 @@ def test_a_ring_on_its_edge_is_pushed_along_its_axis_from_the_side_with_room():
     assert z1 < 0.018 + 0.018 / math.cos(math.pi / 8)
 
 
-def test_a_ring_on_its_edge_with_no_room_around_it_is_refused_with_the_reason():
+def test_a_ring_on_its_edge_against_a_peg_is_set_down_in_the_open_then_pushed():
     """Standing 27 mm in front of p2, its face along the peg: no way down for the fingers."""
+    import math
     from nsvla_common.rig import load_scene
     from nsvla_control.skills import Skills
     spec = load_scene('scene_default.yaml')
     state = _standing_b1(0.527, -0.005, 0.0)
+    wps = Skills(spec).tip_over_waypoints('b1', state, state.poses['b1'], 0.018, 0.014)
+    assert [w.gripper for w in wps] == ['open', 'close', None, None, 'open', None,
+                                        'shut', None, None, 'open']
+    assert wps[1].pos[:2] == (0.527, -0.005)         # gripped by its edges where it stands
+    set_down = wps[4].pos
+    px, py = spec.peg_xy(2)
+    assert math.hypot(set_down[0] - px, set_down[1] - py) > math.hypot(0.527 - px, -0.005 - py)
+
+
+def test_a_ring_on_its_edge_with_no_room_around_it_is_refused_with_the_reason():
+    """Five rings lying 60 mm around it: no spot within reach to push it over."""
+    import math
+    from nsvla_common.rig import load_scene
+    from nsvla_control.skills import Skills
+    from nsvla_planner.state import LoosePose
+    spec = load_scene('scene_default.yaml')
+    poses = {'b1': LoosePose(0.62, 0.0, 0.018, 0.3, False, 1.5)}
+    for k in range(5):
+        a = 2 * math.pi * k / 5
+        poses['b%d' % (k + 2)] = LoosePose(0.62 + 0.06 * math.cos(a), 0.06 * math.sin(a), 0.01)
+    state = SymbolicState(6, 3, {}, loose={b: 'table' for b in poses}, poses=poses)
     with pytest.raises(ValidationError, match='no room to push it over'):
         Skills(spec).tip_over_waypoints('b1', state, state.poses['b1'], 0.018, 0.014)
