@@ -224,19 +224,23 @@ def test_a_slipped_ring_leaning_on_the_stack_beside_it_is_loose_not_upright(spec
     Read the last camera frame of a launched episode (``nsvla demo --faults 0.2 --seed 4``).
 
     The orange ring slipped and lies against the yellow one on p3: not a whole flat ring
-    (overlap 0.89), refused until the episode gave up; now loose there, flagged not upright.
+    (overlap 0.89), refused until the episode gave up; then loose there, flagged not upright.
+    Its blob took the yellow pixels of the ring on p3 as its own lit face; without those
+    (where b3 shows at its place) it fits flat (overlap 0.93), where it lies.
     """
     from PIL import Image
     path = os.path.join(os.path.dirname(__file__), '..', 'data', 'slipped_ring_beside_stack.png')
     small = Image.open(path).convert('RGB')
     img = np.asarray(small.resize((640, 480), Image.BILINEAR))
-    out = ClassicPerceiver(spec, 3).perceive(img)
+    perceiver = ClassicPerceiver(spec, 3)
+    out = perceiver.perceive(img)
     assert out.kind == KNOWN, out.state.reason
     assert out.state.stacks() == {'p1': ['b1'], 'p2': [], 'p3': ['b3']}
     assert out.state.loose == {'b2': TABLE}
     pose = out.state.poses['b2']
-    assert not pose.upright and math.hypot(pose.x - 0.496, pose.y - 0.118) < 0.01
-    assert 0.5 <= out.state.confidence(('loose', ('b2', TABLE))) < 0.6
+    assert pose.upright and math.hypot(pose.x - 0.496, pose.y - 0.118) < 0.01
+    assert perceiver.last_fits['b2']['overlap'] >= 0.925
+    assert out.state.confidence(('loose', ('b2', TABLE))) >= 0.6
 
 
 def test_a_remembered_camera_fit_that_misses_a_peg_tip_is_fitted_again(spec):
@@ -420,8 +424,9 @@ def test_a_ring_lying_against_a_stack_is_loose_not_refused_as_on_it(spec):
     assert out.state.stacks() == {'p1': ['b1'], 'p2': [], 'p3': ['b3']}
     assert out.state.loose == {'b2': TABLE}
     pose = out.state.poses['b2']
-    assert math.hypot(pose.x - 0.5006, pose.y - 0.1202) < 0.005
-    assert -0.004 <= p.last_fits['b2']['gap'] < 0.0        # touching the stack
+    # 0.3 mm off since its blob leaves b3's pixels at b3's place to b3 (3 mm before)
+    assert math.hypot(pose.x - 0.5006, pose.y - 0.1202) < 0.002
+    assert abs(p.last_fits['b2']['gap']) <= 0.004        # touching the stack
 
 
 def test_the_largest_ring_across_a_tip_is_on_the_peg_not_leaning_on_the_table(spec):
@@ -585,3 +590,25 @@ def test_rings_against_a_peg_or_stack_or_on_a_larger_ring_are_loose_where_they_a
     pose = out.state.poses[block]
     assert math.hypot(pose.x - truth[0], pose.y - truth[1]) < 0.005, (pose, truth)
     assert abs(pose.z - truth[2]) < 0.005, (pose, truth)
+
+
+def test_a_ring_whose_lit_face_reads_in_the_colour_of_the_stack_it_leans_on_is_loose(spec):
+    """
+    Read the last frame of a 3-block bench episode with slips (seed 20092, in-process).
+
+    b2 (orange) lies tilted 7 degrees with one edge on b3 (yellow) on p3; truth: b2 loose on
+    the table at (0.500, 0.121, 0.013), b3 on p3, b1 on p1. b2's lit top face reads yellow, so
+    its blob took b3's pixels too, fitted 14 mm off towards b3 and was refused; b3, with b2's
+    yellow face in its blob, was only 78 % inside its place. Both until the episode ended.
+    """
+    from PIL import Image
+    path = os.path.join(os.path.dirname(__file__), '..', 'data',
+                        'orange_ring_tilted_on_yellow_stack.png')
+    p = ClassicPerceiver(spec, 3)
+    p.hand_empty = True
+    out = p.perceive(np.asarray(Image.open(path).convert('RGB')))
+    assert out.kind == KNOWN, out.state.reason
+    assert out.state.stacks() == {'p1': ['b1'], 'p2': [], 'p3': ['b3']}
+    assert out.state.loose == {'b2': TABLE}
+    pose = out.state.poses['b2']
+    assert math.hypot(pose.x - 0.500, pose.y - 0.121) < 0.005
