@@ -416,14 +416,7 @@ def test_a_ring_lying_against_a_stack_is_loose_not_refused_as_on_it(spec):
     octagons' corner radii, which overlap for rings touching flat to flat. Their apothems do
     not, so it is loose on the table.
     """
-    from PIL import Image
-    path = os.path.join(os.path.dirname(__file__), '..', 'data', 'ring_flat_against_p3_stack.png')
-    p = ClassicPerceiver(spec, 3)
-    out = p.perceive(np.asarray(Image.open(path).convert('RGB')))
-    assert out.kind == KNOWN, out.state.reason
-    assert out.state.stacks() == {'p1': ['b1'], 'p2': [], 'p3': ['b3']}
-    assert out.state.loose == {'b2': TABLE}
-    pose = out.state.poses['b2']
+    p, pose = _b2_loose_beside_p3_stack(spec, 'ring_flat_against_p3_stack.png')
     # 0.3 mm off since its blob leaves b3's pixels at b3's place to b3 (3 mm before)
     assert math.hypot(pose.x - 0.5006, pose.y - 0.1202) < 0.002
     assert abs(p.last_fits['b2']['gap']) <= 0.004        # touching the stack
@@ -601,14 +594,19 @@ def test_a_ring_whose_lit_face_reads_in_the_colour_of_the_stack_it_leans_on_is_l
     its blob took b3's pixels too, fitted 14 mm off towards b3 and was refused; b3, with b2's
     yellow face in its blob, was only 78 % inside its place. Both until the episode ended.
     """
+    _, pose = _b2_loose_beside_p3_stack(spec, 'orange_ring_tilted_on_yellow_stack.png',
+                                        hand_empty=True)
+    assert math.hypot(pose.x - 0.500, pose.y - 0.121) < 0.005
+
+
+def _b2_loose_beside_p3_stack(spec, name, hand_empty=None):
+    """Read ``test/data/<name>``: b1 on p1, b3 on p3, b2 loose on the table; b2's pose."""
     from PIL import Image
-    path = os.path.join(os.path.dirname(__file__), '..', 'data',
-                        'orange_ring_tilted_on_yellow_stack.png')
+    path = os.path.join(os.path.dirname(__file__), '..', 'data', name)
     p = ClassicPerceiver(spec, 3)
-    p.hand_empty = True
+    p.hand_empty = hand_empty
     out = p.perceive(np.asarray(Image.open(path).convert('RGB')))
     assert out.kind == KNOWN, out.state.reason
     assert out.state.stacks() == {'p1': ['b1'], 'p2': [], 'p3': ['b3']}
     assert out.state.loose == {'b2': TABLE}
-    pose = out.state.poses['b2']
-    assert math.hypot(pose.x - 0.500, pose.y - 0.121) < 0.005
+    return p, out.state.poses['b2']
