@@ -233,7 +233,7 @@ class Executor:
             elif move.src_peg == LOOSE_PEG:   # off the pegs: grasp where it was seen
                 if pose is None:
                     return False, 'no pose for loose %s: cannot grasp it' % block
-                tipped, waypoints = self._loose_waypoints(move, state, pose, apothem, opening)
+                tipped, waypoints = self._loose_waypoints(move, state, pose, apothem)
             else:
                 waypoints = self.skills.move_waypoints(move, state.num_blocks)
             segments, _ = self.motion.plan_move(q, waypoints, opening)
@@ -250,16 +250,15 @@ class Executor:
         if ok and tipped:
             # the move itself is not done: the plan goes on from where the ring is seen to lie
             return False, ('pushed %s over from its edge (tilt %.0f deg): it is grasped where '
-                           'it is seen next' % (block, math.degrees(state.poses[block].tilt)))
+                           'it is seen next' % (block, math.degrees(pose.tilt)))
         return ok, why
 
-    def _loose_waypoints(self, move: Any, state: SymbolicState, pose: Any, apothem: float,
-                         opening: float) -> Tuple[bool, Sequence[Any]]:
+    def _loose_waypoints(self, move: Any, state: SymbolicState, pose: Any,
+                         apothem: float) -> Tuple[bool, Sequence[Any]]:
         """Return whether a loose block is pushed over first, and the waypoints."""
         if self.standing(pose):       # on its edge: pushed onto its face first
             try:
-                return True, self.skills.tip_over_waypoints(move.block, state, pose, apothem,
-                                                            opening)
+                return True, self.skills.tip_over_waypoints(move.block, state, pose, apothem)
             except ValidationError:
                 # no room around it (against a peg): gripped by its edges as it stands,
                 # which sometimes leaves it flat on the way (3 blocks with slips, seed 20071:

@@ -21,7 +21,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from nsvla_common.errors import ValidationError
 from nsvla_common.robot import GRIPPER_MAX_OPENING as GRIPPER_OPEN
-from nsvla_planner.state import SymbolicState
+from nsvla_planner.state import block_index, SymbolicState
 
 Vec3 = Tuple[float, float, float]
 
@@ -219,7 +219,7 @@ class Skills:
         ]
 
     def tip_over_waypoints(self, block: str, state: SymbolicState, pose: object,
-                           apothem: float, opening: float) -> List[Waypoint]:
+                           apothem: float) -> List[Waypoint]:
         """
         Waypoints that push a ring standing on its edge over onto its face.
 
@@ -232,10 +232,10 @@ class Skills:
         The push starts from the face that leaves room for the fingers (on their way down and
         along the push) and for the ring to land, clear of the pegs, the stacks and the other
         loose blocks. Where neither face does (a ring facing a peg), the ring is first lifted
-        by its edges (fingers
-        closing to ``opening`` along its plane), set down on its edge the least distance
-        along its axis away that does, and pushed there. After it the ring has to be seen
-        again: :class:`~nsvla_control.executor.Executor` ends the move.
+        by its edges (the fingers close along its plane, 'close'), set down on its edge the
+        least distance away along its axis and its face (at most ``max(TIP_SHIFTS)``) that
+        does, and pushed there. After it the ring has to be seen again:
+        :class:`~nsvla_control.executor.Executor` ends the move.
         """
         spec = self.spec
         x, y, z = (float(getattr(pose, k)) for k in ('x', 'y', 'z'))
@@ -243,18 +243,18 @@ class Skills:
         if not math.isfinite(line):
             raise ValidationError('%s stands on its edge but its yaw was not seen: no side to '
                                   'push it over from' % block)
-        r_out = apothem / math.cos(math.pi / spec.segments)  # type: ignore[attr-defined]
+        corner = 1.0 / math.cos(math.pi / spec.segments)  # type: ignore[attr-defined]
+        r_out = apothem * corner
         apothems = spec.block_apothems(state.num_blocks)  # type: ignore[attr-defined]
         keep_off: List[Tuple[float, float, float]] = []
         for k, column in enumerate(state.stacks().values(), 1):
             px, py = spec.peg_xy(k)  # type: ignore[attr-defined]
-            reach = max([apothems[int(b[1:]) - 1] for b in column]
+            reach = max([apothems[block_index(b) - 1] for b in column]
                         + [spec.peg_radius])  # type: ignore[attr-defined]
             keep_off.append((px, py, reach))
         for other, where in state.poses.items():
             if other != block:
-                keep_off.append((where.x, where.y, apothems[int(other[1:]) - 1]
-                                 / math.cos(math.pi / spec.segments)))  # type: ignore
+                keep_off.append((where.x, where.y, apothems[block_index(other) - 1] * corner))
         # the fingers close along the ring's face: the shut Panda fingers' boxes reach
         # +-30 mm along that line, wider than any ring's hole, and +-12 mm along the push
         # (open, each box spans 40..70 mm from the TCP along the line).

@@ -151,6 +151,13 @@ class Blob:
         return out.astype(bool)
 
 
+def _blob_of(mask: np.ndarray, box: Tuple[int, int, int, int]) -> Blob:
+    """Return the blob of the pixels ``mask`` (bool, over ``box``) keeps."""
+    ys, xs = np.nonzero(mask)
+    return Blob(int(mask.sum()), (float(xs.mean() + box[0]), float(ys.mean() + box[1])), box,
+                mask)
+
+
 def _centroid(mask: np.ndarray, box: Sequence[int]) -> np.ndarray:
     ys, xs = np.nonzero(mask)
     return np.array([xs.mean() + box[0], ys.mean() + box[1]])
@@ -766,10 +773,10 @@ class ClassicPerceiver(Perceiver):
                 # pixels of a close colour where a block of that colour on its peg shows are
                 # that block's, not a lit face of this one (3 blocks with slips: b2 lying
                 # against b3 on p3 took b3's yellow, fitted 14 mm off towards it, refused)
-                for q in out:
-                    if q.visible and q.peg > 0 and int(q.name[1:]) in self.neighbours[i]:
-                        neighbours &= ~self._outline_mask(
-                            labels.shape, self._place_outline(q, out, fit.camera))
+                placed = [self._place_outline(q, out, fit.camera) for q in out
+                          if q.visible and q.peg > 0 and int(q.name[1:]) in self.neighbours[i]]
+                if placed:
+                    neighbours &= ~self._outline_mask(labels.shape, *placed)
             # in order of the evidence: a (nearly) flat ring on the table; one in a peg's
             # column above its stack, across the tip; one leaning on its edge on the table
             column = (r.peg if suspects[r.name].startswith(('level', 'hidden: the tip'))
@@ -1051,24 +1058,15 @@ class ClassicPerceiver(Perceiver):
                                                  spec.segments, turn, tilt, towards))
         if not outlines:
             return blob
-        x0, y0, x1, y1 = blob.box
-        keep = blob.mask & ~self._outline_mask(
-            (y1 - y0, x1 - x0), *[o - (x0, y0) for o in outlines])
-        if not keep.any():
-            return blob
-        ys, xs = np.nonzero(keep)
-        return Blob(int(keep.sum()), (float(xs.mean() + x0), float(ys.mean() + y0)),
-                    blob.box, keep)
+        keep = blob.mask & ~self._outline_mask(blob.mask.shape,
+                                               *[o - blob.box[:2] for o in outlines])
+        return _blob_of(keep, blob.box) if keep.any() else blob
 
     def _inside_place(self, r: BlockReading, out: Sequence[BlockReading], blob: Blob,
                       camera: PinholeCamera) -> float:
         """Return the share of ``blob`` inside the outline ``r`` has at its place on its peg."""
         outline = self._place_outline(r, out, camera)
-        x0, y0, x1, y1 = blob.box
-        inside = np.zeros((y1 - y0, x1 - x0), np.uint8)
-        cv2.fillConvexPoly(inside, np.round((outline - (x0, y0)) * 16).astype(np.int32), 1,
-                           shift=4)
-        inside = cv2.dilate(inside, np.ones((5, 5), np.uint8)).astype(bool)
+        inside = self._outline_mask(blob.mask.shape, outline - blob.box[:2])
         return float(np.count_nonzero(blob.mask & inside)) / max(int(blob.mask.sum()), 1)
 
     def _off_place(self, r: BlockReading, out: Sequence[BlockReading]) -> str:
@@ -1185,9 +1183,7 @@ class ClassicPerceiver(Perceiver):
             faces = np.unique(parts[near & outside.astype(bool)])
             mine &= ~np.isin(parts, faces[faces > 0])
         mask |= mine
-        ys, xs = np.nonzero(mask)
-        blob = Blob(int(mask.sum()), (float(xs.mean() + x0), float(ys.mean() + y0)),
-                    (x0, y0, x1, y1), mask)
+        blob = _blob_of(mask, (x0, y0, x1, y1))
         return blob, float(mine.sum()) / max(blob.area, 1)
 
     def _table_reading(self, r: BlockReading, i: int, own: Blob,

@@ -124,6 +124,13 @@ def apply_layout_appearance(model: mujoco.MjModel, layout: Layout, camera: str,
     m.cam_quat[cam] = _mat_to_quat(rot)
 
 
+def _plain(renderer: mujoco.Renderer) -> mujoco.Renderer:
+    """Turn off shadows and reflections in ``renderer``'s updated scene; return it."""
+    renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = False
+    renderer.scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = False
+    return renderer
+
+
 class HanoiWorld:
     """A Franka Panda, pegs, ring blocks and a camera in MuJoCo (see the module docstring)."""
 
@@ -651,9 +658,7 @@ class HanoiWorld:
                                       % (camera, self.spec.camera.name)) from None
         r = self._renderer(w, h)
         r.update_scene(self.data, camera=cam)
-        r.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = False
-        r.scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = False
-        return r.render()
+        return _plain(r).render()
 
     def visible_share(self, names: Sequence[str]) -> Dict[str, float]:
         """
@@ -681,9 +686,7 @@ class HanoiWorld:
 
         def bodies() -> np.ndarray:
             """Return the body of the geom seen at each pixel (-1: none) of a fresh render."""
-            r.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = False
-            r.scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = False
-            seg = r.render()
+            seg = _plain(r).render()
             ids = seg[..., 0]
             return np.where((seg[..., 1] == geom_type) & (ids >= 0),
                             geom_body[np.clip(ids, 0, None)], -1)

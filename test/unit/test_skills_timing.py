@@ -87,7 +87,7 @@ def test_a_ring_on_its_edge_is_pushed_along_its_axis_from_the_side_with_room():
     from nsvla_control.skills import Skills
     spec = load_scene('scene_default.yaml')
     state = _standing_b1(0.60, 0.08, 0.4)
-    wps = Skills(spec).tip_over_waypoints('b1', state, state.poses['b1'], 0.018, 0.014)
+    wps = Skills(spec).tip_over_waypoints('b1', state, state.poses['b1'], 0.018)
     assert [w.gripper for w in wps] == ['shut', None, None, 'open']
     (x0, y0, _), (x1, y1, z1) = wps[1].pos, wps[2].pos
     heading = math.atan2(y1 - y0, x1 - x0)
@@ -103,7 +103,7 @@ def test_a_ring_on_its_edge_against_a_peg_is_set_down_in_the_open_then_pushed():
     from nsvla_control.skills import Skills
     spec = load_scene('scene_default.yaml')
     state = _standing_b1(0.527, -0.005, 0.0)
-    wps = Skills(spec).tip_over_waypoints('b1', state, state.poses['b1'], 0.018, 0.014)
+    wps = Skills(spec).tip_over_waypoints('b1', state, state.poses['b1'], 0.018)
     assert [w.gripper for w in wps] == ['open', 'close', None, None, 'open', None,
                                         'shut', None, None, 'open']
     assert wps[1].pos[:2] == (0.527, -0.005)         # gripped by its edges where it stands
@@ -125,4 +125,4 @@ def test_a_ring_on_its_edge_with_no_room_around_it_is_refused_with_the_reason():
         poses['b%d' % (k + 2)] = LoosePose(0.62 + 0.06 * math.cos(a), 0.06 * math.sin(a), 0.01)
     state = SymbolicState(6, 3, {}, loose={b: 'table' for b in poses}, poses=poses)
     with pytest.raises(ValidationError, match='no room to push it over'):
-        Skills(spec).tip_over_waypoints('b1', state, state.poses['b1'], 0.018, 0.014)
+        Skills(spec).tip_over_waypoints('b1', state, state.poses['b1'], 0.018)
