@@ -76,7 +76,8 @@ from nsvla_perception.backend import Perceiver
 from nsvla_perception.calibration import apply_white_balance
 from nsvla_perception.geometry import camera_from_spec, CameraFit, feature_residuals
 from nsvla_perception.geometry import fit_camera, PinholeCamera
-from nsvla_perception.geometry import region_of_interest, ring_outline, stack_pixels, table_edges
+from nsvla_perception.geometry import region_of_interest, ring_outline, ring_solid_points
+from nsvla_perception.geometry import stack_pixels, table_edges
 from nsvla_perception.settings import ClassicSettings
 from nsvla_perception.symbols import BlockReading, flag_lifted
 from nsvla_planner.state import LoosePose
@@ -180,6 +181,26 @@ def _stack_below(r: BlockReading, k: int, out: Sequence[BlockReading],
     """Return the readings on peg ``k`` other than ``r`` that nothing doubts, lowest first."""
     return sorted((q for q in out if q is not r and q.visible and q.peg == k
                    and not q.loose and q.name not in suspects), key=lambda q: q.height)
+
+
+# What a loose ring must keep clear of: ((x, y), radius, name, top z), a standing cylinder.
+Obstacle = Tuple[Sequence[float], float, str, float]
+
+
+def _solid_gap(points: np.ndarray, keep_off: Sequence[Obstacle]) -> Tuple[float, str]:
+    """
+    Return how far points of a solid keep from the obstacles (m; less than 0: into one), and which.
+
+    A point's gap to an obstacle is the larger of its distance outside the cylinder's side and
+    its height above its top; ``(inf, '')`` without obstacles.
+    """
+    best: Tuple[float, str] = (math.inf, '')
+    for xy, radius, what, top in keep_off:
+        side = np.hypot(points[:, 0] - xy[0], points[:, 1] - xy[1]) - radius
+        gap = float(np.min(np.maximum(side, points[:, 2] - top)))
+        if gap < best[0]:
+            best = (gap, what)
+    return best
 
 
 def _ring_centre(camera: PinholeCamera, target: np.ndarray, z: float, apothem: float,
@@ -745,16 +766,18 @@ class ClassicPerceiver(Perceiver):
         spec = self.spec
         height, width = rgb.shape[:2]
         labels = self._labels(cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV))
-        # What a loose ring must keep clear of: every peg, and the largest block on it. Two
-        # rings overlap for sure only closer than their apothems' sum (flat against flat);
-        # their corners' sum would refuse a ring lying against a stack (seen on the launched
-        # graph: b2 beside the stack on p3, 3 mm from the truth, refused 5 mm 'into' it).
-        keep_off = []
+        # What a loose ring must keep clear of: every peg, and each block on it, up to its top
+        # (the largest lowest). Two rings overlap for sure only closer than their apothems' sum
+        # (flat against flat); their corners' sum would refuse a ring lying against a stack
+        # (seen on the launched graph: b2 beside the stack on p3, 3 mm from the truth, refused
+        # 5 mm 'into' it).
+        keep_off: List[Obstacle] = []
         for p in range(1, self.num_pegs + 1):
-            on = [int(r.name[1:]) - 1 for r in out
-                  if r.visible and r.peg == p and r.name not in suspects]
-            keep_off.append((spec.peg_xy(p), self.apothems[max(on)] if on
-                             else spec.peg_radius, 'p%d' % p))
+            on = sorted((int(r.name[1:]) - 1 for r in out
+                         if r.visible and r.peg == p and r.name not in suspects), reverse=True)
+            keep_off.append((spec.peg_xy(p), spec.peg_radius, 'p%d' % p, spec.peg_height))
+            keep_off += [(spec.peg_xy(p), self.apothems[j], 'p%d' % p,
+                          spec.block_bottom_z(level + 1)) for level, j in enumerate(on)]
         owns: Dict[str, Blob] = {}
         for r in sorted((r for r in out if r.name in suspects), key=lambda r: -int(r.name[1:])):
             i = int(r.name[1:]) - 1
@@ -797,7 +820,10 @@ class ClassicPerceiver(Perceiver):
             if not r.loose and (trial.loose or r.peg == 0):
                 r.__dict__.update(trial.__dict__)   # on a peg and not loose: as seen
             if r.loose:
-                keep_off.append(((r.pose.x, r.pose.y), self.apothems[i], r.name))
+                tilt = r.pose.tilt if math.isfinite(r.pose.tilt) else 0.0
+                keep_off.append(((r.pose.x, r.pose.y), self.apothems[i], r.name,
+                                 r.pose.z + 0.5 * spec.block_height
+                                 + self.apothems[i] * math.sin(tilt)))
         # Not loose, and seen off its place in what is left of its stack, or partly outside
         # where a block there would show (an arm in front only hides some of it): not on it.
         for r in out:
@@ -1188,7 +1214,7 @@ class ClassicPerceiver(Perceiver):
 
     def _table_reading(self, r: BlockReading, i: int, own: Blob,
                        neighbours: Optional[np.ndarray], fit: CameraFit,
-                       keep_off: Sequence[Tuple[Sequence[float], float, str]],
+                       keep_off: Sequence[Obstacle],
                        image_size: Tuple[int, int]) -> bool:
         """
         Make ``r`` loose on the table when its blob is a whole flat ring clear of the rest.
@@ -1235,7 +1261,7 @@ class ClassicPerceiver(Perceiver):
         def clearance(at: Sequence[float], reach: float) -> Tuple[float, str]:
             """Return the least gap (m) from a ring reaching ``reach`` at ``at``, and to what."""
             gaps = [(math.hypot(at[0] - xy[0], at[1] - xy[1]) - reach - radius, what)
-                    for xy, radius, what in keep_off]
+                    for xy, radius, what, _ in keep_off]
             return min(gaps) if gaps else (math.inf, '')
 
         gap, what = clearance(centre, apothem)
@@ -1260,14 +1286,28 @@ class ClassicPerceiver(Perceiver):
         # than a flat one: one that nearly fits flat but runs into its neighbour is tried
         # leaning too (seen in 5-block episodes with slips: rings on their edge against p1
         # and p2, overlap 0.81-0.85 flat, 6-11 mm 'into' the peg, refused until the end)
-        if (share >= LOOSE_TILTED_SHARE and self.hand_empty is True
-                and (not flat and not tilted or (tilted and gap < -LOOSE_CLEARANCE))):
+        # A blob little in its own colour (a lit face reads as a close colour) is one ring
+        # leaning only when it fits one nearly whole and no larger; then the leaning fit is
+        # tried even where the flat one passed on that rule (4 blocks with slips: b2 leaning
+        # 23 degrees on b1, 67 % orange; flat 0.90 and 11 mm off, leaning 0.96 and 1 mm off).
+        mixed = share < LOOSE_TILTED_SHARE
+        if (self.hand_empty is True and not flat
+                and (not tilted or gap < -LOOSE_CLEARANCE or mixed)):
             # a ring in the gripper above the table looks like one leaning on something: only
             # with nothing in the hand is it that
             leaning = self._leaning_fit(filled, blob.box, target, camera, apothem)
-            l_gap, l_what = clearance(leaning[2], apothem * math.cos(leaning[3]))
+            # leaning on something, a ring reaches over it above its top: what it must keep
+            # clear of is what it would run into in space (4 blocks with slips: b2 leaning
+            # from the table onto b1 on p2, fitted 1.4 mm from the truth, refused 5.7 mm
+            # 'into' b1's footprint)
+            l_gap, l_what = _solid_gap(ring_solid_points(
+                leaning[2], apothem, spec.block_height, spec.segments, leaning[3],
+                leaning[4]), keep_off)
+            whole = not mixed or (leaning[0] >= LOOSE_NEAR_FLAT_OVERLAP
+                                  and leaning[1] <= LOOSE_NEAR_FLAT_AREA)
+            better = not tilted or gap < -LOOSE_CLEARANCE or leaning[0] > iou
             if (leaning[0] >= LEAN_OVERLAP and LEAN_AREA[0] <= leaning[1] <= LEAN_AREA[1]
-                    and (not tilted or l_gap >= -LOOSE_CLEARANCE)):
+                    and whole and better and (not tilted or l_gap >= -LOOSE_CLEARANCE)):
                 l_iou, l_ratio, centre, l_tilt, l_towards = leaning
                 z = float(centre[2])
                 gap, what = l_gap, l_what

@@ -160,6 +160,19 @@ def table_edges(spec) -> List[Tuple[np.ndarray, np.ndarray]]:
     return [(corners[k], corners[(k + 1) % 4]) for k in range(4)]
 
 
+def _tilted(pts: np.ndarray, tilt: float, tilt_towards: float) -> np.ndarray:
+    """Return points about a ring's centre turned by ``tilt`` towards ``tilt_towards``."""
+    if not tilt:
+        return pts
+    # turn about the horizontal axis across ``tilt_towards``: that side goes down
+    ux, uy = -math.sin(tilt_towards), math.cos(tilt_towards)
+    c, s_ = math.cos(tilt), math.sin(tilt)
+    axis = np.array([ux, uy, 0.0])
+    k = np.array([[0.0, 0.0, uy], [0.0, 0.0, -ux], [-uy, ux, 0.0]])
+    rot = c * np.eye(3) + s_ * k + (1.0 - c) * np.outer(axis, axis)
+    return pts @ rot.T
+
+
 def ring_outline(camera: PinholeCamera, centre: Sequence[float], apothem: float, height: float,
                  segments: int, yaw: float = 0.0, tilt: float = 0.0,
                  tilt_towards: float = 0.0) -> np.ndarray:
@@ -177,17 +190,31 @@ def ring_outline(camera: PinholeCamera, centre: Sequence[float], apothem: float,
     ring = np.column_stack([r * np.cos(ang), r * np.sin(ang)])
     pts = np.concatenate([np.column_stack([ring, np.full(segments, dz)])
                           for dz in (-height / 2.0, height / 2.0)])
-    if tilt:
-        # turn about the horizontal axis across ``tilt_towards``: that side goes down
-        ux, uy = -math.sin(tilt_towards), math.cos(tilt_towards)
-        c, s_ = math.cos(tilt), math.sin(tilt)
-        axis = np.array([ux, uy, 0.0])
-        k = np.array([[0.0, 0.0, uy], [0.0, 0.0, -ux], [-uy, ux, 0.0]])
-        rot = c * np.eye(3) + s_ * k + (1.0 - c) * np.outer(axis, axis)
-        pts = pts @ rot.T
-    pts = pts + np.asarray(centre, float)
+    pts = _tilted(pts, tilt, tilt_towards) + np.asarray(centre, float)
     uv = camera.project(pts).astype(np.float32)
     return cv2.convexHull(uv).reshape(-1, 2)
+
+
+def ring_solid_points(centre: Sequence[float], apothem: float, height: float, segments: int,
+                      tilt: float = 0.0, tilt_towards: float = 0.0, per_side: int = 4,
+                      rings: int = 4) -> np.ndarray:
+    """
+    Return world points (N, 3) spread over a ring block's two faces, posed as in ring_outline.
+
+    On each face: the centre and ``rings`` scaled copies of the outline (the outer one last),
+    ``per_side`` points along each of its ``segments`` sides; the hole is not left out. For
+    what the block reaches into (a peg, a stack it leans on), not for the image.
+    """
+    r = apothem / math.cos(math.pi / segments)
+    ang = math.pi / segments + 2 * math.pi * np.arange(segments) / segments
+    corners = r * np.column_stack([np.cos(ang), np.sin(ang)])
+    t = (np.arange(per_side) / per_side)[:, None]
+    edge = np.concatenate([(1 - t) * corners[j] + t * corners[(j + 1) % segments]
+                           for j in range(segments)])
+    flat = np.concatenate([np.zeros((1, 2))] + [edge * (k / rings) for k in range(1, rings + 1)])
+    pts = np.concatenate([np.column_stack([flat, np.full(len(flat), dz)])
+                          for dz in (-height / 2.0, height / 2.0)])
+    return _tilted(pts, tilt, tilt_towards) + np.asarray(centre, float)
 
 
 def stack_points(spec, num_levels: int) -> np.ndarray:

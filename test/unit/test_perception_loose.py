@@ -557,6 +557,16 @@ def test_a_ring_on_its_edge_against_an_empty_peg_is_not_read_on_the_peg(spec):
     ('small_ring_on_big_ring_beside_p1.png', 5, {'p1': ['b5'], 'p2': ['b4', 'b3'],
                                                  'p3': ['b1']},
      'b2', 'b5', (0.4992, -0.1363, 0.0300)),
+    # 4 blocks, seed 20012: b2 leaning 36 degrees from the table onto b1 on p2; its high side
+    # reaches over b1's footprint, above b1's top (6 mm 'into' it, counted flat)
+    ('ring_leaning_from_table_onto_p2_stack.png', 4, {'p1': ['b4', 'b3'], 'p2': ['b1'],
+                                                      'p3': []},
+     'b2', TABLE, (0.488, -0.029, 0.021)),
+    # 4 blocks, seed 20013: b2 (orange) leaning 23 degrees on b1 on p2, its lit face reads
+    # yellow (67 % orange); flat it fitted 11 mm off (overlap 0.90), so it was refused
+    ('orange_ring_leaning_on_red_stack_lit_yellow.png', 4, {'p1': ['b3'], 'p2': ['b1'],
+                                                            'p3': ['b4']},
+     'b2', TABLE, (0.501, -0.042, 0.018)),
 ])
 def test_rings_against_a_peg_or_stack_or_on_a_larger_ring_are_loose_where_they_are(
         spec, image, blocks, stacks, block, support, truth):
@@ -610,3 +620,26 @@ def _b2_loose_beside_p3_stack(spec, name, hand_empty=None):
     assert out.state.stacks() == {'p1': ['b1'], 'p2': [], 'p3': ['b3']}
     assert out.state.loose == {'b2': TABLE}
     return p, out.state.poses['b2']
+
+
+def test_a_leaning_ring_keeps_clear_of_what_it_reaches_over_only_below_its_top():
+    """A ring leaning from the table over a short stack clears it; into a peg it does not."""
+    from nsvla_perception.classic import _solid_gap
+    from nsvla_perception.geometry import ring_solid_points
+    apothem, height, tilt = 0.03, 0.015, math.radians(35)
+    r_out = apothem / math.cos(math.pi / 8)
+    # low side towards +x at the origin: the high side reaches out to about -r_out cos(tilt)
+    z = r_out * math.sin(tilt) + 0.5 * height * math.cos(tilt)
+    pts = ring_solid_points((0.0, 0.0, z), apothem, height, 8, tilt, 0.0)
+    assert abs(pts[:, 2].min()) < 2e-3    # the low edge on the table (a flat low, not a corner)
+    assert pts[:, 0].min() < -0.8 * r_out * math.cos(tilt)
+    # a block 10 mm high whose side is 10 mm in under the high side: the ring is above it
+    top = 0.010
+    reach = -pts[:, 0].min()
+    under = ((-reach - 0.02 + 0.01, 0.0), 0.02, 'p2', top)
+    gap, what = _solid_gap(pts, [under])
+    assert gap > 0.0 and what == 'p2'
+    # a peg as tall as the ring is high, at the same place: the ring runs into it
+    gap, _ = _solid_gap(pts, [((-reach - 0.02 + 0.01, 0.0), 0.02, 'p2', 0.2)])
+    assert gap < -0.008
+    assert _solid_gap(pts, []) == (math.inf, '')
