@@ -159,6 +159,29 @@ def _blob_of(mask: np.ndarray, box: Tuple[int, int, int, int]) -> Blob:
                 mask)
 
 
+def _with_hidden(blob: Blob, hidden: np.ndarray, polygon: np.ndarray) -> Blob:
+    """
+    Return ``blob`` with the pixels of ``hidden`` (bool, whole image) inside ``polygon``.
+
+    What stands in front of a ring (a peg) shows where the ring would: inside the outline
+    fitted to the rest of it, those pixels are taken as the ring's.
+    """
+    h, w = hidden.shape
+    x0 = int(max(0, min(blob.box[0], math.floor(polygon[:, 0].min()))))
+    y0 = int(max(0, min(blob.box[1], math.floor(polygon[:, 1].min()))))
+    x1 = int(min(w, max(blob.box[2], math.ceil(polygon[:, 0].max()) + 1)))
+    y1 = int(min(h, max(blob.box[3], math.ceil(polygon[:, 1].max()) + 1)))
+    inside = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillConvexPoly(inside, np.round((polygon - (x0, y0)) * 16).astype(np.int32), 1,
+                       shift=4)
+    mask = hidden[y0:y1, x0:x1] & inside.astype(bool)
+    if not mask.any():
+        return blob
+    bx0, by0, bx1, by1 = blob.box
+    mask[by0 - y0:by1 - y0, bx0 - x0:bx1 - x0] |= blob.mask
+    return _blob_of(mask, (x0, y0, x1, y1))
+
+
 def _centroid(mask: np.ndarray, box: Sequence[int]) -> np.ndarray:
     ys, xs = np.nonzero(mask)
     return np.array([xs.mean() + box[0], ys.mean() + box[1]])
@@ -765,7 +788,19 @@ class ClassicPerceiver(Perceiver):
             return
         spec = self.spec
         height, width = rgb.shape[:2]
-        labels = self._labels(cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV))
+        hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
+        labels = self._labels(hsv)
+        # what may stand in front of a ring: each peg's pixels inside its silhouette
+        peg_colour = self._labels(hsv, self._peg_lut) > 0
+        pegs = []
+        for p in range(1, self.num_pegs + 1):
+            axis = (*spec.peg_xy(p), 0.5 * spec.peg_height)
+            shape = np.zeros(peg_colour.shape, np.uint8)
+            cv2.fillConvexPoly(shape, np.round(16 * ring_outline(
+                fit.camera, axis, spec.peg_radius, spec.peg_height, 16)).astype(np.int32), 1,
+                shift=4)
+            pegs.append((np.array(axis), peg_colour & cv2.dilate(
+                shape, np.ones((5, 5), np.uint8)).astype(bool)))
         # What a loose ring must keep clear of: every peg, and each block on it, up to its top
         # (the largest lowest). Two rings overlap for sure only closer than their apothems' sum
         # (flat against flat); their corners' sum would refuse a ring lying against a stack
@@ -806,7 +841,7 @@ class ClassicPerceiver(Perceiver):
                       else r.lifted_from if r.peg == 0 else 0)
             trial = replace(r)
             leaning = self._table_reading(trial, i, own, neighbours, fit, keep_off,
-                                          (width, height))
+                                          (width, height), pegs)
             blocked = str(self.last_fits.get(r.name, {}).get('blocked_by', ''))
             if column and (leaning or not trial.loose):
                 self._perched_reading(r, column, i, own, fit, out, suspects)
@@ -1215,12 +1250,16 @@ class ClassicPerceiver(Perceiver):
     def _table_reading(self, r: BlockReading, i: int, own: Blob,
                        neighbours: Optional[np.ndarray], fit: CameraFit,
                        keep_off: Sequence[Obstacle],
-                       image_size: Tuple[int, int]) -> bool:
+                       image_size: Tuple[int, int],
+                       hidden: Sequence[Tuple[np.ndarray, np.ndarray]] = ()) -> bool:
         """
         Make ``r`` loose on the table when its blob is a whole flat ring clear of the rest.
 
-        With the hand empty a ring leaning on its edge is tried too. Returns whether ``r`` was
-        made loose as such a leaning ring (the weakest of the table readings).
+        With the hand empty a ring leaning on its edge is tried too. ``hidden``: what may stand
+        in front of the ring, ``(world point, its pixels: bool over the image)`` of each peg;
+        the pixels inside the ring's outline of one at least the ring's apothem nearer the
+        camera than the ring's centre are the ring's. Returns whether ``r`` was made loose as
+        such a leaning ring (the weakest of the table readings).
         """
         spec = self.spec
         camera = fit.camera
@@ -1239,6 +1278,13 @@ class ClassicPerceiver(Perceiver):
         polygon = None
         for _ in range(LOOSE_REGION_STEPS):   # what touches it, then what is in its outline
             blob, share = self._with_neighbours(own, neighbours, polygon)
+            if polygon is not None:
+                # a peg in front of the ring (4 blocks with slips: b1 lying flat behind p2,
+                # the peg across it; overlap 0.61, refused until the episode ended)
+                depth = camera.to_camera([centre])[0, 2]
+                for at, pixels in hidden:
+                    if camera.to_camera([at])[0, 2] <= depth - apothem:
+                        blob = _with_hidden(blob, pixels, polygon)
             filled = blob.filled()
             target = _centroid(filled, blob.box)
             centre = _ring_centre(camera, target, z, apothem, spec.block_height, spec.segments)

@@ -643,3 +643,25 @@ def test_a_leaning_ring_keeps_clear_of_what_it_reaches_over_only_below_its_top()
     gap, _ = _solid_gap(pts, [((-reach - 0.02 + 0.01, 0.0), 0.02, 'p2', 0.2)])
     assert gap < -0.008
     assert _solid_gap(pts, []) == (math.inf, '')
+
+
+@pytest.mark.parametrize('hand_empty', [None, True])
+def test_a_flat_ring_behind_a_peg_is_loose_with_the_peg_across_it(spec, hand_empty):
+    """
+    Read the last frame of a 4-block bench episode with slips (seed 20036, in-process).
+
+    b1 lies flat on the table behind p2 at (0.454, -0.011), the peg in front of it across its
+    silhouette. Without the peg's pixels its blob fitted a flat ring at overlap 0.61, and it
+    was read 1.5 levels above p2's (empty) stack until the episode ended. A flat ring needs no
+    word on the hand.
+    """
+    from PIL import Image
+    path = os.path.join(os.path.dirname(__file__), '..', 'data', 'ring_flat_behind_p2.png')
+    p = ClassicPerceiver(spec, 4)
+    p.hand_empty = hand_empty
+    out = p.perceive(np.asarray(Image.open(path).convert('RGB')))
+    assert out.kind == KNOWN, out.state.reason
+    assert out.state.stacks() == {'p1': ['b2'], 'p2': [], 'p3': ['b4', 'b3']}
+    assert out.state.loose == {'b1': TABLE}
+    pose = out.state.poses['b1']
+    assert pose.upright and math.hypot(pose.x - 0.454, pose.y + 0.011) < 0.003, pose
