@@ -1275,10 +1275,10 @@ class ClassicPerceiver(Perceiver):
         width, height = image_size
         z = spec.block_centre_z(0)
         apothem = self.apothems[i]
-        polygon = None
+        polygon = centre = None
         for _ in range(LOOSE_REGION_STEPS):   # what touches it, then what is in its outline
             blob, share = self._with_neighbours(own, neighbours, polygon)
-            if polygon is not None:
+            if polygon is not None and centre is not None:
                 # a peg in front of the ring (4 blocks with slips: b1 lying flat behind p2,
                 # the peg across it; overlap 0.61, refused until the episode ended)
                 depth = camera.to_camera([centre])[0, 2]
