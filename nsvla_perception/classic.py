@@ -80,7 +80,7 @@ from nsvla_perception.geometry import region_of_interest, ring_outline, ring_sol
 from nsvla_perception.geometry import stack_pixels, table_edges
 from nsvla_perception.settings import ClassicSettings
 from nsvla_perception.symbols import BlockReading, flag_lifted
-from nsvla_planner.state import LoosePose
+from nsvla_planner.state import LoosePose, TABLE
 
 # A block lying flat on the table off the pegs (step 5 of the module docstring).
 LOOSE_MIN_OVERLAP = 0.925   # blob / flat-ring outline intersection over union: below, not one
@@ -872,6 +872,12 @@ class ClassicPerceiver(Perceiver):
                 if off.startswith(('level', 'only', 'hidden')):
                     r.note = '%s (%s)' % (r.note, off) if r.note else off
                     r.peg, r.confidence = 0, 0.0
+        # a ring across a tip rests on what is on that peg in the end (read before a block
+        # under it was doubted, it may have been put on the one below that)
+        for r in out:
+            if r.loose and r.lifted_from > 0 and r.rests_on != TABLE:
+                below = _stack_below(r, r.lifted_from, out, {})
+                r.rests_on = below[-1].name if below else 'p%d' % r.lifted_from
 
     def _check_suspect(self, r: BlockReading, out: List[BlockReading],
                        suspects: Dict[str, str], labels: np.ndarray, fit: CameraFit,
@@ -1276,7 +1282,11 @@ class ClassicPerceiver(Perceiver):
                     and r.peg not in self.tips_seen and not self._on_tip(r.peg, out):
                 return 'hidden: the tip of p%d is not seen above it' % r.peg
             other, share = self._covered_by(r, rank)
-            if share > PLACE_COVERED:
+            above = any(q.name == 'b%d' % other and q.loose and q.lifted_from == r.peg
+                        for q in out)
+            if share > PLACE_COVERED and not above:
+                # (a ring resting across this peg's tip lies on it, as one on the peg would:
+                # 5 blocks with slips, b3 flat on b1 on p2, b1 read behind the stack)
                 return 'hidden: b%d shows where it would be on p%d (%.0f%%)' % (
                     other, r.peg, 100 * share)
         return odd

@@ -717,3 +717,25 @@ def test_a_ring_off_centre_on_a_stack_above_the_tip_rests_on_the_block_below(spe
     assert out.state.loose == {'b2': 'b3'}
     b2 = out.state.poses['b2']
     assert math.dist((b2.x, b2.y, b2.z), (0.510, 0.178, 0.070)) < 0.004, b2
+
+
+def test_a_large_ring_lying_on_a_small_one_on_a_peg_leaves_the_small_one_on_the_peg(spec):
+    """
+    Read a frame of a 5-block bench episode with slips (seed 20018, in-process).
+
+    b3 slipped onto b2, b1 on p2 and lies flat on b1, centred (truth: loose(b3, b1) at
+    (0.501, -0.002, 0.050)). b3 was read across p2's tip, but then b3's yellow covered 64 %
+    of b1's place, and b1 was taken for a block behind the stack: the state was unknown
+    until the episode gave up. A ring across the tip covers the block under it from above.
+    """
+    from PIL import Image
+    path = os.path.join(os.path.dirname(__file__), '..', 'data',
+                        'large_ring_flat_on_small_ring_on_p2.png')
+    p = ClassicPerceiver(spec, 5)
+    p.hand_empty = True
+    out = p.perceive(np.asarray(Image.open(path).convert('RGB')))
+    assert out.kind == KNOWN, out.state.reason
+    assert out.state.stacks() == {'p1': [], 'p2': ['b2', 'b1'], 'p3': ['b5', 'b4']}
+    assert out.state.loose == {'b3': 'b1'}
+    b3 = out.state.poses['b3']
+    assert math.dist((b3.x, b3.y, b3.z), (0.501, -0.002, 0.050)) < 0.006, b3
