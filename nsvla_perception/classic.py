@@ -123,6 +123,7 @@ EDGE_SIGMA_PX = 1.0
 EDGE_LINE_PX = 1.5          # px a table-edge point may lie off the line of the others
 EDGE_MIN_POINTS = 5         # fewer points found along an edge: the edge is not used
 PEG_SIGMA_PX = 1.0
+TIP_ACROSS_PX = 12.0        # px a peg tip may be found beside where the fitted camera puts it
 FIT_KEEP_PX = 0.75          # px: the last camera fit is kept while the edges lie this close
 FIT_AGREE_SHARE = 0.3       # of the last fit's edges found where it puts them (within 3 px),
 FIT_INLIERS = 0.75          # and this share of the edge pixels found: still its camera
@@ -778,11 +779,19 @@ class ClassicPerceiver(Perceiver):
     @staticmethod
     def _tips(camera: PinholeCamera, world: np.ndarray, pixels: np.ndarray,
               which: np.ndarray) -> List[int]:
-        """Return the pegs whose tip was found where ``camera`` puts it (within 3 px)."""
+        """
+        Return the pegs whose tip was found where ``camera`` puts it.
+
+        Within 3 px up or down: a tip found lower is hidden (by a ring on it, the arm); across
+        within ``TIP_ACROSS_PX``: a camera fit off about the vertical moves a tip sideways
+        (6 blocks: p3's tip above b6 seen 9 px right of the fit, 1 px up; b6 refused for the
+        rest of the episode).
+        """
         if not len(world):
             return []
-        res = np.abs(camera.project(world) - pixels).max(axis=1)
-        return sorted(int(k) for k, r in zip(which, res) if k > 0 and r <= 3.0)
+        res = np.abs(camera.project(world) - pixels)
+        return sorted(int(k) for k, (du, dv) in zip(which, res)
+                      if k > 0 and dv <= 3.0 and du <= TIP_ACROSS_PX)
 
     def _check_places(self, rgb: np.ndarray, out: List[BlockReading]) -> None:
         """
