@@ -574,6 +574,10 @@ def test_a_ring_on_its_edge_against_an_empty_peg_is_not_read_on_the_peg(spec):
     ('ring_on_its_edge_facing_the_camera_before_p1.png', 4, {'p1': [], 'p2': ['b3'],
                                                              'p3': ['b4', 'b1']},
      'b2', TABLE, (0.527, -0.154, 0.023)),
+    # 4 blocks, seed 20084: b4 missed p3 at the release and leans 66 degrees on its tip, one
+    # edge on the table; the leaning fit (0.97) reached 4.5 mm into the peg and was refused
+    ('large_ring_leaning_on_p3_tip.png', 4, {'p1': [], 'p2': ['b3', 'b2', 'b1'], 'p3': []},
+     'b4', TABLE, (0.514, 0.147, 0.031)),
 ])
 def test_rings_against_a_peg_or_stack_or_on_a_larger_ring_are_loose_where_they_are(
         spec, image, blocks, stacks, block, support, truth):
