@@ -13,7 +13,7 @@ perceiver they read the world's ground truth, as the sim node's ``~/ground_truth
 """
 
 import math
-from typing import Any, Callable, Dict, List, Mapping, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -88,7 +88,9 @@ class FrameAudit:
     ``loose_in_view`` / ``loose_found_in_view``: the same two counts over the loose blocks in
     view only, those the world's camera sees at least :data:`IN_VIEW_SHARE` of
     (``HanoiWorld.visible_share``, passed to :meth:`check` as ``in_view``); a frame checked
-    without ``in_view`` adds to neither.
+    without ``in_view`` adds to neither. ``loose_read_in_view``: of those in view, how many
+    the block's own reading placed loose (passed as ``readings``), even where the frame's
+    state was unknown for another block (the arm in front of a stack): found, not acted on.
     """
 
     def __init__(self) -> None:
@@ -100,16 +102,21 @@ class FrameAudit:
         self.loose_found = 0
         self.loose_in_view = 0
         self.loose_found_in_view = 0
+        self.loose_read_in_view = 0
         self.loose_errors: List[float] = []
 
     def check(self, perceived: SymbolicState, published: Optional[SymbolicState],
-              truth: SymbolicState, in_view: Optional[Mapping[str, float]] = None) -> None:
+              truth: SymbolicState, in_view: Optional[Mapping[str, float]] = None,
+              readings: Sequence[Any] = ()) -> None:
         """
         Judge one frame: the raw perception (loose blocks) and what was published.
 
         ``in_view``: the visible share (0..1) of each of the truth's loose blocks in this frame
-        (``HanoiWorld.visible_share``); a block missing from it is not in view.
+        (``HanoiWorld.visible_share``); a block missing from it is not in view. ``readings``:
+        the perceiver's per-block readings of the frame (``name``, ``loose``, ``pose``).
         """
+        read = {r.name for r in readings
+                if getattr(r, 'loose', False) and getattr(r, 'pose', None) is not None}
         self.frames += 1
         if not truth.known:
             return
@@ -117,6 +124,7 @@ class FrameAudit:
             self.loose_seen += 1
             seen = in_view is not None and in_view.get(b, 0.0) >= IN_VIEW_SHARE
             self.loose_in_view += int(seen)
+            self.loose_read_in_view += int(seen and b in read)
             got = perceived.poses.get(b) if perceived.known else None
             if got is not None and b in perceived.loose:
                 self.loose_found += 1
@@ -137,6 +145,7 @@ class FrameAudit:
                 'wrong_examples': list(self.examples), 'loose_seen': self.loose_seen,
                 'loose_found': self.loose_found, 'loose_in_view': self.loose_in_view,
                 'loose_found_in_view': self.loose_found_in_view,
+                'loose_read_in_view': self.loose_read_in_view,
                 'loose_error_max_m': max(self.loose_errors) if self.loose_errors else None,
                 'loose_error_mean_m': (sum(self.loose_errors) / len(self.loose_errors)
                                        if self.loose_errors else None)}
@@ -181,7 +190,7 @@ class SimEyes:
             if truth.known and truth.poses and hasattr(w, 'visible_share'):
                 in_view = w.visible_share(sorted(truth.poses))
             self.audit.check(perception.state, None if out.remembered else out.state, truth,
-                             in_view)
+                             in_view, perception.readings or ())
             if not out.remembered and not out.waiting:
                 return out.state     # read from this frame: what the node would take too
             last = out

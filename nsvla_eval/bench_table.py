@@ -55,6 +55,7 @@ def _perception_audit(recs: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
     if not audited:
         return {'judged_frames': None}
     viewed = [r for r in audited if r.get('loose_in_view') is not None]
+    read = [r for r in viewed if r.get('loose_read_in_view') is not None]
     errors = [r['loose_error_max_m'] for r in audited if r.get('loose_error_max_m') is not None]
     found = sum(int(r.get('loose_found') or 0) for r in audited)
     means = [(r['loose_error_mean_m'], r['loose_found']) for r in audited
@@ -69,6 +70,8 @@ def _perception_audit(recs: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
         'loose_in_view': (sum(int(r['loose_in_view']) for r in viewed) if viewed else None),
         'loose_found_in_view': (sum(int(r.get('loose_found_in_view') or 0) for r in viewed)
                                 if viewed else None),
+        'loose_read_in_view': (sum(int(r['loose_read_in_view']) for r in read)
+                               if read and len(read) == len(viewed) else None),
         'loose_error_max_m': max(errors) if errors else None,
         'loose_error_mean_m': (sum(m * n for m, n in means) / found) if found else None,
     }
@@ -81,7 +84,8 @@ def perception_markdown(rows: Sequence[Dict[str, Any]]) -> str:
         return ''
     lines = ['| blocks | perception | faults | frames | published known, judged | '
              'confidently wrong | loose blocks in truth (frames) | found loose | '
-             'found loose when in view (>= 90 % visible) | position error mean / max |',
+             'found loose when in view (>= 90 % visible); by its own reading | '
+             'position error mean / max |',
              '|---|---|---|---|---|---|---|---|---|---|']
     for r in audited:
         err = ('%.1f / %.1f mm' % (1000 * r['loose_error_mean_m'], 1000 * r['loose_error_max_m'])
@@ -92,6 +96,9 @@ def perception_markdown(rows: Sequence[Dict[str, Any]]) -> str:
         found_in_view = ('%d (%s)' % (r['loose_found_in_view'],
                                       _pct(r['loose_found_in_view'] / in_view))
                          if in_view else '-')
+        if in_view and r.get('loose_read_in_view') is not None:
+            read = r['loose_read_in_view']
+            found_in_view += '; %d (%s)' % (read, _pct(read / in_view))
         lines.append('| %d | %s | %.2f | %d | %d | %d | %d | %s | %s | %s |' % (
             r['blocks'], r['perception'], float(r['faults']), r['frames'], r['judged_frames'],
             r['wrong_states'], r['loose_seen'], found, found_in_view, err))

@@ -252,6 +252,29 @@ def test_the_frame_audit_counts_loose_finds_apart_when_the_block_is_in_view():
     out = audit.summary()
     assert (out['loose_seen'], out['loose_found']) == (8, 6)   # unchanged by the shares
     assert (out['loose_in_view'], out['loose_found_in_view']) == (4, 2)
+    assert out['loose_read_in_view'] == 0                       # no readings passed
+
+
+def test_the_frame_audit_counts_a_loose_block_its_reading_found_in_an_unknown_frame():
+    from types import SimpleNamespace
+    from nsvla_control.sim_robot import FrameAudit
+    from nsvla_planner.state import LoosePose, SymbolicState, TABLE
+    truth = SymbolicState(3, 3, {'b3': 'p1'}, loose={'b1': TABLE, 'b2': TABLE},
+                          poses={'b1': LoosePose(0.50, 0.10, 0.01),
+                                 'b2': LoosePose(0.60, 0.20, 0.01)})
+    unknown = SymbolicState.unknown(3, 3, 'b3 hidden by the arm')
+    readings = [SimpleNamespace(name='b1', loose=True, pose=LoosePose(0.501, 0.10, 0.01)),
+                SimpleNamespace(name='b2', loose=False, pose=None),
+                SimpleNamespace(name='b3', loose=False, pose=None)]
+    audit = FrameAudit()
+    audit.check(unknown, None, truth, {'b1': 1.0, 'b2': 1.0}, readings)
+    audit.check(unknown, None, truth, {'b1': 0.5, 'b2': 1.0}, readings)   # b1 not in view
+    out = audit.summary()
+    assert (out['loose_in_view'], out['loose_found_in_view']) == (3, 0)
+    assert out['loose_read_in_view'] == 1
+    (row,) = bench_table.aggregate([_audited(2, 0, loose_in_view=3, loose_found_in_view=0,
+                                             loose_read_in_view=1)])
+    assert '| 0 (0 %); 1 (33 %) |' in bench_table.perception_markdown([row])
 
 
 def _audited(loose_seen, loose_found, **extra):
