@@ -135,7 +135,6 @@ FIT_REPLACE_SHARE = 0.9     # a new fit with less support than this share of the
 PLACE_BAND = (-1.0, 0.5)    # levels a block on a peg is seen off its place (corrected camera)
 PLACE_COVERED = 0.25        # share of a top block's place showing another block: it is behind
 PEG_TIP_SHOWS = 0.015       # m of peg above a top block from which its tip must be seen
-ABOVE_TIP_MARGIN = 0.003   # m: a ring above the tip this near its hole's reach off the axis is off
 PLACE_SHAPE = 0.85          # a lone block's blob fitting its place worse may be off the peg
 PLACE_SHAPE_MARGIN = 0.15   # ... when a ring on the table fits it this much better
 PLACE_INSIDE = 0.9          # least share of a doubtful block's blob inside its place's outline
@@ -1206,27 +1205,6 @@ class ClassicPerceiver(Perceiver):
                                                *[o - blob.box[:2] for o in outlines])
         return _blob_of(keep, blob.box) if keep.any() else blob
 
-    def _above_tip_off_axis(self, r: BlockReading, rank: int, blob: Optional[Blob]) -> float:
-        """
-        Return how far (m) a top block above its peg's tip is off the axis; 0 when threaded.
-
-        A ring whose bottom is above the tip rests on the block below wherever it lies (one
-        the tip reaches into is held within its hole of the axis); its centre is where the
-        ray through its blob's centroid meets the plane of its place's centre.
-        """
-        spec = self.spec
-        if (blob is None or self.last_fit is None or rank == 0
-                or spec.block_bottom_z(rank) < spec.peg_height):
-            return 0.0
-        filled = blob.filled()
-        centre = _ring_centre(self.last_fit.camera, _centroid(filled, blob.box),
-                              spec.block_centre_z(rank), self.apothems[int(r.name[1:]) - 1],
-                              spec.block_height, spec.segments)
-        if centre is None:
-            return 0.0
-        px, py = spec.peg_xy(r.peg)
-        return math.hypot(centre[0] - px, centre[1] - py)
-
     def _place_shape(self, r: BlockReading, out: Sequence[BlockReading], blob: Blob,
                      camera: PinholeCamera) -> float:
         """
@@ -1268,13 +1246,6 @@ class ClassicPerceiver(Perceiver):
         odd = ''
         if all(q.height <= r.height for q in out if q.visible and q.peg == r.peg):
             blob = self._blobs.get(r.name)
-            off_axis = self._above_tip_off_axis(r, rank, blob)
-            if off_axis > self.spec.hole_apothem - ABOVE_TIP_MARGIN:
-                # above the tip nothing centres it: off by more than its hole it rests on the
-                # block below, not on the peg (5 blocks with slips: b2 13 mm off on b3 above
-                # p3's tip, 12 mm off the column, read on p3; b1 put on it hung off it)
-                return '%.0f mm off the p%d axis above its tip, off the column' % (
-                    1000 * off_axis, r.peg)
             if rank == 0 and blob is not None and self.last_fit is not None:
                 # alone on its peg: a ring standing on its edge against the peg, facing the
                 # camera, falls in the column at level 0 with the tip showing (3 blocks with

@@ -702,28 +702,6 @@ def test_a_ring_jammed_tilted_on_a_peg_is_read_there_once_the_ring_under_it_is_o
     assert math.hypot(b2.x - 0.543, b2.y + 0.125) < 0.003, b2
 
 
-def test_a_ring_off_centre_on_a_stack_above_the_tip_rests_on_the_block_below(spec):
-    """
-    Read a frame of a 5-block bench episode with slips (seed 20028, in-process).
-
-    b2 slipped onto b5, b4, b3 on p3 and lies flat on b3 13 mm off the axis, above the peg's
-    tip (truth: loose(b2, b3) at (0.510, 0.178, 0.070)). It was 12 mm off the column, within
-    the column's tolerance, and read on p3; b1 was put on it and hung off it. Above the tip
-    nothing centres a ring: off the axis by nearly its hole's reach, it is on the block below.
-    """
-    from PIL import Image
-    path = os.path.join(os.path.dirname(__file__), '..', 'data',
-                        'ring_off_centre_on_stack_above_p3_tip.png')
-    p = ClassicPerceiver(spec, 5)
-    p.hand_empty = True
-    out = p.perceive(np.asarray(Image.open(path).convert('RGB')))
-    assert out.kind == KNOWN, out.state.reason
-    assert out.state.stacks() == {'p1': ['b1'], 'p2': [], 'p3': ['b5', 'b4', 'b3']}
-    assert out.state.loose == {'b2': 'b3'}
-    b2 = out.state.poses['b2']
-    assert math.dist((b2.x, b2.y, b2.z), (0.510, 0.178, 0.070)) < 0.004, b2
-
-
 def test_a_large_ring_lying_on_a_small_one_on_a_peg_leaves_the_small_one_on_the_peg(spec):
     """
     Read a frame of a 5-block bench episode with slips (seed 20018, in-process).
