@@ -578,6 +578,11 @@ def test_a_ring_on_its_edge_against_an_empty_peg_is_not_read_on_the_peg(spec):
     # edge on the table; the leaning fit (0.97) reached 4.5 mm into the peg and was refused
     ('large_ring_leaning_on_p3_tip.png', 4, {'p1': [], 'p2': ['b3', 'b2', 'b1'], 'p3': []},
      'b4', TABLE, (0.514, 0.147, 0.031)),
+    # 5 blocks, seed 20036: b1 tilted 13 degrees on b3 on p2, 18 mm off the axis; read leaning
+    # on the table 48 mm behind the stack (0.89), the grasp there found nothing five times
+    ('small_ring_tilted_on_stack_beside_p2_tip.png', 5, {'p1': ['b5', 'b2'],
+                                                         'p2': ['b4', 'b3'], 'p3': []},
+     'b1', 'b3', (0.501, 0.018, 0.052)),
 ])
 def test_rings_against_a_peg_or_stack_or_on_a_larger_ring_are_loose_where_they_are(
         spec, image, blocks, stacks, block, support, truth):
