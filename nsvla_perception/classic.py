@@ -930,13 +930,13 @@ class ClassicPerceiver(Perceiver):
         trial = replace(r)
         leaning = self._table_reading(trial, i, own, neighbours, fit, keep_off,
                                       (width, height), pegs)
+        fits = self.last_fits.get(r.name, {})
+        on_table = fits.get('lean_overlap', 0.0) if leaning else fits.get('overlap', 0.0)
         if trial.loose and suspects[r.name].startswith('shape'):
             # on its peg it is seen; off it only where the table explains it much better
-            fits = self.last_fits.get(r.name, {})
-            on_table = fits.get('lean_overlap', 0.0) if leaning else fits.get('overlap', 0.0)
             if on_table < self._place_fits.get(r.name, 1.0) + PLACE_SHAPE_MARGIN:
                 trial = replace(r)
-        blocked = str(self.last_fits.get(r.name, {}).get('blocked_by', ''))
+        blocked = str(fits.get('blocked_by', ''))
         if column and (leaning or not trial.loose):
             self._perched_reading(r, column, i, own, fit, out, suspects)
         elif trial.loose and r.peg > 0 and not r.loose and suspects[r.name].endswith('column'):
@@ -945,9 +945,8 @@ class ClassicPerceiver(Perceiver):
             # degrees on b3 on p2 read leaning on the table 48 mm behind it, 0.89)
             shifted = replace(r)
             self._shifted_reading(shifted, r.peg, i, own, fit, out, suspects)
-            fits = self.last_fits.get(r.name, {})
-            on_table = fits.get('lean_overlap', 0.0) if leaning else fits.get('overlap', 0.0)
-            if shifted.loose and fits.get('shifted_overlap', 0.0) >= on_table:
+            if (shifted.loose
+                    and self.last_fits[r.name].get('shifted_overlap', 0.0) >= on_table):
                 r.__dict__.update(shifted.__dict__)
         elif (not trial.loose and r.peg > 0 and not r.loose
               and suspects[r.name].endswith('column')):
@@ -1081,8 +1080,7 @@ class ClassicPerceiver(Perceiver):
             camera, centre, self.apothems[i], spec.block_height, spec.segments, 0.0,
             math.radians(tilt), 2 * math.pi * j / LEAN_DIRECTIONS))
             for tilt in PERCHED_TILTS_DEG for j in range(LEAN_DIRECTIONS if tilt else 1))
-        fits = self.last_fits.get(r.name, {})
-        table = fits.get('overlap', 0.0)
+        table = self.last_fits.get(r.name, {}).get('overlap', 0.0)
         if iou < table or not PERCHED_AREA[0] <= ratio <= PERCHED_AREA[1]:
             miss = ('not across the tip of p%d: its outline there fits worse than on the table '
                     '(overlap %.2f against %.2f, area %.2f)' % (k, iou, table, ratio))

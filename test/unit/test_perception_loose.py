@@ -454,11 +454,7 @@ def test_a_ring_across_the_tip_above_a_stack_hides_the_tip_but_not_the_stack(spe
     0.063)). The tip of p3 is not seen above b3, which made b3 look off its peg; the block
     seen above the stack in that column is what hides it: b3 stays on p3, b1 is loose on it.
     """
-    from PIL import Image
-    path = os.path.join(os.path.dirname(__file__), '..', 'data', 'ring_across_tip_over_stack.png')
-    p = ClassicPerceiver(spec, 3)
-    p.hand_empty = True
-    out = p.perceive(np.asarray(Image.open(path).convert('RGB')))
+    p, out = _read_frame(spec, 'ring_across_tip_over_stack.png', 3)
     assert out.kind == KNOWN, out.state.reason
     assert out.state.stacks() == {'p1': [], 'p2': ['b2'], 'p3': ['b3']}
     assert out.state.loose == {'b1': 'b3'}
@@ -473,11 +469,7 @@ def test_a_ring_standing_on_its_edge_by_a_peg_is_loose_on_the_table(spec):
     b1 stands nearly on its edge on the table beside p1 (truth: (0.502, -0.149, 0.018), not
     upright); read as off the p1 column, it was refused. It fits a ring leaning at 85 degrees.
     """
-    from PIL import Image
-    path = os.path.join(os.path.dirname(__file__), '..', 'data', 'ring_on_its_edge_by_p1.png')
-    p = ClassicPerceiver(spec, 3)
-    p.hand_empty = True
-    out = p.perceive(np.asarray(Image.open(path).convert('RGB')))
+    p, out = _read_frame(spec, 'ring_on_its_edge_by_p1.png', 3)
     assert out.kind == KNOWN, out.state.reason
     assert out.state.stacks() == {'p1': [], 'p2': [], 'p3': ['b3', 'b2']}
     assert out.state.loose == {'b1': TABLE}
@@ -671,11 +663,7 @@ def test_a_flat_ring_behind_a_peg_is_loose_with_the_peg_across_it(spec, hand_emp
     was read 1.5 levels above p2's (empty) stack until the episode ended. A flat ring needs no
     word on the hand.
     """
-    from PIL import Image
-    path = os.path.join(os.path.dirname(__file__), '..', 'data', 'ring_flat_behind_p2.png')
-    p = ClassicPerceiver(spec, 4)
-    p.hand_empty = hand_empty
-    out = p.perceive(np.asarray(Image.open(path).convert('RGB')))
+    p, out = _read_frame(spec, 'ring_flat_behind_p2.png', 4, hand_empty)
     assert out.kind == KNOWN, out.state.reason
     assert out.state.stacks() == {'p1': ['b2'], 'p2': [], 'p3': ['b4', 'b3']}
     assert out.state.loose == {'b1': TABLE}
@@ -694,11 +682,7 @@ def test_a_ring_jammed_tilted_on_a_peg_is_read_there_once_the_ring_under_it_is_o
     left on a peg are checked again; b1's tilted outline across the tip fits better than an
     upright one (0.67) or one leaning on the table (0.84).
     """
-    from PIL import Image
-    path = os.path.join(os.path.dirname(__file__), '..', 'data', 'ring_jammed_tilted_on_p1.png')
-    p = ClassicPerceiver(spec, 4)
-    p.hand_empty = True
-    out = p.perceive(np.asarray(Image.open(path).convert('RGB')))
+    p, out = _read_frame(spec, 'ring_jammed_tilted_on_p1.png', 4)
     assert out.kind == KNOWN, out.state.reason
     assert out.state.stacks() == {'p1': [], 'p2': ['b3'], 'p3': ['b4']}
     assert out.state.loose == {'b1': 'p1', 'b2': TABLE}
@@ -716,12 +700,7 @@ def test_a_large_ring_lying_on_a_small_one_on_a_peg_leaves_the_small_one_on_the_
     of b1's place, and b1 was taken for a block behind the stack: the state was unknown
     until the episode gave up. A ring across the tip covers the block under it from above.
     """
-    from PIL import Image
-    path = os.path.join(os.path.dirname(__file__), '..', 'data',
-                        'large_ring_flat_on_small_ring_on_p2.png')
-    p = ClassicPerceiver(spec, 5)
-    p.hand_empty = True
-    out = p.perceive(np.asarray(Image.open(path).convert('RGB')))
+    p, out = _read_frame(spec, 'large_ring_flat_on_small_ring_on_p2.png', 5)
     assert out.kind == KNOWN, out.state.reason
     assert out.state.stacks() == {'p1': [], 'p2': ['b2', 'b1'], 'p3': ['b5', 'b4']}
     assert out.state.loose == {'b3': 'b1'}
@@ -737,12 +716,16 @@ def test_a_peg_tip_found_beside_where_the_fit_puts_it_is_seen(spec):
     frame puts it and 1 px up; the tip was taken for hidden, b6 refused for the rest of the
     episode ("lost sight"). Sideways is the fit's error about the vertical, not a tip hidden.
     """
-    from PIL import Image
-    path = os.path.join(os.path.dirname(__file__), '..', 'data',
-                        'six_blocks_tip_of_p3_beside_the_fit.png')
-    p = ClassicPerceiver(spec, 6)
-    p.hand_empty = True
-    out = p.perceive(np.asarray(Image.open(path).convert('RGB')))
+    p, out = _read_frame(spec, 'six_blocks_tip_of_p3_beside_the_fit.png', 6)
     assert out.kind == KNOWN, out.state.reason
     assert out.state.stacks() == {'p1': ['b5'], 'p2': ['b4', 'b3', 'b2', 'b1'], 'p3': ['b6']}
     assert 3 in p.tips_seen
+
+
+def _read_frame(spec, name, blocks, hand_empty=True):
+    """Read ``test/data/<name>`` with a fresh classic perceiver; return it and the perception."""
+    from PIL import Image
+    path = os.path.join(os.path.dirname(__file__), '..', 'data', name)
+    p = ClassicPerceiver(spec, blocks)
+    p.hand_empty = hand_empty
+    return p, p.perceive(np.asarray(Image.open(path).convert('RGB')))
