@@ -1249,7 +1249,9 @@ class ClassicPerceiver(Perceiver):
         across = abs(float(np.dot(uv - a, np.array([-d[1], d[0]]) / length))) / self.ppm[k]
         rank = sum(1 for q in out if q.visible and q.peg == r.peg and q.height < r.height)
         if not PLACE_BAND[0] <= along - rank <= PLACE_BAND[1]:
-            return 'level %.1f seen where its stack puts it at %d' % (along, rank)
+            seen = self._visible_along(r, out, a, d, length, levels)
+            if seen is None or not PLACE_BAND[0] <= along - seen <= PLACE_BAND[1]:
+                return 'level %.1f seen where its stack puts it at %d' % (along, rank)
         if across > self.settings.column_ok:
             return '%.0f mm off the p%d column' % (1000 * across, r.peg)
         odd = ''
@@ -1281,6 +1283,35 @@ class ClassicPerceiver(Perceiver):
                 return 'hidden: b%d shows where it would be on p%d (%.0f%%)' % (
                     other, r.peg, 100 * share)
         return odd
+
+    def _visible_along(self, r: BlockReading, out: Sequence[BlockReading], a: np.ndarray,
+                       d: np.ndarray, length: float, levels: int) -> Optional[float]:
+        """
+        Return the level along its column at which ``r``'s place would show its centre.
+
+        The centre of the part of its place's outline that the rings above it on its peg leave
+        in view: the rings above hide a ring's top, and its seen centre falls below its level
+        (6 blocks, no faults: b6 under b5, a thin band in view, seen at level -1.0 at level 0;
+        the episode ended "lost sight"). None without a camera fit.
+        """
+        if self.last_fit is None:
+            return None
+        camera = self.last_fit.camera
+        own = self._place_outline(r, out, camera)
+        hiders = [self._place_outline(q, out, camera) for q in out
+                  if q.visible and q.peg == r.peg and q.height > r.height]
+        x0, y0 = np.floor(own.min(axis=0)).astype(int) - 2
+        x1, y1 = np.ceil(own.max(axis=0)).astype(int) + 3
+        mask = np.zeros((int(y1 - y0), int(x1 - x0)), np.uint8)
+        cv2.fillConvexPoly(mask, np.round((own - (x0, y0)) * 16).astype(np.int32), 1, shift=4)
+        seen = mask.astype(bool)
+        if hiders:
+            seen &= ~self._outline_mask(mask.shape, *[h - (x0, y0) for h in hiders])
+        vs, us = np.nonzero(seen)
+        if us.size == 0:
+            return None
+        centre = np.array([us.mean() + x0, vs.mean() + y0])
+        return float(np.dot(centre - a, d)) / length ** 2 * (levels - 1)
 
     @staticmethod
     def _on_tip(k: int, out: Sequence[BlockReading]) -> bool:

@@ -729,3 +729,18 @@ def _read_frame(spec, name, blocks, hand_empty=True):
     p = ClassicPerceiver(spec, blocks)
     p.hand_empty = hand_empty
     return p, p.perceive(np.asarray(Image.open(path).convert('RGB')))
+
+
+def test_a_ring_whose_top_the_rings_above_hide_is_at_its_place(spec):
+    """
+    Read the last frame of a 6-block bench episode without faults (seed 20082, in-process).
+
+    p3 holds b6, b5, b4, b1: b5 hides all of b6 but a thin band at its front, whose centre is
+    seen at level -1.0 of p3's column with b6 at level 0, and b6 was refused as off its place
+    ("lost sight" after 56 moves). The centre of the part of its place that the rings above
+    leave in view lies at level -0.86: it is where a ring at that place is seen.
+    """
+    p, out = _read_frame(spec, 'six_blocks_big_ring_under_four.png', 6)
+    assert out.kind == KNOWN, out.state.reason
+    assert out.state.stacks() == {'p1': [], 'p2': ['b3', 'b2'], 'p3': ['b6', 'b5', 'b4', 'b1']}
+    assert not out.state.loose
