@@ -853,6 +853,11 @@ class ClassicPerceiver(Perceiver):
         pending = sorted((r for r in out if r.name in suspects), key=lambda r: -int(r.name[1:]))
         while pending:
             for r in pending:
+                if suspects[r.name].startswith('shape') and r.peg > 0 and r.visible:
+                    # its stack may have lost a block checked before it: off its level now
+                    now = self._off_place(r, out)
+                    if now.startswith('level'):
+                        suspects[r.name] = now
                 self._check_suspect(r, out, suspects, labels, fit, obstacles(r.name),
                                     loose_off, pegs, owns)
             # a block taken off a peg moves the places of those left on it (4 blocks with
@@ -932,9 +937,12 @@ class ClassicPerceiver(Perceiver):
                                       (width, height), pegs)
         fits = self.last_fits.get(r.name, {})
         on_table = fits.get('lean_overlap', 0.0) if leaning else fits.get('overlap', 0.0)
+        table_seen = on_table if trial.loose else 0.0
         if trial.loose and suspects[r.name].startswith('shape'):
-            # on its peg it is seen; off it only where the table explains it much better
-            if on_table < self._place_fits.get(r.name, 1.0) + PLACE_SHAPE_MARGIN:
+            # on its peg it is seen; off it only where the table explains it much better,
+            # and not from the top of a stack (tilted on it, if anything: below)
+            stacked = any(q.visible and q.peg == r.peg and q.height < r.height for q in out)
+            if stacked or on_table < self._place_fits.get(r.name, 1.0) + PLACE_SHAPE_MARGIN:
                 trial = replace(r)
         blocked = str(fits.get('blocked_by', ''))
         if column and (leaning or not trial.loose):
@@ -955,6 +963,13 @@ class ClassicPerceiver(Perceiver):
             # a ring that would lie on the table inside a stack's footprint may lie on
             # that stack's top block, off the peg
             self._shifted_reading(r, int(blocked[1:]), i, own, fit, out, suspects)
+        if not r.loose and r.peg > 0 and suspects[r.name].startswith('shape'):
+            # the top of a stack, not of its place's shape: standing or leaning on the top
+            # block beside the tip, where it fits better than on the table
+            edge = replace(r)
+            self._tilted_on_stack_reading(edge, r.peg, i, own, fit, out, suspects, table_seen)
+            if edge.loose:
+                r.__dict__.update(edge.__dict__)
         if not r.loose and (trial.loose or r.peg == 0):
             r.__dict__.update(trial.__dict__)   # on a peg and not loose: as seen
         if r.loose:
@@ -964,10 +979,12 @@ class ClassicPerceiver(Perceiver):
             loose_off.append(ring)
 
     def _leaning_fit(self, filled: np.ndarray, box: Sequence[int], target: np.ndarray,
-                     camera: PinholeCamera, apothem: float) -> Tuple[float, float, np.ndarray,
-                                                                     float]:
+                     camera: PinholeCamera, apothem: float,
+                     floor: float = 0.0) -> Tuple[float, float, np.ndarray, float, float]:
         """
         Fit a ring leaning with one edge on the table to a blob: the best over tilts and sides.
+
+        ``floor``: the height (m) of what its low edge rests on, the table (0) or a stack's top.
 
         For each tilt of ``LEAN_TILTS_DEG`` (up to a ring standing on its edge) and each of
         ``LEAN_DIRECTIONS`` low sides, the ring's centre sits where its low edge touches the
@@ -978,12 +995,13 @@ class ClassicPerceiver(Perceiver):
         """
         key = (hashlib.blake2b(np.ascontiguousarray(filled).tobytes(), digest_size=16).digest(),
                filled.shape, tuple(int(v) for v in box),
-               tuple(float(v) for v in np.ravel(target)), float(apothem), _camera_key(camera))
+               tuple(float(v) for v in np.ravel(target)), float(apothem), _camera_key(camera),
+               float(floor))
         hit = self._lean_cache.get(key)
         if hit is not None:
             self._lean_cache.move_to_end(key)
             return hit[0], hit[1], hit[2].copy(), hit[3], hit[4]
-        found = self._leaning_search(filled, box, target, camera, apothem)
+        found = self._leaning_search(filled, box, target, camera, apothem, floor)
         self._lean_cache[key] = (found[0], found[1], np.array(found[2], float), found[3],
                                  found[4])
         while len(self._lean_cache) > LEAN_CACHE:
@@ -991,7 +1009,7 @@ class ClassicPerceiver(Perceiver):
         return found
 
     def _leaning_search(self, filled: np.ndarray, box: Sequence[int], target: np.ndarray,
-                        camera: PinholeCamera, apothem: float
+                        camera: PinholeCamera, apothem: float, floor: float = 0.0
                         ) -> Tuple[float, float, np.ndarray, float, float]:
         """Search the tilts and sides for :meth:`_leaning_fit` (no cache)."""
         spec = self.spec
@@ -1000,7 +1018,7 @@ class ClassicPerceiver(Perceiver):
 
         def trial(tilt: float, towards: float) -> None:
             nonlocal best
-            z = r_out * math.sin(tilt) + 0.5 * spec.block_height * math.cos(tilt)
+            z = floor + r_out * math.sin(tilt) + 0.5 * spec.block_height * math.cos(tilt)
             centre = _ring_centre(camera, target, z, apothem, spec.block_height, spec.segments,
                                   tilt, towards)
             if centre is None:
@@ -1157,6 +1175,61 @@ class ClassicPerceiver(Perceiver):
         r.note = 'lying on %s beside the tip of p%d, %.0f mm off its axis (%s, hand empty)' % (
             below[-1].name, k, 1000 * off_axis, why)
 
+    def _tilted_on_stack_reading(self, r: BlockReading, k: int, i: int, own: Blob,
+                                 fit: CameraFit, out: Sequence[BlockReading],
+                                 suspects: Dict[str, str], on_table: float) -> None:
+        """
+        Make ``r`` loose on the top of peg ``k``'s stack when it stands or leans on it there.
+
+        With the hand empty, a top ring whose place fits its blob badly (``'shape: ...'``) may
+        rest tilted on the block below, beside the tip: the leaning fit with its low edge on
+        that block's top (:meth:`_leaning_fit`, ``floor``). It is taken where that fit is one
+        a leaning ring on the table must reach (``LEAN_OVERLAP``, ``LEAN_AREA``), fits
+        ``PLACE_SHAPE_MARGIN`` better than its place and at least as well as the table
+        (``on_table``), its centre is over the block below (within its corners) and its solid
+        clear of the peg (``LEAN_CLEARANCE``). Then it is ``loose(b, block below)``, not
+        upright, with its tilt and the line across its low side as yaw, confidence
+        ``PERCHED_CONFIDENCE`` (5 blocks with slips, seed 20057: b1 on its edge on b5 on p2,
+        18 mm off the axis, read stacked on b5 in 14 frames: the grasp at its place missed).
+        """
+        if self.hand_empty is not True:
+            return
+        spec = self.spec
+        below = [q for q in _stack_below(r, k, out, suspects) if q.name != r.name]  # r: a copy
+        if not below:
+            return
+        apothem = self.apothems[i]
+        filled = own.filled()
+        floor = spec.block_bottom_z(len(below))
+        iou, ratio, centre, tilt, towards = self._leaning_fit(
+            filled, own.box, _centroid(filled, own.box), fit.camera, apothem, floor)
+        px, py = spec.peg_xy(k)
+        off_axis = math.hypot(centre[0] - px, centre[1] - py)
+        support = self.apothems[int(below[-1].name[1:]) - 1] / math.cos(math.pi / spec.segments)
+        peg: Obstacle = ((px, py), spec.peg_radius, 'p%d' % k, spec.peg_height)
+        gap, _ = _solid_gap(ring_solid_points(centre, apothem, spec.block_height,
+                                              spec.segments, tilt, towards), [peg])
+        place = self._place_fits.get(r.name, 1.0)
+        self.last_fits.setdefault(r.name, {})['stack_lean_overlap'] = iou
+        if (iou < LEAN_OVERLAP or not LEAN_AREA[0] <= ratio <= LEAN_AREA[1]
+                or iou < max(place + PLACE_SHAPE_MARGIN, on_table) or off_axis > support
+                or gap < -LEAN_CLEARANCE):
+            miss = ('not tilted on %s beside the tip of p%d (overlap %.2f, area %.2f, centre '
+                    '%.0f mm off its axis, %.1f mm from the peg)'
+                    % (below[-1].name, k, iou, ratio, 1000 * off_axis, 1000 * gap))
+            r.note = '; '.join(n for n in (r.note, miss) if n)
+            return
+        why = suspects[r.name] or 'off its place on the stack'
+        r.peg, r.visible, r.confidence = 0, True, PERCHED_CONFIDENCE
+        r.rests_on = below[-1].name
+        yaw = math.remainder(towards + math.pi / 2, math.pi)
+        r.pose = LoosePose(float(centre[0]), float(centre[1]), float(centre[2]), yaw, False,
+                           float(tilt))
+        r.pixel, r.area = own.centre, own.area
+        r.height = r.level = 0.0
+        r.note = 'tilted %.0f deg on %s beside the tip of p%d, %.0f mm off its axis (%s, hand ' \
+                 'empty)' % (math.degrees(tilt), below[-1].name, k, 1000 * off_axis, why)
+
     def _suspects(self, out: Sequence[BlockReading]) -> Dict[str, str]:
         """Return the blocks that may be off the pegs: {name: why off its place ('' unseen)}."""
         suspects: Dict[str, str] = {}
@@ -1257,11 +1330,18 @@ class ClassicPerceiver(Perceiver):
         odd = ''
         if all(q.height <= r.height for q in out if q.visible and q.peg == r.peg):
             blob = self._blobs.get(r.name)
-            if rank == 0 and blob is not None and self.last_fit is not None:
+            # its place threaded on the peg: a ring there is nearly centred (one above the tip
+            # lies on the ring below wherever it was let go: its place says little of it)
+            threaded = self.spec.block_bottom_z(rank) < (self.spec.peg_height
+                                                         - SHIFTED_TIP * self.spec.block_height)
+            if blob is not None and self.last_fit is not None and threaded:
                 # alone on its peg: a ring standing on its edge against the peg, facing the
                 # camera, falls in the column at level 0 with the tip showing (3 blocks with
                 # slips: read on p1 while on the table, the grasp at the peg missed it 5 times)
-                inside = self._inside_place(r, out, blob, self.last_fit.camera)
+                # On a stack, one on its edge on the block below fits its place little (5
+                # blocks with slips: b1 on b5, 0.47) but lies inside it.
+                inside = (self._inside_place(r, out, blob, self.last_fit.camera)
+                          if rank == 0 else 1.0)
                 if inside < PLACE_INSIDE:
                     return 'only %.0f%% inside where it would be on p%d' % (100 * inside, r.peg)
                 # nearly all inside but of another shape: a ring on its edge in front of the

@@ -744,3 +744,20 @@ def test_a_ring_whose_top_the_rings_above_hide_is_at_its_place(spec):
     assert out.kind == KNOWN, out.state.reason
     assert out.state.stacks() == {'p1': [], 'p2': ['b3', 'b2'], 'p3': ['b6', 'b5', 'b4', 'b1']}
     assert not out.state.loose
+
+
+def test_a_ring_on_its_edge_on_a_stack_is_loose_on_the_top_block(spec):
+    """
+    Read a frame of a 5-block bench episode with slips (seed 20057, in-process).
+
+    b1 stands on its edge on b5 on p2, its centre at (0.518, -0.011, 0.038), 18 mm off the
+    peg's axis: loose(b1, b5) in the truth. It was read stacked on b5 in 14 frames (its place
+    fits its blob at 0.47) and the grasp at its place missed until the episode gave up.
+    """
+    p, out = _read_frame(spec, 'small_ring_on_its_edge_on_b5.png', 5)
+    assert out.kind == KNOWN, out.state.reason
+    assert out.state.stacks() == {'p1': ['b2'], 'p2': ['b5'], 'p3': ['b4', 'b3']}
+    assert out.state.loose == {'b1': 'b5'}
+    pose = out.state.poses['b1']
+    assert not pose.upright and math.degrees(pose.tilt) > 70, pose
+    assert math.hypot(pose.x - 0.518, pose.y + 0.011) < 0.006, pose
