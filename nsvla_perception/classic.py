@@ -102,10 +102,12 @@ LEAN_AREA = (0.88, 1.12)      # blob area over the leaning outline's
 # m a leaning ring's fitted solid may reach into what it leans on (its tilt is fitted too: b4
 # leaning 66 degrees on p3's tip, fitted 4 mm from the truth, reached 4.5 mm into the peg)
 LEAN_CLEARANCE = 0.006
+LEAN_CLEAR_MARGIN = 0.03      # a leaning fit clear of the rest this much worse than the best
 PERCHED_CONFIDENCE = 0.55     # a ring across a peg's tip or tilted on a stack, hand empty
 PERCHED_ABOVE_TIP = 1.0       # block heights its centre may sit above the peg's tip
 PERCHED_RISE = 0.55           # block heights its centre sits at least above its place there
 PERCHED_TILTS_DEG = (0.0, 15.0, 25.0, 35.0, 45.0)   # tilts tried of a ring across a tip
+PERCHED_LEAN_MARGIN = 0.03    # it may fit this much worse than leaning on the table
 PERCHED_AREA = (0.8, 1.3)     # blob area over an upright outline's at that centre (tilted: more)
 SHIFTED_CONFIDENCE = 0.55     # a ring lying on a stack beside the peg's tip, hand empty
 SHIFTED_TIP = 0.5             # block heights of peg it may have under its bottom (threaded below)
@@ -979,12 +981,15 @@ class ClassicPerceiver(Perceiver):
             loose_off.append(ring)
 
     def _leaning_fit(self, filled: np.ndarray, box: Sequence[int], target: np.ndarray,
-                     camera: PinholeCamera, apothem: float,
-                     floor: float = 0.0) -> Tuple[float, float, np.ndarray, float, float]:
+                     camera: PinholeCamera, apothem: float, floor: float = 0.0,
+                     clear_of: Sequence[Obstacle] = ()
+                     ) -> Tuple[float, float, np.ndarray, float, float]:
         """
         Fit a ring leaning with one edge on the table to a blob: the best over tilts and sides.
 
         ``floor``: the height (m) of what its low edge rests on, the table (0) or a stack's top.
+        ``clear_of``: obstacles the ring's solid must keep clear of (``LEAN_CLEARANCE``): poses
+        that run into one are not tried.
 
         For each tilt of ``LEAN_TILTS_DEG`` (up to a ring standing on its edge) and each of
         ``LEAN_DIRECTIONS`` low sides, the ring's centre sits where its low edge touches the
@@ -996,12 +1001,13 @@ class ClassicPerceiver(Perceiver):
         key = (hashlib.blake2b(np.ascontiguousarray(filled).tobytes(), digest_size=16).digest(),
                filled.shape, tuple(int(v) for v in box),
                tuple(float(v) for v in np.ravel(target)), float(apothem), _camera_key(camera),
-               float(floor))
+               float(floor), tuple((tuple(float(v) for v in xy), float(rad), str(name),
+                                    float(top)) for xy, rad, name, top in clear_of))
         hit = self._lean_cache.get(key)
         if hit is not None:
             self._lean_cache.move_to_end(key)
             return hit[0], hit[1], hit[2].copy(), hit[3], hit[4]
-        found = self._leaning_search(filled, box, target, camera, apothem, floor)
+        found = self._leaning_search(filled, box, target, camera, apothem, floor, clear_of)
         self._lean_cache[key] = (found[0], found[1], np.array(found[2], float), found[3],
                                  found[4])
         while len(self._lean_cache) > LEAN_CACHE:
@@ -1009,7 +1015,8 @@ class ClassicPerceiver(Perceiver):
         return found
 
     def _leaning_search(self, filled: np.ndarray, box: Sequence[int], target: np.ndarray,
-                        camera: PinholeCamera, apothem: float, floor: float = 0.0
+                        camera: PinholeCamera, apothem: float, floor: float = 0.0,
+                        clear_of: Sequence[Obstacle] = ()
                         ) -> Tuple[float, float, np.ndarray, float, float]:
         """Search the tilts and sides for :meth:`_leaning_fit` (no cache)."""
         spec = self.spec
@@ -1022,6 +1029,10 @@ class ClassicPerceiver(Perceiver):
             centre = _ring_centre(camera, target, z, apothem, spec.block_height, spec.segments,
                                   tilt, towards)
             if centre is None:
+                return
+            if clear_of and _solid_gap(ring_solid_points(
+                    centre, apothem, spec.block_height, spec.segments, tilt, towards),
+                    clear_of)[0] < -LEAN_CLEARANCE:
                 return
             outline = ring_outline(camera, centre, apothem, spec.block_height,
                                    spec.segments, 0.0, tilt, towards)
@@ -1098,7 +1109,13 @@ class ClassicPerceiver(Perceiver):
             camera, centre, self.apothems[i], spec.block_height, spec.segments, 0.0,
             math.radians(tilt), 2 * math.pi * j / LEAN_DIRECTIONS))
             for tilt in PERCHED_TILTS_DEG for j in range(LEAN_DIRECTIONS if tilt else 1))
-        table = self.last_fits.get(r.name, {}).get('overlap', 0.0)
+        # (and nearly as well as a ring leaning on the table clear of the rest, when one was
+        # read, ``PERCHED_LEAN_MARGIN``: 5 blocks with slips, b5 on its edge in front of p1,
+        # 0.96 leaning and 0.91 across the tip, read across it in 14 frames; the launched
+        # graph, b3 across p1's tip, 0.91 there and 0.93 leaning 2 cm off)
+        fits = self.last_fits.get(r.name, {})
+        table = max(fits.get('overlap', 0.0),
+                    fits.get('lean_overlap', 0.0) - PERCHED_LEAN_MARGIN)
         if iou < table or not PERCHED_AREA[0] <= ratio <= PERCHED_AREA[1]:
             miss = ('not across the tip of p%d: its outline there fits worse than on the table '
                     '(overlap %.2f against %.2f, area %.2f)' % (k, iou, table, ratio))
@@ -1579,6 +1596,18 @@ class ClassicPerceiver(Perceiver):
             l_gap, l_what = _solid_gap(ring_solid_points(
                 leaning[2], apothem, spec.block_height, spec.segments, leaning[3],
                 leaning[4]), keep_off)
+            if l_gap < -LEAN_CLEARANCE:
+                # the silhouette of a ring on its edge and of one leaning less far are much
+                # alike: the best pose clear of the rest, when it fits nearly as well (5
+                # blocks with slips: b5 on its edge in front of p1, 0.96 at 45 degrees into
+                # the peg, read across p1's tip instead in 14 frames)
+                clear = self._leaning_fit(filled, blob.box, target, camera, apothem,
+                                          clear_of=keep_off)
+                if clear[0] >= leaning[0] - LEAN_CLEAR_MARGIN:
+                    leaning = clear
+                    l_gap, l_what = _solid_gap(ring_solid_points(
+                        leaning[2], apothem, spec.block_height, spec.segments, leaning[3],
+                        leaning[4]), keep_off)
             whole = not mixed or (leaning[0] >= LOOSE_NEAR_FLAT_OVERLAP
                                   and leaning[1] <= LOOSE_NEAR_FLAT_AREA)
             better = not tilted or gap < -LOOSE_CLEARANCE or leaning[0] > iou

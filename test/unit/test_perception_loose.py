@@ -761,3 +761,21 @@ def test_a_ring_on_its_edge_on_a_stack_is_loose_on_the_top_block(spec):
     pose = out.state.poses['b1']
     assert not pose.upright and math.degrees(pose.tilt) > 70, pose
     assert math.hypot(pose.x - 0.518, pose.y + 0.011) < 0.006, pose
+
+
+def test_a_ring_on_its_edge_in_front_of_a_peg_is_on_the_table_not_across_the_tip(spec):
+    """
+    Read a frame of a 5-block bench episode with slips (seed 20050, in-process).
+
+    b5 stands on its edge on the table in front of p1, hiding the peg, its centre at (0.520,
+    -0.182, 0.034). Its best leaning fit (0.96, 45 degrees) ran into p1 and was refused; the
+    ring across p1's tip (0.91) beat only the flat fit (0.73), and b5 was read across the tip
+    in 14 frames. The best leaning fit clear of the peg is the ring on its edge.
+    """
+    p, out = _read_frame(spec, 'large_ring_on_its_edge_in_front_of_p1.png', 5)
+    assert out.kind == KNOWN, out.state.reason
+    assert out.state.stacks() == {'p1': [], 'p2': ['b4', 'b3', 'b2', 'b1'], 'p3': []}
+    assert out.state.loose == {'b5': TABLE}
+    pose = out.state.poses['b5']
+    assert not pose.upright and math.degrees(pose.tilt) > 75, pose
+    assert math.hypot(pose.x - 0.520, pose.y + 0.182) < 0.008, pose
