@@ -965,9 +965,11 @@ class ClassicPerceiver(Perceiver):
             # a ring that would lie on the table inside a stack's footprint may lie on
             # that stack's top block, off the peg
             self._shifted_reading(r, int(blocked[1:]), i, own, fit, out, suspects)
-        if not r.loose and r.peg > 0 and suspects[r.name].startswith('shape'):
-            # the top of a stack, not of its place's shape: standing or leaning on the top
-            # block beside the tip, where it fits better than on the table
+        if not r.loose and r.peg > 0 and suspects[r.name].startswith(('shape', 'level')):
+            # the top of a stack, not of its place's shape, or above it and not across the
+            # tip: standing or leaning on the top block beside the tip, where it fits better
+            # than on the table (4 blocks with slips, seed 20098: b2 on its edge on b3 on p3,
+            # behind the tip, seen at level 3.2 of 2)
             edge = replace(r)
             self._tilted_on_stack_reading(edge, r.peg, i, own, fit, out, suspects, table_seen)
             if edge.loose:
@@ -1226,7 +1228,7 @@ class ClassicPerceiver(Perceiver):
         peg: Obstacle = ((px, py), spec.peg_radius, 'p%d' % k, spec.peg_height)
         gap, _ = _solid_gap(ring_solid_points(centre, apothem, spec.block_height,
                                               spec.segments, tilt, towards), [peg])
-        place = self._place_fits.get(r.name, 1.0)
+        place = self._place_fits.get(r.name, 0.0)     # none: not near its place
         self.last_fits.setdefault(r.name, {})['stack_lean_overlap'] = iou
         if (iou < LEAN_OVERLAP or not LEAN_AREA[0] <= ratio <= LEAN_AREA[1]
                 or iou < max(place + PLACE_SHAPE_MARGIN, on_table) or off_axis > support

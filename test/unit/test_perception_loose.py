@@ -779,3 +779,19 @@ def test_a_ring_on_its_edge_in_front_of_a_peg_is_on_the_table_not_across_the_tip
     pose = out.state.poses['b5']
     assert not pose.upright and math.degrees(pose.tilt) > 75, pose
     assert math.hypot(pose.x - 0.520, pose.y + 0.182) < 0.008, pose
+
+
+def test_a_ring_on_its_edge_on_a_stack_behind_the_tip_is_loose_on_the_top_block(spec):
+    """
+    Read the last frame of a 4-block bench episode with slips (seed 20098, in-process).
+
+    b2 stands on its edge on b3 on p3, behind the peg's tip, its centre at (0.483, 0.185,
+    0.062): loose(b2, b3) in the truth. Seen at level 3.2 of p3's column over a stack of 2 and
+    not across the tip (its centre there 73 mm high), it was refused until the episode ended.
+    """
+    p, out = _read_frame(spec, 'ring_on_its_edge_on_b3_behind_p3_tip.png', 4)
+    assert out.kind == KNOWN, out.state.reason
+    assert out.state.stacks() == {'p1': [], 'p2': ['b1'], 'p3': ['b4', 'b3']}
+    assert out.state.loose == {'b2': 'b3'}
+    pose = out.state.poses['b2']
+    assert math.dist((pose.x, pose.y, pose.z), (0.483, 0.185, 0.062)) < 0.006, pose
