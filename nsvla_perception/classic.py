@@ -934,9 +934,22 @@ class ClassicPerceiver(Perceiver):
         # column above its stack, across the tip; one leaning on its edge on the table
         column = (r.peg if suspects[r.name].startswith(('level', 'hidden: the tip'))
                   else r.lifted_from if r.peg == 0 else 0)
+        # what may stand in front of it: the pegs, and with the hand empty the blocks on them
+        # (4 blocks with slips: b2 pushed off b3 on p3 came to lie behind that stack, half
+        # of it hidden; with the hand not known a ring in it would be read on the table)
+        front = list(pegs)
+        for q in out:
+            if (self.hand_empty is True and q.visible and q.peg > 0 and q.name != r.name
+                    and not q.loose
+                    and not _doubted(q.name, suspects)):
+                rank = sum(1 for o in out if o.visible and o.peg == q.peg
+                           and o.height < q.height)
+                x, y = spec.peg_xy(q.peg)
+                front.append((np.array([x, y, spec.block_centre_z(rank)]),
+                              labels == int(q.name[1:])))
         trial = replace(r)
         leaning = self._table_reading(trial, i, own, neighbours, fit, keep_off,
-                                      (width, height), pegs)
+                                      (width, height), front)
         fits = self.last_fits.get(r.name, {})
         on_table = fits.get('lean_overlap', 0.0) if leaning else fits.get('overlap', 0.0)
         table_seen = on_table if trial.loose else 0.0

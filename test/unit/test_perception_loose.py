@@ -795,3 +795,20 @@ def test_a_ring_on_its_edge_on_a_stack_behind_the_tip_is_loose_on_the_top_block(
     assert out.state.loose == {'b2': 'b3'}
     pose = out.state.poses['b2']
     assert math.dist((pose.x, pose.y, pose.z), (0.483, 0.185, 0.062)) < 0.006, pose
+
+
+def test_a_ring_behind_a_stack_counts_the_stack_in_front_of_it_as_its_own(spec):
+    """
+    Read the last frame of a 4-block bench episode with slips (seed 20098, in-process).
+
+    b2, pushed over from its edge on b3, came to lie leaning on the table behind p3's stack at
+    (0.443, 0.222, 0.022); the stack hides its lower left part. Its blob fitted no flat (0.72)
+    or leaning ring and the episode ended "lost sight". With the hand empty the pixels of the
+    blocks on a peg in front of it, inside its outline, are taken as its own, as a peg's are.
+    """
+    p, out = _read_frame(spec, 'ring_leaning_behind_p3_stack.png', 4)
+    assert out.kind == KNOWN, out.state.reason
+    assert out.state.stacks() == {'p1': [], 'p2': ['b1'], 'p3': ['b4', 'b3']}
+    assert out.state.loose == {'b2': TABLE}
+    pose = out.state.poses['b2']
+    assert math.dist((pose.x, pose.y, pose.z), (0.443, 0.222, 0.022)) < 0.006, pose
