@@ -220,8 +220,8 @@ def _doubted(name: str, suspects: Dict[str, str]) -> bool:
 
 def _stack_below(r: BlockReading, k: int, out: Sequence[BlockReading],
                  suspects: Dict[str, str]) -> List[BlockReading]:
-    """Return the readings on peg ``k`` other than ``r`` that nothing doubts, lowest first."""
-    return sorted((q for q in out if q is not r and q.visible and q.peg == k
+    """Return the readings on peg ``k`` but ``r`` (or its copy) nothing doubts, lowest first."""
+    return sorted((q for q in out if q.name != r.name and q.visible and q.peg == k
                    and not q.loose and not _doubted(q.name, suspects)), key=lambda q: q.height)
 
 
@@ -938,9 +938,8 @@ class ClassicPerceiver(Perceiver):
         # (4 blocks with slips: b2 pushed off b3 on p3 came to lie behind that stack, half
         # of it hidden; with the hand not known a ring in it would be read on the table)
         front = list(pegs)
-        for q in out:
-            if (self.hand_empty is True and q.visible and q.peg > 0 and q.name != r.name
-                    and not q.loose
+        for q in (out if self.hand_empty is True else ()):
+            if (q.visible and q.peg > 0 and q.name != r.name and not q.loose
                     and not _doubted(q.name, suspects)):
                 rank = sum(1 for o in out if o.visible and o.peg == q.peg
                            and o.height < q.height)
@@ -1166,8 +1165,7 @@ class ClassicPerceiver(Perceiver):
         if not below:
             return
         # its bottom below the tip: the peg would thread it unless it lies clear of the peg
-        threaded = spec.block_bottom_z(len(below)) < (spec.peg_height
-                                                      - SHIFTED_TIP * spec.block_height)
+        threaded = self._threaded(len(below))
         camera = fit.camera
         z = spec.block_centre_z(len(below))
         apothem = self.apothems[i]
@@ -1213,8 +1211,9 @@ class ClassicPerceiver(Perceiver):
         """
         Make ``r`` loose on the top of peg ``k``'s stack when it stands or leans on it there.
 
-        With the hand empty, a top ring whose place fits its blob badly (``'shape: ...'``) may
-        rest tilted on the block below, beside the tip: the leaning fit with its low edge on
+        With the hand empty, a top ring whose place fits its blob badly (``'shape: ...'``), or
+        one seen above its stack and not across the tip (``'level ...'``), may rest tilted on
+        the block below, beside the tip: the leaning fit with its low edge on
         that block's top (:meth:`_leaning_fit`, ``floor``). It is taken where that fit is one
         a leaning ring on the table must reach (``LEAN_OVERLAP``, ``LEAN_AREA``), fits
         ``PLACE_SHAPE_MARGIN`` better than its place and at least as well as the table
@@ -1227,7 +1226,7 @@ class ClassicPerceiver(Perceiver):
         if self.hand_empty is not True:
             return
         spec = self.spec
-        below = [q for q in _stack_below(r, k, out, suspects) if q.name != r.name]  # r: a copy
+        below = _stack_below(r, k, out, suspects)
         if not below:
             return
         apothem = self.apothems[i]
@@ -1261,6 +1260,11 @@ class ClassicPerceiver(Perceiver):
         r.height = r.level = 0.0
         r.note = 'tilted %.0f deg on %s beside the tip of p%d, %.0f mm off its axis (%s, hand ' \
                  'empty)' % (math.degrees(tilt), below[-1].name, k, 1000 * off_axis, why)
+
+    def _threaded(self, level: int) -> bool:
+        """Return whether a ring at ``level`` has over ``SHIFTED_TIP`` heights of peg in it."""
+        spec = self.spec
+        return spec.block_bottom_z(level) < spec.peg_height - SHIFTED_TIP * spec.block_height
 
     def _suspects(self, out: Sequence[BlockReading]) -> Dict[str, str]:
         """Return the blocks that may be off the pegs: {name: why off its place ('' unseen)}."""
@@ -1364,18 +1368,17 @@ class ClassicPerceiver(Perceiver):
             blob = self._blobs.get(r.name)
             # its place threaded on the peg: a ring there is nearly centred (one above the tip
             # lies on the ring below wherever it was let go: its place says little of it)
-            threaded = self.spec.block_bottom_z(rank) < (self.spec.peg_height
-                                                         - SHIFTED_TIP * self.spec.block_height)
-            if blob is not None and self.last_fit is not None and threaded:
+            if blob is not None and self.last_fit is not None and self._threaded(rank):
                 # alone on its peg: a ring standing on its edge against the peg, facing the
                 # camera, falls in the column at level 0 with the tip showing (3 blocks with
                 # slips: read on p1 while on the table, the grasp at the peg missed it 5 times)
                 # On a stack, one on its edge on the block below fits its place little (5
                 # blocks with slips: b1 on b5, 0.47) but lies inside it.
-                inside = (self._inside_place(r, out, blob, self.last_fit.camera)
-                          if rank == 0 else 1.0)
-                if inside < PLACE_INSIDE:
-                    return 'only %.0f%% inside where it would be on p%d' % (100 * inside, r.peg)
+                if rank == 0:
+                    inside = self._inside_place(r, out, blob, self.last_fit.camera)
+                    if inside < PLACE_INSIDE:
+                        return 'only %.0f%% inside where it would be on p%d' % (100 * inside,
+                                                                                r.peg)
                 # nearly all inside but of another shape: a ring on its edge in front of the
                 # peg, facing the camera, fits there at 0.67 (4 blocks with slips: b2 read on
                 # p1 for 12 frames); rings on their peg, 0.95 (median; 5 % under 0.88)
@@ -1604,13 +1607,16 @@ class ClassicPerceiver(Perceiver):
             # a ring in the gripper above the table looks like one leaning on something: only
             # with nothing in the hand is it that
             leaning = self._leaning_fit(filled, blob.box, target, camera, apothem)
+
+            def solid_gap(lean: Tuple[float, float, np.ndarray, float, float]
+                          ) -> Tuple[float, str]:
+                return _solid_gap(ring_solid_points(lean[2], apothem, spec.block_height,
+                                                    spec.segments, lean[3], lean[4]), keep_off)
             # leaning on something, a ring reaches over it above its top: what it must keep
             # clear of is what it would run into in space (4 blocks with slips: b2 leaning
             # from the table onto b1 on p2, fitted 1.4 mm from the truth, refused 5.7 mm
             # 'into' b1's footprint)
-            l_gap, l_what = _solid_gap(ring_solid_points(
-                leaning[2], apothem, spec.block_height, spec.segments, leaning[3],
-                leaning[4]), keep_off)
+            l_gap, l_what = solid_gap(leaning)
             if l_gap < -LEAN_CLEARANCE:
                 # the silhouette of a ring on its edge and of one leaning less far are much
                 # alike: the best pose clear of the rest, when it fits nearly as well (5
@@ -1620,9 +1626,7 @@ class ClassicPerceiver(Perceiver):
                                           clear_of=keep_off)
                 if clear[0] >= leaning[0] - LEAN_CLEAR_MARGIN:
                     leaning = clear
-                    l_gap, l_what = _solid_gap(ring_solid_points(
-                        leaning[2], apothem, spec.block_height, spec.segments, leaning[3],
-                        leaning[4]), keep_off)
+                    l_gap, l_what = solid_gap(leaning)
             whole = not mixed or (leaning[0] >= LOOSE_NEAR_FLAT_OVERLAP
                                   and leaning[1] <= LOOSE_NEAR_FLAT_AREA)
             better = not tilted or gap < -LOOSE_CLEARANCE or leaning[0] > iou
