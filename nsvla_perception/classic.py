@@ -225,6 +225,11 @@ def _stack_below(r: BlockReading, k: int, out: Sequence[BlockReading],
                    and not q.loose and not _doubted(q.name, suspects)), key=lambda q: q.height)
 
 
+def _rank(r: BlockReading, out: Sequence[BlockReading]) -> int:
+    """Return how many blocks seen on ``r``'s peg are lower than ``r``: its level there."""
+    return sum(1 for q in out if q.visible and q.peg == r.peg and q.height < r.height)
+
+
 # What a loose ring must keep clear of: ((x, y), radius, name, top z), a standing cylinder.
 Obstacle = Tuple[Sequence[float], float, str, float]
 
@@ -941,10 +946,8 @@ class ClassicPerceiver(Perceiver):
         for q in (out if self.hand_empty is True else ()):
             if (q.visible and q.peg > 0 and q.name != r.name and not q.loose
                     and not _doubted(q.name, suspects)):
-                rank = sum(1 for o in out if o.visible and o.peg == q.peg
-                           and o.height < q.height)
                 x, y = spec.peg_xy(q.peg)
-                front.append((np.array([x, y, spec.block_centre_z(rank)]),
+                front.append((np.array([x, y, spec.block_centre_z(_rank(q, out))]),
                               labels == int(q.name[1:])))
         trial = replace(r)
         leaning = self._table_reading(trial, i, own, neighbours, fit, keep_off,
@@ -1282,9 +1285,8 @@ class ClassicPerceiver(Perceiver):
                        camera: PinholeCamera) -> np.ndarray:
         """Return the image outline ``r`` has at its place on its peg."""
         spec = self.spec
-        rank = sum(1 for q in out if q.visible and q.peg == r.peg and q.height < r.height)
         x, y = spec.peg_xy(r.peg)
-        return ring_outline(camera, (x, y, spec.block_centre_z(rank)),
+        return ring_outline(camera, (x, y, spec.block_centre_z(_rank(r, out))),
                             self.apothems[int(r.name[1:]) - 1], spec.block_height,
                             spec.segments)
 
@@ -1356,7 +1358,7 @@ class ClassicPerceiver(Perceiver):
         uv = np.asarray(r.pixel, float)
         along = float(np.dot(uv - a, d)) / length ** 2 * (levels - 1)
         across = abs(float(np.dot(uv - a, np.array([-d[1], d[0]]) / length))) / self.ppm[k]
-        rank = sum(1 for q in out if q.visible and q.peg == r.peg and q.height < r.height)
+        rank = _rank(r, out)
         if not PLACE_BAND[0] <= along - rank <= PLACE_BAND[1]:
             seen = self._visible_along(r, out, a, d, length, levels)
             if seen is None or not PLACE_BAND[0] <= along - seen <= PLACE_BAND[1]:
