@@ -106,7 +106,7 @@ LEAN_CLEAR_MARGIN = 0.03      # a leaning fit clear of the rest this much worse 
 PERCHED_CONFIDENCE = 0.55     # a ring across a peg's tip or tilted on a stack, hand empty
 PERCHED_ABOVE_TIP = 1.0       # block heights its centre may sit above the peg's tip
 PERCHED_RISE = 0.55           # block heights its centre sits at least above its place there
-PERCHED_TILTS_DEG = (0.0, 15.0, 25.0, 35.0, 45.0)   # tilts tried of a ring across a tip
+PERCHED_TILTS_DEG = (0.0, 15.0, 25.0, 35.0, 45.0, 55.0, 65.0)   # tilts tried across a tip
 PERCHED_LEAN_MARGIN = 0.03    # it may fit this much worse than leaning on the table
 PERCHED_AREA = (0.8, 1.3)     # blob area over an upright outline's at that centre (tilted: more)
 SHIFTED_CONFIDENCE = 0.55     # a ring lying on a stack beside the peg's tip, hand empty
@@ -962,8 +962,19 @@ class ClassicPerceiver(Perceiver):
             if stacked or on_table < self._place_fits.get(r.name, 1.0) + PLACE_SHAPE_MARGIN:
                 trial = replace(r)
         blocked = str(fits.get('blocked_by', ''))
+        if leaning and not column and r.peg == 0 and trial.pose is not None:
+            # leaning on the table with a peg within reach of its centre: it may hang on that
+            # peg instead, the peg through its hole, its low edge off the table (3 blocks: b3
+            # dropped tilted over p1 hung there at 63 degrees, 10 mm above the table; read
+            # leaning on the table 17-20 mm off for 12 of 16 headings of the drop)
+            near = min(range(1, self.num_pegs + 1), key=lambda k: math.hypot(
+                trial.pose.x - spec.peg_xy(k)[0], trial.pose.y - spec.peg_xy(k)[1]))
+            px, py = spec.peg_xy(near)
+            if math.hypot(trial.pose.x - px, trial.pose.y - py) < (
+                    self.apothems[i] + spec.peg_radius):
+                column = near
         if column and (leaning or not trial.loose):
-            self._perched_reading(r, column, i, own, fit, out, suspects)
+            self._perched_reading(r, column, i, own, fit, out, suspects, pegs[column - 1][1])
         elif trial.loose and r.peg > 0 and not r.loose and suspects[r.name].endswith('column'):
             # off the column at its place's height: on the table behind the stack, or on the
             # stack beside the tip, whichever fits better (5 blocks with slips: b1 tilted 13
@@ -1075,7 +1086,8 @@ class ClassicPerceiver(Perceiver):
         return best
 
     def _perched_reading(self, r: BlockReading, k: int, i: int, own: Blob, fit: CameraFit,
-                         out: Sequence[BlockReading], suspects: Dict[str, str]) -> None:
+                         out: Sequence[BlockReading], suspects: Dict[str, str],
+                         peg_pixels: Optional[np.ndarray] = None) -> None:
         """
         Make ``r`` loose on peg ``k`` when, with the hand empty, it rests above its place there.
 
@@ -1089,7 +1101,8 @@ class ClassicPerceiver(Perceiver):
         fit the blob at least as well as a flat ring on the table did (``PERCHED_AREA``): a
         ring across a tip fits a leaning one on the table too, on the wrong support. Then it
         is ``loose(b, top of the stack below it, or the peg)`` there, not upright, with
-        confidence ``PERCHED_CONFIDENCE``.
+        confidence ``PERCHED_CONFIDENCE``. ``peg_pixels`` (bool over the image): peg ``k``'s
+        pixels; those inside the blob's hull are the ring's, hidden by the peg in front of it.
         """
         if self.hand_empty is not True:
             return
@@ -1097,6 +1110,9 @@ class ClassicPerceiver(Perceiver):
         why = suspects[r.name] or r.note
         px, py = spec.peg_xy(k)
         camera = fit.camera
+        if peg_pixels is not None:
+            # a ring hanging on the far side of the peg has the peg across it
+            own = _with_hidden(own, peg_pixels, _hull(own.mask, own.box))
         filled = own.filled()
         target = _centroid(filled, own.box)
         d = camera.rays([target])[0]

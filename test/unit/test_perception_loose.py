@@ -746,6 +746,28 @@ def test_a_ring_whose_top_the_rings_above_hide_is_at_its_place(spec):
     assert not out.state.loose
 
 
+def test_a_ring_hanging_on_the_far_side_of_a_peg_rests_on_that_peg(spec):
+    """
+    Read a frame of b3 dropped tilted over p1 (3 blocks, scene seed 18, in-process physics).
+
+    It hangs on the far side of p1 at 65 degrees, the peg through its hole and in front of
+    it, its low edge 10 mm above the table: loose(b3, p1) in the truth, centre at (0.489,
+    -0.170, 0.040). It was read leaning on the table, 20 mm off; hung this way from 12 of 16
+    headings of the drop, that reading was the one made. Across p1's tip, with the peg's
+    pixels in front of it taken as its own, it is loose on p1 within 11 mm.
+    """
+    p, out = _read_frame(spec, 'large_ring_hanging_behind_p1.png', 3)
+    assert out.kind == KNOWN, out.state.reason
+    assert out.state.stacks() == {'p1': [], 'p2': ['b2', 'b1'], 'p3': []}
+    assert out.state.loose == {'b3': 'p1'}
+    pose = out.state.poses['b3']
+    assert not pose.upright
+    assert math.hypot(pose.x - 0.489, pose.y + 0.170) < 0.011, pose
+    # with the hand not known empty a ring there may be in the gripper: not read loose
+    p, out = _read_frame(spec, 'large_ring_hanging_behind_p1.png', 3, hand_empty=None)
+    assert 'b3' not in (out.state.loose if out.state.known else {})
+
+
 def test_a_ring_on_its_edge_on_a_stack_is_loose_on_the_top_block(spec):
     """
     Read a frame of a 5-block bench episode with slips (seed 20057, in-process).
