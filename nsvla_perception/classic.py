@@ -76,7 +76,8 @@ from nsvla_perception.backend import Perceiver
 from nsvla_perception.calibration import apply_white_balance
 from nsvla_perception.geometry import camera_from_spec, CameraFit, feature_residuals
 from nsvla_perception.geometry import fit_camera, PinholeCamera
-from nsvla_perception.geometry import region_of_interest, ring_outline, ring_solid_points
+from nsvla_perception.geometry import region_of_interest, ring_axis, ring_outline
+from nsvla_perception.geometry import ring_solid_points
 from nsvla_perception.geometry import stack_pixels, table_edges
 from nsvla_perception.settings import ClassicSettings
 from nsvla_perception.symbols import BlockReading, flag_lifted
@@ -106,7 +107,9 @@ LEAN_CLEAR_MARGIN = 0.03      # a leaning fit clear of the rest this much worse 
 PERCHED_CONFIDENCE = 0.55     # a ring across a peg's tip or tilted on a stack, hand empty
 PERCHED_ABOVE_TIP = 1.0       # block heights its centre may sit above the peg's tip
 PERCHED_RISE = 0.55           # block heights its centre sits at least above its place there
-PERCHED_TILTS_DEG = (0.0, 15.0, 25.0, 35.0, 45.0, 55.0, 65.0)   # tilts tried across a tip
+PERCHED_TILTS_DEG = (0.0, 15.0, 25.0, 35.0, 45.0)   # tilts tried of a ring across a tip
+HANGING_TILTS_DEG = PERCHED_TILTS_DEG + (55.0, 65.0)   # ... of one hanging on the peg
+HANGING_MAX_TILT_DEG = 80.0   # a ring read leaning steeper near a peg stands on its edge
 PERCHED_LEAN_MARGIN = 0.03    # it may fit this much worse than leaning on the table
 PERCHED_AREA = (0.8, 1.3)     # blob area over an upright outline's at that centre (tilted: more)
 SHIFTED_CONFIDENCE = 0.55     # a ring lying on a stack beside the peg's tip, hand empty
@@ -552,6 +555,8 @@ class ClassicPerceiver(Perceiver):
         self._lean_cache: 'OrderedDict[tuple, Tuple[float, float, np.ndarray, float, float]]' = \
             OrderedDict()
         self._place_fits: Dict[str, float] = {}      # this frame's lone blocks: place fit
+        # this frame's rings read leaning on the table: name -> (centre, tilt, low side)
+        self._lean_poses: Dict[str, Tuple[np.ndarray, float, float]] = {}
         self._peg_mask: Optional[np.ndarray] = None  # this frame's peg-coloured pixels
         self.last_labels: Optional[np.ndarray] = None
         self.last_fits: Dict[str, Dict[str, float]] = {}
@@ -641,6 +646,7 @@ class ClassicPerceiver(Perceiver):
         self.last_fits = {}
         self._blobs = {}
         self._place_fits = {}
+        self._lean_poses = {}
         self._peg_mask = None
         x0, y0 = self.roi[0], self.roi[1]
         out: List[BlockReading] = []
@@ -962,19 +968,30 @@ class ClassicPerceiver(Perceiver):
             if stacked or on_table < self._place_fits.get(r.name, 1.0) + PLACE_SHAPE_MARGIN:
                 trial = replace(r)
         blocked = str(fits.get('blocked_by', ''))
-        if leaning and not column and r.peg == 0 and trial.pose is not None:
-            # leaning on the table with a peg within reach of its centre: it may hang on that
+        threaded = hanging = 0
+        if leaning and r.peg == 0 and r.name in self._lean_poses:
+            # leaning on the table where a peg would run through its body: it hangs on that
             # peg instead, the peg through its hole, its low edge off the table (3 blocks: b3
             # dropped tilted over p1 hung there at 63 degrees, 10 mm above the table; read
-            # leaning on the table 17-20 mm off for 12 of 16 headings of the drop)
-            near = min(range(1, self.num_pegs + 1), key=lambda k: math.hypot(
-                trial.pose.x - spec.peg_xy(k)[0], trial.pose.y - spec.peg_xy(k)[1]))
-            px, py = spec.peg_xy(near)
-            if math.hypot(trial.pose.x - px, trial.pose.y - py) < (
-                    self.apothems[i] + spec.peg_radius):
-                column = near
+            # leaning on the table 17-20 mm off for 12 of 16 headings of the drop); where the
+            # peg runs through its hole, it leans on that peg (5 blocks: b5 hung so, its low
+            # edge 3 mm above the table, fitted within 6 mm leaning, read on the table)
+            at, tilt, towards = self._lean_poses[r.name]
+            k, through = self._peg_through(i, at, tilt, towards)
+            near = min(range(1, self.num_pegs + 1), key=lambda q: math.hypot(
+                at[0] - spec.peg_xy(q)[0], at[1] - spec.peg_xy(q)[1]))
+            if (through != 'hole' and math.degrees(tilt) < HANGING_MAX_TILT_DEG
+                    and math.hypot(at[0] - spec.peg_xy(near)[0], at[1] - spec.peg_xy(near)[1])
+                    < self.apothems[i] + spec.peg_radius):
+                # or with a peg within its apothem of its centre, not on its edge
+                k, through = near, 'body'
+            if through == 'body':
+                column = hanging = k
+            elif through == 'hole':
+                threaded = k
         if column and (leaning or not trial.loose):
-            self._perched_reading(r, column, i, own, fit, out, suspects, pegs[column - 1][1])
+            self._perched_reading(r, column, i, own, fit, out, suspects,
+                                  pegs[column - 1][1] if hanging else None)
         elif trial.loose and r.peg > 0 and not r.loose and suspects[r.name].endswith('column'):
             # off the column at its place's height: on the table behind the stack, or on the
             # stack beside the tip, whichever fits better (5 blocks with slips: b1 tilted 13
@@ -1002,6 +1019,11 @@ class ClassicPerceiver(Perceiver):
                 r.__dict__.update(edge.__dict__)
         if not r.loose and (trial.loose or r.peg == 0):
             r.__dict__.update(trial.__dict__)   # on a peg and not loose: as seen
+            if threaded and r.loose and r.rests_on == TABLE:
+                below = _stack_below(r, threaded, out, suspects)
+                r.rests_on = below[-1].name if below else 'p%d' % threaded
+                r.note = '; '.join(n for n in (r.note, 'leaning on p%d, the peg through its '
+                                               'hole' % threaded) if n)
         if r.loose:
             tilt = r.pose.tilt if math.isfinite(r.pose.tilt) else 0.0
             ring = ((r.pose.x, r.pose.y), self.apothems[i], r.name,
@@ -1085,6 +1107,34 @@ class ClassicPerceiver(Perceiver):
             d_tilt, d_side = d_tilt / 2, d_side / 2
         return best
 
+    def _peg_through(self, i: int, centre: np.ndarray, tilt: float, towards: float
+                     ) -> Tuple[int, str]:
+        """
+        Return the peg a tilted ring's plane meets within the ring, and where: 'hole', 'body'.
+
+        The peg's axis meets the plane of ring ``i`` posed at ``centre`` (tilted ``tilt``
+        towards ``towards``) at some distance from its centre, between the table and the peg's
+        top: within the hole's apothem less the peg's radius the peg runs through the hole;
+        out to the ring's corners plus the peg's radius, through its body. (0, '') for none,
+        and for a ring on its edge (its plane upright: the peg beside it or in it).
+        """
+        spec = self.spec
+        axis = ring_axis(tilt, towards)
+        if axis[2] < math.cos(math.radians(LEAN_TILTS_DEG[-2])):
+            return 0, ''
+        corners = self.apothems[i] / math.cos(math.pi / spec.segments)
+        for k in range(1, self.num_pegs + 1):
+            px, py = spec.peg_xy(k)
+            z = centre[2] - (axis[0] * (px - centre[0]) + axis[1] * (py - centre[1])) / axis[2]
+            if not 0.0 <= z <= spec.peg_height:
+                continue
+            rho = float(np.linalg.norm(np.array([px, py, z]) - centre))
+            if rho < spec.hole_apothem - spec.peg_radius:
+                return k, 'hole'
+            if rho < corners + spec.peg_radius:
+                return k, 'body'
+        return 0, ''
+
     def _perched_reading(self, r: BlockReading, k: int, i: int, own: Blob, fit: CameraFit,
                          out: Sequence[BlockReading], suspects: Dict[str, str],
                          peg_pixels: Optional[np.ndarray] = None) -> None:
@@ -1101,8 +1151,10 @@ class ClassicPerceiver(Perceiver):
         fit the blob at least as well as a flat ring on the table did (``PERCHED_AREA``): a
         ring across a tip fits a leaning one on the table too, on the wrong support. Then it
         is ``loose(b, top of the stack below it, or the peg)`` there, not upright, with
-        confidence ``PERCHED_CONFIDENCE``. ``peg_pixels`` (bool over the image): peg ``k``'s
-        pixels; those inside the blob's hull are the ring's, hidden by the peg in front of it.
+        confidence ``PERCHED_CONFIDENCE``. ``peg_pixels`` (bool over the image), for a ring
+        that hangs on the peg (read leaning with the peg through its body): peg ``k``'s pixels,
+        those inside the blob's hull taken as the ring's (the peg in front of it), tilts up
+        to ``HANGING_TILTS_DEG`` tried and the best refined as the leaning fit's.
         """
         if self.hand_empty is not True:
             return
@@ -1138,10 +1190,26 @@ class ClassicPerceiver(Perceiver):
         # a 4-block bench episode: b2 behind the stack on p2 read across its tip, 14 frames)
         # upright, or tilted on the tip (4 blocks with slips: b1 jammed 33 degrees on p1, its
         # upright outline there 0.67, leaning on the table 0.84)
-        iou, ratio = max(overlap(filled, own.box, ring_outline(
-            camera, centre, self.apothems[i], spec.block_height, spec.segments, 0.0,
-            math.radians(tilt), 2 * math.pi * j / LEAN_DIRECTIONS))
-            for tilt in PERCHED_TILTS_DEG for j in range(LEAN_DIRECTIONS if tilt else 1))
+
+        def tried(tilt: float, towards: float) -> Tuple[float, float, float, float]:
+            return overlap(filled, own.box, ring_outline(
+                camera, centre, self.apothems[i], spec.block_height, spec.segments, 0.0,
+                tilt, towards)) + (tilt, towards)
+
+        tilts = PERCHED_TILTS_DEG if peg_pixels is None else HANGING_TILTS_DEG
+        best = max(tried(math.radians(tilt), 2 * math.pi * j / LEAN_DIRECTIONS)
+                   for tilt in tilts for j in range(LEAN_DIRECTIONS if tilt else 1))
+        # refined around the grid's best as the leaning fit is (4 blocks: b4 hung on p1's far
+        # side at 63 degrees, 0.92 on the grid against 0.96 leaning on the table)
+        d_tilt = math.radians(min(np.diff(tilts))) / 2
+        d_side = math.pi / LEAN_DIRECTIONS
+        for _ in range(LEAN_REFINE if peg_pixels is not None else 0):
+            tilt0, side0 = best[2], best[3]
+            best = max([best] + [tried(tilt0 + dt, side0 + ds) for dt in (-d_tilt, 0.0, d_tilt)
+                                 for ds in (-d_side, 0.0, d_side)
+                                 if (dt or ds) and 0.0 < tilt0 + dt <= math.pi / 2])
+            d_tilt, d_side = d_tilt / 2, d_side / 2
+        iou, ratio = best[0], best[1]
         # (and nearly as well as a ring leaning on the table clear of the rest, when one was
         # read, ``PERCHED_LEAN_MARGIN``: 5 blocks with slips, b5 on its edge in front of p1,
         # 0.96 leaning and 0.91 across the tip, read across it in 14 frames; the launched
@@ -1659,6 +1727,7 @@ class ClassicPerceiver(Perceiver):
                 # the line its tilt turns about, across the low side: the fingers close along
                 # it onto the ring's edges (along the axis they would miss its faces)
                 yaw = math.remainder(l_towards + math.pi / 2, math.pi)
+                self._lean_poses[r.name] = (np.array(centre, float), l_tilt, l_towards)
                 self.last_fits[r.name].update({'lean_overlap': l_iou, 'lean_area': l_ratio,
                                                'lean_tilt_deg': math.degrees(l_tilt)})
         if not flat and not tilted:

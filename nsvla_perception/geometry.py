@@ -173,6 +173,11 @@ def _tilted(pts: np.ndarray, tilt: float, tilt_towards: float) -> np.ndarray:
     return pts @ rot.T
 
 
+def ring_axis(tilt: float, tilt_towards: float) -> np.ndarray:
+    """Return the unit axis (3,) of a ring posed as in ring_outline (upwards: z >= 0)."""
+    return _tilted(np.array([[0.0, 0.0, 1.0]]), tilt, tilt_towards)[0]
+
+
 def ring_outline(camera: PinholeCamera, centre: Sequence[float], apothem: float, height: float,
                  segments: int, yaw: float = 0.0, tilt: float = 0.0,
                  tilt_towards: float = 0.0) -> np.ndarray:

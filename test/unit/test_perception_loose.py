@@ -13,7 +13,8 @@ import pytest
 pytest.importorskip('mujoco')
 pytest.importorskip('cv2')
 
-from nsvla_perception.classic import ClassicPerceiver, table_edge_pixels  # noqa: E402
+from nsvla_perception.classic import ClassicPerceiver, HANGING_MAX_TILT_DEG  # noqa: E402
+from nsvla_perception.classic import table_edge_pixels  # noqa: E402
 from nsvla_perception.geometry import (camera_from_spec, feature_residuals,  # noqa: E402
                                        fit_camera, offset_camera, ring_outline)
 from nsvla_perception.render import ArmPoser, SceneRenderer  # noqa: E402
@@ -766,6 +767,24 @@ def test_a_ring_hanging_on_the_far_side_of_a_peg_rests_on_that_peg(spec):
     # with the hand not known empty a ring there may be in the gripper: not read loose
     p, out = _read_frame(spec, 'large_ring_hanging_behind_p1.png', 3, hand_empty=None)
     assert 'b3' not in (out.state.loose if out.state.known else {})
+
+
+def test_a_ring_on_its_edge_against_a_peg_is_on_the_table_not_hanging(spec):
+    """
+    Read a frame of b5 dropped tilted beside p1 (5 blocks, scene seed 18, in-process physics).
+
+    It stands on its edge against p1, its centre 17 mm off the axis at (0.483, -0.170), the
+    peg beside its hole: loose(b5, table) in the truth. Read as a ring hanging on p1 (the
+    peg's pixels in front taken as its own, steeper tilts) it was put on p1: a ring read
+    on its edge is not tried hanging.
+    """
+    p, out = _read_frame(spec, 'large_ring_on_its_edge_against_p1.png', 5)
+    assert out.kind == KNOWN, out.state.reason
+    assert out.state.stacks() == {'p1': [], 'p2': ['b4', 'b3', 'b2', 'b1'], 'p3': []}
+    assert out.state.loose == {'b5': 'table'}
+    pose = out.state.poses['b5']
+    assert math.degrees(pose.tilt) > HANGING_MAX_TILT_DEG, pose
+    assert math.hypot(pose.x - 0.483, pose.y + 0.170) < 0.006, pose
 
 
 def test_a_ring_on_its_edge_on_a_stack_is_loose_on_the_top_block(spec):
