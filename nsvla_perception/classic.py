@@ -1493,14 +1493,17 @@ class ClassicPerceiver(Perceiver):
         The centre of the part of its place's outline that the rings above it on its peg leave
         in view: the rings above hide a ring's top, and its seen centre falls below its level
         (6 blocks, no faults: b6 under b5, a thin band in view, seen at level -1.0 at level 0;
-        the episode ended "lost sight"). None without a camera fit.
+        the episode ended "lost sight"). None without a camera fit, and under a larger ring: a
+        ring seen below a larger one's place is not under it (4 blocks with slips, seed 20043:
+        b1 flat on the table in front of b4 on p1, at level -1.9, was put under b4 and b4 then
+        refused off its place until the episode ended).
         """
-        if self.last_fit is None:
+        above = [q for q in out if q.visible and q.peg == r.peg and q.height > r.height]
+        if self.last_fit is None or any(int(q.name[1:]) > int(r.name[1:]) for q in above):
             return None
         camera = self.last_fit.camera
         own = self._place_outline(r, out, camera)
-        hiders = [self._place_outline(q, out, camera) for q in out
-                  if q.visible and q.peg == r.peg and q.height > r.height]
+        hiders = [self._place_outline(q, out, camera) for q in above]
         x0, y0 = np.floor(own.min(axis=0)).astype(int) - 2
         x1, y1 = np.ceil(own.max(axis=0)).astype(int) + 3
         mask = np.zeros((int(y1 - y0), int(x1 - x0)), np.uint8)

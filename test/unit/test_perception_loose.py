@@ -787,6 +787,23 @@ def test_a_ring_on_its_edge_against_a_peg_is_on_the_table_not_hanging(spec):
     assert math.hypot(pose.x - 0.483, pose.y + 0.170) < 0.006, pose
 
 
+def test_a_small_ring_below_a_large_ones_place_is_not_under_it(spec):
+    """
+    Read the last frame of a 4-block bench episode with slips (seed 20043, in-process).
+
+    b1 lies flat on the table in front of b4 on p1, at (0.546, -0.144), seen at level -1.9
+    of p1's column. Judged by the part of its place that b4 leaves in view, it was put under
+    b4 on p1; b4 was then refused as off its place ("only 81 % inside") until the episode
+    ended "lost sight". A ring is not under a larger one: b1 is read on the table.
+    """
+    p, out = _read_frame(spec, 'small_ring_flat_in_front_of_b4_on_p1.png', 4)
+    assert out.kind == KNOWN, out.state.reason
+    assert out.state.stacks() == {'p1': ['b4'], 'p2': ['b3'], 'p3': ['b2']}
+    assert out.state.loose == {'b1': 'table'}
+    pose = out.state.poses['b1']
+    assert pose.upright and math.hypot(pose.x - 0.5456, pose.y + 0.1442) < 0.003, pose
+
+
 def test_a_ring_on_its_edge_on_a_stack_is_loose_on_the_top_block(spec):
     """
     Read a frame of a 5-block bench episode with slips (seed 20057, in-process).
