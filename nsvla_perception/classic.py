@@ -228,6 +228,13 @@ def _stack_below(r: BlockReading, k: int, out: Sequence[BlockReading],
                    and not q.loose and not _doubted(q.name, suspects)), key=lambda q: q.height)
 
 
+def _top_on(r: BlockReading, k: int, out: Sequence[BlockReading],
+            suspects: Dict[str, str]) -> str:
+    """Return what ``r`` rests on when it lies on peg ``k``: that stack's top, or the peg."""
+    below = _stack_below(r, k, out, suspects)
+    return below[-1].name if below else 'p%d' % k
+
+
 def _rank(r: BlockReading, out: Sequence[BlockReading]) -> int:
     """Return how many blocks seen on ``r``'s peg are lower than ``r``: its level there."""
     return sum(1 for q in out if q.visible and q.peg == r.peg and q.height < r.height)
@@ -905,8 +912,7 @@ class ClassicPerceiver(Perceiver):
         # under it was doubted, it may have been put on the one below that)
         for r in out:
             if r.loose and r.lifted_from > 0 and r.rests_on != TABLE:
-                below = _stack_below(r, r.lifted_from, out, {})
-                r.rests_on = below[-1].name if below else 'p%d' % r.lifted_from
+                r.rests_on = _top_on(r, r.lifted_from, out, {})
 
     def _check_suspect(self, r: BlockReading, out: List[BlockReading],
                        suspects: Dict[str, str], labels: np.ndarray, fit: CameraFit,
@@ -978,11 +984,11 @@ class ClassicPerceiver(Perceiver):
             # edge 3 mm above the table, fitted within 6 mm leaning, read on the table)
             at, tilt, towards = self._lean_poses[r.name]
             k, through = self._peg_through(i, at, tilt, towards)
-            near = min(range(1, self.num_pegs + 1), key=lambda q: math.hypot(
-                at[0] - spec.peg_xy(q)[0], at[1] - spec.peg_xy(q)[1]))
+            off = {q: math.hypot(at[0] - spec.peg_xy(q)[0], at[1] - spec.peg_xy(q)[1])
+                   for q in range(1, self.num_pegs + 1)}
+            near = min(off, key=off.__getitem__)
             if (through != 'hole' and math.degrees(tilt) < HANGING_MAX_TILT_DEG
-                    and math.hypot(at[0] - spec.peg_xy(near)[0], at[1] - spec.peg_xy(near)[1])
-                    < self.apothems[i] + spec.peg_radius):
+                    and off[near] < self.apothems[i] + spec.peg_radius):
                 # or with a peg within its apothem of its centre, not on its edge
                 k, through = near, 'body'
             if through == 'body':
@@ -1020,8 +1026,7 @@ class ClassicPerceiver(Perceiver):
         if not r.loose and (trial.loose or r.peg == 0):
             r.__dict__.update(trial.__dict__)   # on a peg and not loose: as seen
             if threaded and r.loose and r.rests_on == TABLE:
-                below = _stack_below(r, threaded, out, suspects)
-                r.rests_on = below[-1].name if below else 'p%d' % threaded
+                r.rests_on = _top_on(r, threaded, out, suspects)
                 r.note = '; '.join(n for n in (r.note, 'leaning on p%d, the peg through its '
                                                'hole' % threaded) if n)
         if r.loose:
