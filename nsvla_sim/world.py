@@ -89,6 +89,7 @@ MONITOR_EVERY = 10          # physics steps between grasp / fault checks (20 ms 
 RELEASE_CLEARANCE = 0.002   # release a block this far above where it comes to rest
 MAX_EVENTS = 200
 HELD_DEBOUNCE = 3            # monitor checks a lift / release must last to count
+LIFT_RISE = 0.002            # m a gripped block must rise above where the fingers closed on it
 
 
 def _mat_to_quat(mat: Sequence[float]) -> np.ndarray:
@@ -202,6 +203,7 @@ class HanoiWorld:
         self._held: Optional[str] = None
         self._held_seen: Optional[str] = None
         self._held_votes = 0
+        self._grip_z: Dict[str, float] = {}
         self._weld_on: Optional[str] = None
         self._weld_armed = True
         self._steps = 0
@@ -511,9 +513,24 @@ class HanoiWorld:
         """Track the held block; start/stop weld assist; carry out scheduled slips."""
         m, d = self.model, self.data
         pads, support = self._contacts()
-        held = [b for b in self.block_names if pads[b] >= 2 and not support[b]]
+        # A block is lifted once it has risen off where the fingers closed on it: squeezing a
+        # ring can part it from the ring below for a few checks before the arm moves.
+        for b in self.block_names:
+            if pads[b] >= 2:
+                self._grip_z.setdefault(b, float(d.xpos[self._block_body[b], 2]))
+            else:
+                self._grip_z.pop(b, None)
+
+        def lifted(b: str) -> bool:
+            if support[b]:
+                return False
+            if b == self._held:
+                return True
+            rise = float(d.xpos[self._block_body[b], 2]) - self._grip_z.get(b, math.inf)
+            return rise >= LIFT_RISE
+        held = [b for b in self.block_names if pads[b] >= 2 and lifted(b)]
         if self._weld_on is not None:
-            held = [self._weld_on] if not support[self._weld_on] else []
+            held = [self._weld_on] if lifted(self._weld_on) else []
         now = self.time
         seen = held[0] if len(held) == 1 else None
         # Debounce: a lift or release counts once it has lasted HELD_DEBOUNCE checks.
