@@ -158,7 +158,17 @@ class BuiltinMotion:
         """Sample joints from ``q_start`` to the waypoint (a straight Cartesian line if asked)."""
         q0 = np.asarray(q_start, float)
         if not wp.straight:
-            return np.array([q0, self._solve(wp.pos, wp.yaw, q0, wp.label)])
+            try:
+                return np.array([q0, self._solve(wp.pos, wp.yaw, q0, wp.label)])
+            except MotionError:
+                if self.q_rest is None:
+                    raise
+                # a free move need not start its search where the arm is: from a wrist turned
+                # near joint 7's limit (a loose ring carried at the yaw it was gripped at), the
+                # nearest way to the next yaw runs into that limit (4 blocks with slips, seed
+                # 20012: 'above b1' refused five times, joint 7 at its limit); from the rest
+                # pose the solver finds the other way round
+                return np.array([q0, self._solve(wp.pos, wp.yaw, self.q_rest, wp.label)])
         p0, _ = self.ik.forward(q0)
         p1 = np.asarray(wp.pos, float)
         n = max(1, int(np.ceil(np.linalg.norm(p1 - p0) / CART_STEP)))

@@ -18,7 +18,7 @@ import numpy as np
 
 from nsvla_common.errors import ConfigError
 from nsvla_perception.image import check_rgb
-from nsvla_perception.symbols import BlockReading, decide, Perception
+from nsvla_perception.symbols import BlockReading, decide, Perception, rest_larger_on_smaller
 
 BACKENDS = ('classic', 'learned')
 
@@ -62,6 +62,12 @@ class Perceiver:
         rgb = check_rgb(rgb, self.image_size)
         self.unexpected: List[str] = []
         readings = self.readings(rgb)
+        if self.hand_empty is True:
+            # with nothing in the hand, a ring on a smaller one at the top of a column rests
+            # there: loose on it (a ring still in the fingers there is the hand's)
+            spec = self.spec
+            rest_larger_on_smaller(readings, lambda k, level: (
+                *spec.peg_xy(k), spec.block_centre_z(level)))
         out = decide(readings, self.num_blocks, self.num_pegs, self.backend,
                      self.min_confidence, stamp, self.unexpected)
         out.positions = self.positions(out)

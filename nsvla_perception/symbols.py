@@ -25,7 +25,7 @@ A state is never guessed: anything but ``known`` carries no facts.
 """
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from nsvla_common.errors import IllegalStateError
 from nsvla_planner.state import (block, block_index, FactKey, LoosePose, peg, SymbolicState,
@@ -183,6 +183,39 @@ def decide(readings: Sequence[BlockReading], num_blocks: int, num_pegs: int, sou
                 r.name, r.where(), r.confidence, ' (%s)' % r.note if r.note else '')
                 for r in weak)), readings, source, stamp)
     return Perception(state, KNOWN, list(readings))
+
+
+def rest_larger_on_smaller(readings: Sequence[BlockReading],
+                           centre: Callable[[int, int], Tuple[float, float, float]]) -> None:
+    """
+    Make a ring seen at the top of a peg's column, on a smaller ring, loose on that ring.
+
+    A slipped ring can fall onto a peg and come to rest on a smaller ring there, the peg through
+    its hole (4 blocks with slips, seed 20012: b2 dropped over p2 lay on b1 on it). That is no
+    stack of the domain (larger on smaller) but a fact of the world: ``loose(b, the ring
+    below)``, at ``centre(peg, level)`` (its level in the column), lying flat, with the
+    reading's confidence. Only the top of a column whose blocks below obey the rules is read
+    so; anything else out of order stays out of order (:func:`decide` refuses it as illegal).
+    """
+    columns: Dict[int, List[BlockReading]] = {}
+    for r in readings:
+        if r.visible and r.peg > 0 and not r.loose:
+            columns.setdefault(r.peg, []).append(r)
+    for k, column in columns.items():
+        column.sort(key=lambda r: r.height)
+        if len(column) < 2:
+            continue
+        sizes = [block_index(r.name) for r in column]
+        legal_below = all(a > b for a, b in zip(sizes[:-2], sizes[1:-1]))
+        top, below = column[-1], column[-2]
+        if not legal_below or sizes[-1] < sizes[-2]:
+            continue
+        x, y, z = centre(k, len(column) - 1)
+        top.pose = LoosePose(float(x), float(y), float(z), upright=True, tilt=0.0)
+        top.rests_on = below.name
+        top.peg = 0
+        top.note = '; '.join(n for n in (top.note, 'on %s on p%d, larger on smaller: loose on it'
+                                         % (below.name, k)) if n)
 
 
 def flag_lifted(readings: Sequence[BlockReading], tolerance: float,

@@ -267,3 +267,14 @@ def test_ik_reaches_a_loose_pick_and_its_place_at_any_grasp_yaw(scene, motion, y
         assert all(abs(math.remainder(w.yaw - yaw, math.pi)) < 1e-9 for w in wps)
         segments, q_end = motion.plan_move(scene.home, wps, 0.014)
         assert np.allclose(motion.ik.forward(q_end)[0], wps[-1].pos, atol=1e-3)
+
+
+def test_a_free_move_is_found_from_where_the_local_search_runs_into_a_limit(scene, motion):
+    """The arm as it was after a loose ring's recovery (4 blocks with slips, seed 20012)."""
+    q = np.array([-0.4135, 0.2812, 0.7326, -2.2904, -0.306, 2.4791, -1.813])
+    above = Waypoint((0.5, 0.0, 0.135), -math.pi / 2, 'open', label='above b1')
+    assert not motion.ik.solve(above.pos, top_down_quat(above.yaw), q_init=q).success
+    path = motion.joint_path(q, above)
+    pos, quat = motion.ik.forward(path[-1])
+    assert np.allclose(pos, above.pos, atol=1e-3)
+    assert abs(abs(float(np.dot(quat, top_down_quat(above.yaw)))) - 1.0) < 1e-4

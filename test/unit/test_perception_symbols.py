@@ -71,6 +71,31 @@ def test_larger_block_seen_above_smaller_is_illegal_not_reordered():
     assert 'larger on smaller' in out.state.reason
 
 
+def test_a_larger_ring_on_a_smaller_one_at_a_columns_top_rests_loose_on_it():
+    from nsvla_perception.symbols import rest_larger_on_smaller
+    readings = ground_truth_readings({'p1': ['b4', 'b3'], 'p2': ['b1', 'b2'], 'p3': []}, 4)
+    for r in readings:
+        r.confidence = 1.0
+    rest_larger_on_smaller(readings, lambda k, level: (0.1 * k, 0.0, 0.02 * level + 0.01))
+    out = decide(readings, 4, 3, 'classic')
+    assert out.kind == KNOWN, out.state.reason
+    assert out.state.loose == {'b2': 'b1'}
+    assert out.state.stacks() == {'p1': ['b4', 'b3'], 'p2': ['b1'], 'p3': []}
+    pose = out.state.poses['b2']
+    assert (pose.x, pose.y, pose.z, pose.tilt) == (0.2, 0.0, 0.03, 0.0)
+    assert not out.state.is_clear('b1')
+
+
+def test_a_ring_out_of_order_below_a_columns_top_stays_illegal():
+    from nsvla_perception.symbols import rest_larger_on_smaller
+    readings = ground_truth_readings({'p1': ['b1', 'b3', 'b2'], 'p2': [], 'p3': []}, 3)
+    for r in readings:
+        r.confidence = 1.0
+    rest_larger_on_smaller(readings, lambda k, level: (0.0, 0.0, 0.0))
+    assert all(not r.loose for r in readings)
+    assert decide(readings, 3, 3, 'classic').kind == ILLEGAL
+
+
 def test_missing_or_hidden_block_is_occluded():
     readings = _readings()
     readings[1].visible = False
