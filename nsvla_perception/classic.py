@@ -1007,9 +1007,14 @@ class ClassicPerceiver(Perceiver):
             if (shifted.loose
                     and self.last_fits[r.name].get('shifted_overlap', 0.0) >= on_table):
                 r.__dict__.update(shifted.__dict__)
+            else:
+                self._edge_on_stack(r, i, own, fit, out, suspects, on_table)
         elif (not trial.loose and r.peg > 0 and not r.loose
               and suspects[r.name].endswith('column')):
+            peg_k = r.peg
             self._shifted_reading(r, r.peg, i, own, fit, out, suspects)
+            if not r.loose and r.peg == peg_k:
+                self._edge_on_stack(r, i, own, fit, out, suspects, table_seen)
         elif not trial.loose and r.peg == 0 and blocked.startswith('p'):
             # a ring that would lie on the table inside a stack's footprint may lie on
             # that stack's top block, off the peg
@@ -1297,6 +1302,24 @@ class ClassicPerceiver(Perceiver):
         r.note = 'lying on %s beside the tip of p%d, %.0f mm off its axis (%s, hand empty)' % (
             below[-1].name, k, 1000 * off_axis, why)
 
+    def _edge_on_stack(self, r: BlockReading, i: int, own: Blob, fit: CameraFit,
+                       out: Sequence[BlockReading], suspects: Dict[str, str],
+                       on_table: float) -> None:
+        """
+        Try ``r``, off its peg's column and not lying flat on the stack there, tilted on it.
+
+        A ring on its edge on the top ring beside the tip, leaning on the peg, is off the
+        column by about its apothem and fits no flat outline on the stack (4 blocks with slips,
+        seed 20040: b1 on its edge on b2 on p2, 26 mm off the axis, flat on b2 at 0.59): the
+        :meth:`_tilted_on_stack_reading` of the peg it was assigned to, taken when it holds.
+        """
+        edge = replace(r)
+        self._tilted_on_stack_reading(edge, r.peg, i, own, fit, out, suspects, on_table)
+        if edge.loose:
+            r.__dict__.update(edge.__dict__)
+        else:
+            r.note = edge.note
+
     def _tilted_on_stack_reading(self, r: BlockReading, k: int, i: int, own: Blob,
                                  fit: CameraFit, out: Sequence[BlockReading],
                                  suspects: Dict[str, str], on_table: float) -> None:
@@ -1309,11 +1332,12 @@ class ClassicPerceiver(Perceiver):
         that block's top (:meth:`_leaning_fit`, ``floor``). It is taken where that fit is one
         a leaning ring on the table must reach (``LEAN_OVERLAP``, ``LEAN_AREA``), fits
         ``PLACE_SHAPE_MARGIN`` better than its place and at least as well as the table
-        (``on_table``), its centre is over the block below (within its corners) and its solid
-        clear of the peg (``LEAN_CLEARANCE``). Then it is ``loose(b, block below)``, not
-        upright, with its tilt and the line across its low side as yaw, confidence
-        ``PERCHED_CONFIDENCE`` (5 blocks with slips, seed 20057: b1 on its edge on b5 on p2,
-        18 mm off the axis, read stacked on b5 in 14 frames: the grasp at its place missed).
+        (``on_table``), its centre over the block below (within its corners) or its low edge
+        within a block's height of them, and its solid clear of the peg (``LEAN_CLEARANCE``).
+        Then it is ``loose(b, block below)``, not upright, with its tilt and the line across
+        its low side as yaw, confidence ``PERCHED_CONFIDENCE`` (5 blocks with slips, seed
+        20057: b1 on its edge on b5 on p2, 18 mm off the axis, read stacked on b5 in 14
+        frames: the grasp at its place missed).
         """
         if self.hand_empty is not True:
             return
@@ -1330,16 +1354,24 @@ class ClassicPerceiver(Perceiver):
         off_axis = math.hypot(centre[0] - px, centre[1] - py)
         support = self.apothems[int(below[-1].name[1:]) - 1] / math.cos(math.pi / spec.segments)
         peg: Obstacle = ((px, py), spec.peg_radius, 'p%d' % k, spec.peg_height)
-        gap, _ = _solid_gap(ring_solid_points(centre, apothem, spec.block_height,
-                                              spec.segments, tilt, towards), [peg])
+        solid = ring_solid_points(centre, apothem, spec.block_height, spec.segments, tilt,
+                                  towards)
+        gap, _ = _solid_gap(solid, [peg])
+        # where it touches the block below: its lowest points, which may hang down that
+        # block's side by up to a block's height where the ring leans on its rim (4 blocks
+        # with slips, seed 20040: b1 on its edge on b2's rim leaning on p2, centre 26 mm off
+        # the axis, b2's corners at 24 mm, its low edge fitted 34 mm off)
+        low = solid[solid[:, 2] <= solid[:, 2].min() + 0.001]
+        contact = float(np.hypot(*(low[:, :2].mean(axis=0) - (px, py)))) - spec.block_height
         place = self._place_fits.get(r.name, 0.0)     # none: not near its place
         self.last_fits.setdefault(r.name, {})['stack_lean_overlap'] = iou
         if (iou < LEAN_OVERLAP or not LEAN_AREA[0] <= ratio <= LEAN_AREA[1]
-                or iou < max(place + PLACE_SHAPE_MARGIN, on_table) or off_axis > support
-                or gap < -LEAN_CLEARANCE):
+                or iou < max(place + PLACE_SHAPE_MARGIN, on_table)
+                or min(off_axis, contact) > support or gap < -LEAN_CLEARANCE):
             miss = ('not tilted on %s beside the tip of p%d (overlap %.2f, area %.2f, centre '
-                    '%.0f mm off its axis, %.1f mm from the peg)'
-                    % (below[-1].name, k, iou, ratio, 1000 * off_axis, 1000 * gap))
+                    '%.0f mm off its axis, low edge %.0f mm, %.1f mm from the peg)'
+                    % (below[-1].name, k, iou, ratio, 1000 * off_axis,
+                       1000 * (contact + spec.block_height), 1000 * gap))
             r.note = '; '.join(n for n in (r.note, miss) if n)
             return
         why = suspects[r.name] or 'off its place on the stack'

@@ -870,3 +870,21 @@ def test_a_ring_behind_a_stack_counts_the_stack_in_front_of_it_as_its_own(spec):
     assert out.state.loose == {'b2': TABLE}
     pose = out.state.poses['b2']
     assert math.dist((pose.x, pose.y, pose.z), (0.443, 0.222, 0.022)) < 0.006, pose
+
+
+def test_a_small_ring_on_its_edge_on_a_rings_rim_leaning_on_the_peg_is_loose_on_it(spec):
+    """
+    Read a frame of a 4-block bench episode with slips (seed 20040, in-process).
+
+    b1 stands on its edge (81 degrees) on b2's rim on p2, leaning on the peg, its centre at
+    (0.494, 0.026, 0.057), 27 mm off the axis, beyond b2's corners (24 mm): loose(b1, b2) in
+    the truth. Off the column and fitting no flat ring on b2 (0.59), it was refused until the
+    episode ended "lost sight"; tilted on b2 it fits at 0.96, its low edge on b2's rim.
+    """
+    p, out = _read_frame(spec, 'small_ring_on_its_edge_on_b2_by_p2_tip.png', 4)
+    assert out.kind == KNOWN, out.state.reason
+    assert out.state.stacks() == {'p1': ['b4'], 'p2': ['b3', 'b2'], 'p3': []}
+    assert out.state.loose == {'b1': 'b2'}
+    pose = out.state.poses['b1']
+    assert not pose.upright
+    assert math.dist((pose.x, pose.y, pose.z), (0.494, 0.026, 0.057)) < 0.01, pose
