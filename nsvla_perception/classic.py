@@ -1008,13 +1008,13 @@ class ClassicPerceiver(Perceiver):
                     and self.last_fits[r.name].get('shifted_overlap', 0.0) >= on_table):
                 r.__dict__.update(shifted.__dict__)
             else:
-                self._edge_on_stack(r, i, own, fit, out, suspects, on_table)
+                # nor flat on the stack: tilted on it (its failure's reason kept on ``r``)
+                self._tilted_on_stack_reading(r, r.peg, i, own, fit, out, suspects, on_table)
         elif (not trial.loose and r.peg > 0 and not r.loose
               and suspects[r.name].endswith('column')):
-            peg_k = r.peg
             self._shifted_reading(r, r.peg, i, own, fit, out, suspects)
-            if not r.loose and r.peg == peg_k:
-                self._edge_on_stack(r, i, own, fit, out, suspects, table_seen)
+            if not r.loose:
+                self._tilted_on_stack_reading(r, r.peg, i, own, fit, out, suspects, table_seen)
         elif not trial.loose and r.peg == 0 and blocked.startswith('p'):
             # a ring that would lie on the table inside a stack's footprint may lie on
             # that stack's top block, off the peg
@@ -1302,24 +1302,6 @@ class ClassicPerceiver(Perceiver):
         r.note = 'lying on %s beside the tip of p%d, %.0f mm off its axis (%s, hand empty)' % (
             below[-1].name, k, 1000 * off_axis, why)
 
-    def _edge_on_stack(self, r: BlockReading, i: int, own: Blob, fit: CameraFit,
-                       out: Sequence[BlockReading], suspects: Dict[str, str],
-                       on_table: float) -> None:
-        """
-        Try ``r``, off its peg's column and not lying flat on the stack there, tilted on it.
-
-        A ring on its edge on the top ring beside the tip, leaning on the peg, is off the
-        column by about its apothem and fits no flat outline on the stack (4 blocks with slips,
-        seed 20040: b1 on its edge on b2 on p2, 26 mm off the axis, flat on b2 at 0.59): the
-        :meth:`_tilted_on_stack_reading` of the peg it was assigned to, taken when it holds.
-        """
-        edge = replace(r)
-        self._tilted_on_stack_reading(edge, r.peg, i, own, fit, out, suspects, on_table)
-        if edge.loose:
-            r.__dict__.update(edge.__dict__)
-        else:
-            r.note = edge.note
-
     def _tilted_on_stack_reading(self, r: BlockReading, k: int, i: int, own: Blob,
                                  fit: CameraFit, out: Sequence[BlockReading],
                                  suspects: Dict[str, str], on_table: float) -> None:
@@ -1362,16 +1344,17 @@ class ClassicPerceiver(Perceiver):
         # with slips, seed 20040: b1 on its edge on b2's rim leaning on p2, centre 26 mm off
         # the axis, b2's corners at 24 mm, its low edge fitted 34 mm off)
         low = solid[solid[:, 2] <= solid[:, 2].min() + 0.001]
-        contact = float(np.hypot(*(low[:, :2].mean(axis=0) - (px, py)))) - spec.block_height
+        low_edge = float(np.hypot(*(low[:, :2].mean(axis=0) - (px, py))))
         place = self._place_fits.get(r.name, 0.0)     # none: not near its place
         self.last_fits.setdefault(r.name, {})['stack_lean_overlap'] = iou
         if (iou < LEAN_OVERLAP or not LEAN_AREA[0] <= ratio <= LEAN_AREA[1]
                 or iou < max(place + PLACE_SHAPE_MARGIN, on_table)
-                or min(off_axis, contact) > support or gap < -LEAN_CLEARANCE):
+                or (off_axis > support and low_edge > support + spec.block_height)
+                or gap < -LEAN_CLEARANCE):
             miss = ('not tilted on %s beside the tip of p%d (overlap %.2f, area %.2f, centre '
                     '%.0f mm off its axis, low edge %.0f mm, %.1f mm from the peg)'
-                    % (below[-1].name, k, iou, ratio, 1000 * off_axis,
-                       1000 * (contact + spec.block_height), 1000 * gap))
+                    % (below[-1].name, k, iou, ratio, 1000 * off_axis, 1000 * low_edge,
+                       1000 * gap))
             r.note = '; '.join(n for n in (r.note, miss) if n)
             return
         why = suspects[r.name] or 'off its place on the stack'

@@ -9,7 +9,8 @@ from nsvla_common.errors import ConfigError, IllegalStateError
 from nsvla_perception.settings import load_settings, settings_from_dict
 from nsvla_perception.symbols import (BlockReading, decide, fact_confidences, flag_lifted,
                                       ground_truth_readings, ILLEGAL, KNOWN, LOW_CONFIDENCE,
-                                      OCCLUDED, state_with_confidence)
+                                      OCCLUDED, rest_larger_on_smaller,
+                                      state_with_confidence)
 from nsvla_planner.state import SymbolicState
 
 STACKS = {'p1': ['b3', 'b1'], 'p2': ['b2'], 'p3': []}
@@ -72,7 +73,6 @@ def test_larger_block_seen_above_smaller_is_illegal_not_reordered():
 
 
 def test_a_larger_ring_on_a_smaller_one_at_a_columns_top_rests_loose_on_it():
-    from nsvla_perception.symbols import rest_larger_on_smaller
     readings = ground_truth_readings({'p1': ['b4', 'b3'], 'p2': ['b1', 'b2'], 'p3': []}, 4)
     for r in readings:
         r.confidence = 1.0
@@ -87,7 +87,6 @@ def test_a_larger_ring_on_a_smaller_one_at_a_columns_top_rests_loose_on_it():
 
 
 def test_a_ring_out_of_order_below_a_columns_top_stays_illegal():
-    from nsvla_perception.symbols import rest_larger_on_smaller
     readings = ground_truth_readings({'p1': ['b1', 'b3', 'b2'], 'p2': [], 'p3': []}, 3)
     for r in readings:
         r.confidence = 1.0
