@@ -233,6 +233,20 @@ def random_episode(index: int, share: float) -> bool:
     return int((index + 1) * share) > int(index * share)
 
 
+def progress_line(n: int, total: int, rec: Dict[str, Any], solved: int, run: int) -> str:
+    """
+    One line per episode for a log that is not a terminal (tqdm draws no bar there).
+
+    ``n`` of ``total`` episodes are done; ``solved`` of the setting's ``run`` so far.
+    """
+    what = ('solved in %d moves (optimal %s)' % (rec.get('moves', 0), rec.get('optimal_moves'))
+            if rec.get('solved') else 'FAILED: %s' % (rec.get('reason') or '?'))
+    return ('[bench] %d/%d  %d blocks, %s, faults %.2f, seed %d: %s, %.0f s  (setting: %d/%d '
+            'solved)' % (n, total, rec.get('blocks', 0), rec.get('perception', '?'),
+                         rec.get('faults', 0.0), rec.get('seed', -1), what,
+                         rec.get('wall_s') or 0.0, solved, run))
+
+
 def run_episode_record(blocks: int, perception: str, faults: float, seed: int,
                        args: argparse.Namespace, meter: DecisionMeter) -> Dict[str, Any]:
     """Run one seeded episode under the decision meter and return its record."""
@@ -290,10 +304,13 @@ def run(args: argparse.Namespace) -> int:
     log = sys.stderr if args.json else sys.stdout
     print('[bench] %d settings x %d episodes; energy meters: %s'
           % (len(settings), args.episodes, meters.describe()), file=log, flush=True)
+    os.makedirs(out_dir, exist_ok=True)
+    partial = os.path.join(out_dir, 'episodes.jsonl')
+    total = len(settings) * args.episodes
     try:
         with DecisionMeter(watts, meters) as meter, \
-                tqdm(total=len(settings) * args.episodes, desc='bench', unit='episode',
-                     disable=None, file=log) as bar:
+                tqdm(total=total, desc='bench', unit='episode', disable=None,
+                     file=log) as bar, open(partial, 'w') as jsonl:
             for n, p, f in settings:
                 done = 0
                 for i in range(args.episodes):
@@ -302,7 +319,12 @@ def run(args: argparse.Namespace) -> int:
                     rec = run_episode_record(n, p, f, args.seed + i, args, meter)
                     done += bool(rec['solved'])
                     records.append(rec)
+                    jsonl.write(json.dumps(rec, default=str) + '\n')
+                    jsonl.flush()
                     bar.update(1)
+                    if bar.disable:
+                        print(progress_line(len(records), total, rec, done, i + 1),
+                              file=log, flush=True)
     finally:
         meters.close()
     hw = [m.source for m in meters.meters if not m.estimated]

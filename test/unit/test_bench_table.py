@@ -177,7 +177,11 @@ def test_nsvla_bench_with_one_short_episode_writes_the_table(tmp_path, capsys):
     rc = main(['bench', '--blocks', '3', '--perception', 'ground_truth', '--faults', '0',
                '--episodes', '1', '--out', str(out), '--json'])
     assert rc == 0
-    last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    captured = capsys.readouterr()
+    last = json.loads(captured.out.strip().splitlines()[-1])
+    # no terminal here: one progress line per episode instead of a bar
+    assert '[bench] 1/1  3 blocks, ground_truth, faults 0.00, seed 0: solved in 7 moves' \
+        in captured.err
     (row,) = last['rows']
     assert (row['blocks'], row['perception'], row['episodes']) == (3, 'ground_truth', 1)
     assert row['success_rate'] == 1.0 and row['mean_moves'] == 7 and row['optimal_moves'] == 7
@@ -186,6 +190,9 @@ def test_nsvla_bench_with_one_short_episode_writes_the_table(tmp_path, capsys):
     assert last['paper'] == QUOTED
     data = json.load(open(out / 'bench.json'))
     (episode,) = data['episodes']
+    # each episode is also appended as it ends, so a bench stopped halfway keeps what ran
+    (line,) = (out / 'episodes.jsonl').read_text().splitlines()
+    assert json.loads(line)['seed'] == episode['seed'] == 0 and json.loads(line)['solved']
     assert episode['planning_calls'] >= 1 and episode['perception_calls'] == 0
     assert episode['planning_cpu_s'] > 0
     md = (out / 'bench.md').read_text()
@@ -203,6 +210,15 @@ def test_nsvla_bench_random_share_runs_a_random_start_and_goal_optimally(tmp_pat
     assert (tower['start'], mixed['start'], mixed['goal']) == ('tower', 'random', 'random')
     assert tower['optimal_moves'] == 7 and mixed['optimal_moves'] is not None
     assert mixed['solved'] and mixed['moves'] == mixed['optimal_moves'], mixed
+
+
+def test_a_failed_episode_s_progress_line_gives_its_reason():
+    from nsvla_eval.bench_cli import progress_line
+    rec = {'solved': False, 'reason': 'gave up after 5 replans without progress', 'blocks': 5,
+           'perception': 'classic', 'faults': 0.2, 'seed': 20028, 'wall_s': 61.4}
+    line = progress_line(29, 100, rec, 27, 29)
+    assert line == ('[bench] 29/100  5 blocks, classic, faults 0.20, seed 20028: FAILED: gave '
+                    'up after 5 replans without progress, 61 s  (setting: 27/29 solved)')
 
 
 def test_nsvla_bench_refuses_an_unknown_perception(capsys):
