@@ -79,7 +79,9 @@ def run_one(blocks: int, seed: int, faults: float, perception: str, start: str,
     configuration (:func:`random_goal`). ``result.optimal_moves`` is the fewest moves from the
     world's start to the goal (breadth-first, ``nsvla_planner.domain.bfs_plan``), not the first
     plan's length; ``result.perception_audit`` the camera frames judged against the world's
-    truth (``nsvla_control.sim_robot.FrameAudit``; None with ground-truth perception).
+    truth (``nsvla_control.sim_robot.FrameAudit``; None with ground-truth perception);
+    ``result.world_faults`` what happened in the world that no plan can undo (a block that fell
+    off the table), as sentences.
     """
     from nsvla_control.sim_robot import make_sim_executor, sim_parameters
     from nsvla_planner.domain import bfs_plan
@@ -108,6 +110,8 @@ def run_one(blocks: int, seed: int, faults: float, perception: str, start: str,
         result.optimal_moves = None if shortest is None else len(shortest)
         audit = getattr(executor.eyes, 'audit', None)
         result.perception_audit = audit.summary() if audit else None  # type: ignore
+        result.world_faults = ['%s fell off the table at %.1f s' % (b, t)  # type: ignore
+                               for b, t in sorted(world.fallen.items(), key=lambda kv: kv[1])]
         return result
     finally:
         world.close()

@@ -270,6 +270,8 @@ def run_episode_record(blocks: int, perception: str, faults: float, seed: int,
         audit = getattr(res, 'perception_audit', None)
         if audit:
             rec.update(audit)
+        if getattr(res, 'world_faults', None):
+            rec['world_faults'] = list(res.world_faults)
     rec.update(blocks=blocks, perception=perception, faults=faults, seed=seed,
                start='random' if mixed else 'tower', goal='random' if mixed else 'tower')
     rec.update(meter.account())

@@ -14,7 +14,8 @@ that holds one. :func:`write_report` writes Markdown, JSON and a PNG.
 An episode record holds ``blocks``, ``perception``, ``faults``, ``seed``, ``solved``, ``reason``,
 ``moves``, ``replans``, ``wall_s``, ``plan_completion`` (0..1) and the decision work measured in
 the process: ``perception_cpu_s``, ``planning_cpu_s``, ``decision_j`` (and ``measured_j`` when a
-hardware meter was read around the same calls).
+hardware meter was read around the same calls); ``world_faults`` (sentences) where the
+simulator saw something no plan can undo, such as a block falling off the table.
 """
 
 import json
@@ -105,6 +106,22 @@ def perception_markdown(rows: Sequence[Dict[str, Any]]) -> str:
     return '\n'.join(lines)
 
 
+def failure_text(rec: Dict[str, Any]) -> str:
+    """
+    Say a failed episode in one line: its seed, the executor's reason, what the world did.
+
+    ``world_faults`` (a block that fell off the table) are the simulator's, not anything the
+    executor saw; they are added in brackets so that a failure the robot could not have undone
+    reads apart from one it could have.
+    """
+    text = str(rec.get('reason', ''))
+    if rec.get('seed') is not None:
+        text = 'seed %s: %s' % (rec['seed'], text)
+    if rec.get('world_faults'):
+        text += ' [the world: %s]' % '; '.join(rec['world_faults'])
+    return text
+
+
 def aggregate(records: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """
     Return one row per (blocks, perception, faults), in the order the settings first appear.
@@ -151,7 +168,7 @@ def aggregate(records: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
             'decision_j_per_episode': _mean(decision),
             'decision_j_per_solved': sum(decision) / len(solved) if solved else None,
             'measured_j_per_episode': _mean(measured) if measured else None,
-            'failures': [r.get('reason', '') for r in recs if not r['solved']],
+            'failures': [failure_text(r) for r in recs if not r['solved']],
         })
         rows[-1].update(_perception_audit(recs))
     return rows

@@ -9,7 +9,8 @@ Publishes ``camera/image_raw`` (rgb8) + ``camera/camera_info`` at ``camera_rate`
 ``use_sim_time`` listens), ``~/ground_truth`` (nsvla_interfaces/SymbolicState,
 frame ``world``, stamped with the sim time it was read at) and ``~/events``
 (nsvla_interfaces/SimEvent: trajectory_accepted / trajectory_rejected (with the reason) /
-stopped, lift, release, drop_injected, weld_on / weld_off, reset), ``robot_description``
+stopped, lift, release, drop_injected, weld_on / weld_off, fell_off_table, reset),
+``robot_description``
 (latched Panda URDF, :mod:`nsvla_sim.robot_model`) and, where tf2_msgs exists, the camera
 frame on ``/tf_static``; subscribes
 ``arm_controller/joint_trajectory`` and ``gripper_controller/joint_trajectory``
@@ -263,6 +264,11 @@ class SimNode(Node):
             if ev['event'] == 'drop_injected':
                 self.get_logger().info('fault injection: %s slips out of the gripper'
                                        % ev['block'])
+            elif ev['event'] == 'fell_off_table':
+                self.get_logger().warning(
+                    '%s fell off the table (last seen over x %.2f, y %.2f m): no camera frame '
+                    'will show it again until the world is reset' % (ev['block'], ev['x'],
+                                                                     ev['y']))
 
     def _publish_event(self, body: Dict[str, Any]) -> None:
         self.pub_events.publish(sim_event_msg(body, self.world.time))

@@ -59,7 +59,8 @@ table top and the robot base at the origin):
   the scene camera sees, from segmentation renders).
 - faults: ``drop_probability`` (a grasp slips mid-transport, seeded by the reset seed),
   ``weld_assist`` (a weld constraint holds a gripped block; off by default: the fingers hold
-  it by friction), ``events`` (recent grasp / drop / weld events as dicts).
+  it by friction), ``events`` (recent grasp / drop / weld / ``fell_off_table`` events as
+  dicts), ``fallen`` (block -> simulated time it fell off the table, since the reset).
 
 One world per thread: MuJoCo data and the render context are not shared between threads.
 """
@@ -90,6 +91,7 @@ RELEASE_CLEARANCE = 0.002   # release a block this far above where it comes to r
 MAX_EVENTS = 200
 HELD_DEBOUNCE = 3            # monitor checks a lift / release must last to count
 LIFT_RISE = 0.002            # m a gripped block must rise above where the fingers closed on it
+FALLEN_DEPTH = 0.05          # m under the table's top (z = 0) at which a block has fallen off
 
 
 def _mat_to_quat(mat: Sequence[float]) -> np.ndarray:
@@ -209,6 +211,7 @@ class HanoiWorld:
         self._steps = 0
         self._debt = 0.0
         self.events = []
+        self.fallen: Dict[str, float] = {}
         m.geom_friction[self._pad_geoms] = self._pad_friction
         d.eq_active[:] = m.eq_active0
         self._apply_controls()
@@ -577,6 +580,14 @@ class HanoiWorld:
             if pads[b] == 0 or now - since > 1.5:
                 m.geom_friction[self._pad_geoms] = self._pad_friction
                 self._slipping = None
+        for b in self.block_names:
+            # its centre a block height under the table's top: it went over the edge (5
+            # blocks with slips, seed 20020: b3 dropped mid-transport, bounced off p2's
+            # stack and rolled on its edge off the table), not anything a camera frame shows
+            if b not in self.fallen and float(d.xpos[self._block_body[b], 2]) < -FALLEN_DEPTH:
+                self.fallen[b] = now
+                x, y, _ = (float(v) for v in d.xpos[self._block_body[b]])
+                self._event('fell_off_table', b, x=round(x, 3), y=round(y, 3))
 
     def _weld(self, name: str, on: bool) -> None:
         m, d = self.model, self.data

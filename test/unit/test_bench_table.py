@@ -44,7 +44,7 @@ def test_aggregate_builds_one_row_per_setting_with_the_right_statistics():
     assert classic['decision_j_per_episode'] == pytest.approx(3.0)
     assert classic['decision_j_per_solved'] == pytest.approx(6.0)
     assert classic['plan_completion'] == pytest.approx(0.625)
-    assert classic['replans'] == 10 and classic['failures'] == ['gave up after 10 replans']
+    assert classic['replans'] == 10 and classic['failures'] == ['seed 0: gave up after 10 replans']
     assert classic['mean_moves_solved'] == 7 and classic['moves_over_optimal'] == 1.0
     assert four['optimal_moves'] == 15 and four['mean_moves'] == pytest.approx(16.0)
     assert four['moves_over_optimal'] == pytest.approx(16.0 / 15.0)
@@ -210,6 +210,14 @@ def test_nsvla_bench_random_share_runs_a_random_start_and_goal_optimally(tmp_pat
     assert (tower['start'], mixed['start'], mixed['goal']) == ('tower', 'random', 'random')
     assert tower['optimal_moves'] == 7 and mixed['optimal_moves'] is not None
     assert mixed['solved'] and mixed['moves'] == mixed['optimal_moves'], mixed
+
+
+def test_a_failure_names_its_seed_and_what_the_world_did():
+    rec = {'seed': 20020, 'solved': False, 'reason': 'lost sight of the blocks after step 31',
+           'world_faults': ['b3 fell off the table at 264.7 s']}
+    assert bench_table.failure_text(rec) == ('seed 20020: lost sight of the blocks after step '
+                                             '31 [the world: b3 fell off the table at 264.7 s]')
+    assert bench_table.failure_text({'reason': 'lost'}) == 'lost'
 
 
 def test_a_failed_episode_s_progress_line_gives_its_reason():

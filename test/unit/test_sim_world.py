@@ -173,6 +173,22 @@ def test_ground_truth_loose_when_a_block_lies_off_the_pegs(world3):
     assert state.stacks()['p1'] == ['b3', 'b2']
 
 
+def test_a_block_past_the_table_s_edge_falls_off_and_says_so_once(world3):
+    adr = world3._block_qpos['b1']
+    # over the floor beyond the table's far edge (the table spans y -0.5..0.5)
+    world3.data.qpos[adr:adr + 3] = (0.40, 0.62, 0.05)
+    world3.advance(0.3)
+    assert set(world3.fallen) == {'b1'}
+    (event,) = [e for e in world3.events if e['event'] == 'fell_off_table']
+    assert event['block'] == 'b1' and event['y'] > 0.5
+    world3.advance(0.3)
+    assert len([e for e in world3.events if e['event'] == 'fell_off_table']) == 1
+    # a block on the table is not fallen; a reset forgets the fall
+    world3.reset()
+    world3.advance(0.1)
+    assert world3.fallen == {}
+
+
 def test_reset_random_start_and_clock_never_runs_back(world3):
     world3.advance(0.5)
     t = world3.time
