@@ -19,8 +19,9 @@ action in the node, the same :class:`~nsvla_planner.planning.Planner` with the `
 of the params file in the bench.
 """
 
+import dataclasses
 import math
-from typing import Any, Callable, Dict, Mapping, Optional, Protocol, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Protocol, Sequence, Tuple
 
 import numpy as np
 
@@ -39,6 +40,10 @@ MOTION_BACKENDS = ('builtin', 'moveit')
 TRAJECTORY_INTERFACES = ('auto', 'action', 'topic')
 RESYNC_S = 0.5   # s to bring a refused arm's set-point to where the arm is
 EMPTY_FINGERS_M = 0.001   # fingers this far inside the flats they closed on hold nothing
+# a loose block seen again within this of where it was grasped was not moved by that grasp
+LOOSE_RETRY_RADIUS_M = 0.01
+# the finger line of each next grasp of a tilted ring at the same place, from the one seen
+LOOSE_RETRY_TURNS_DEG = (0.0, 90.0, 45.0, -45.0)
 
 PARAMETERS: Tuple[Param, ...] = (
     Param('motion_backend', 'builtin', 'builtin (IK + timed trajectories) or moveit (MoveItPy)',
@@ -194,6 +199,9 @@ class Executor:
         self._view_cleared = False    # the arm left the view since the last move
         self._closed_on: Optional[float] = None   # apothem the fingers last closed on (m)
         self._grasp_apothem: Optional[float] = None   # of the block the current move grasps
+        # where each loose block was grasped this episode (x, y): a grasp there that left it
+        # there is not tried the same way again (:meth:`_varied_pose`)
+        self._loose_tries: Dict[str, List[Tuple[float, float]]] = {}
 
     def episode_config(self) -> EpisodeConfig:
         """Return the episode bounds of the parameters."""
@@ -209,6 +217,7 @@ class Executor:
         """Run one episode for ``goal``; never raises for robot, planner or perception faults."""
         self._cancelled = cancelled
         self._view_cleared = False
+        self._loose_tries = {}
         try:
             return run_episode(self, self.plan_fn, goal, episode_id, status,
                                self.episode_config(), initial_plan=initial_plan,
@@ -227,13 +236,16 @@ class Executor:
             opening = max(0.0, apothem - self.params['grasp_squeeze'])
             pose = state.poses.get(block)
             tipped = False
+            note = ''
             if move.src_peg == 0:     # already in the fingers: only the place half is left
                 waypoints = self.skills.place_waypoints(move, state.num_blocks,
                                                         self.motion.tcp_position(q))
             elif move.src_peg == LOOSE_PEG:   # off the pegs: grasp where it was seen
                 if pose is None:
                     return False, 'no pose for loose %s: cannot grasp it' % block
-                tipped, waypoints = self._loose_waypoints(move, state, pose, apothem)
+                grasp_pose, note = self._varied_pose(block, pose)
+                self._loose_tries.setdefault(block, []).append((float(pose.x), float(pose.y)))
+                tipped, waypoints = self._loose_waypoints(move, state, grasp_pose, apothem)
             else:
                 waypoints = self.skills.move_waypoints(move, state.num_blocks)
             segments, _ = self.motion.plan_move(q, waypoints, opening)
@@ -251,7 +263,34 @@ class Executor:
             # the move itself is not done: the plan goes on from where the ring is seen to lie
             return False, ('pushed %s over from its edge (tilt %.0f deg): it is grasped where '
                            'it is seen next' % (block, math.degrees(pose.tilt)))
-        return ok, why
+        return ok, '; '.join(w for w in (why, note) if w)
+
+    def _varied_pose(self, block: str, pose: Any) -> Tuple[Any, str]:
+        """
+        Return the pose to grasp a loose ``block`` by, and a note when it is not ``pose``.
+
+        A tilted ring's finger line is the horizontal line in its plane, and the image may
+        not say which line that is: the silhouettes of a ring on its edge and of one leaning
+        less far, turned, are much alike (5 blocks with slips, seed 20026: b1 on its edge
+        beside p1's stack, its plane's line at 143 degrees, fitted leaning 45 degrees at
+        overlap 0.97 with the line at 45; the fingers closed along its axis through its
+        hole, on nothing, five times, and the episode gave up). Each earlier grasp of the
+        block within ``LOOSE_RETRY_RADIUS_M`` of where it is seen now left it there, so the
+        next one turns the finger line by the next of ``LOOSE_RETRY_TURNS_DEG``. A ring lying
+        flat, or one without a seen yaw, is grasped as seen.
+        """
+        yaw = float(getattr(pose, 'yaw', math.nan))
+        if bool(getattr(pose, 'upright', True)) or not math.isfinite(yaw):
+            return pose, ''
+        here = sum(1 for x, y in self._loose_tries.get(block, ())
+                   if math.hypot(x - pose.x, y - pose.y) < LOOSE_RETRY_RADIUS_M)
+        turn = LOOSE_RETRY_TURNS_DEG[here % len(LOOSE_RETRY_TURNS_DEG)]
+        if not turn:
+            return pose, ''
+        varied = dataclasses.replace(pose, yaw=math.remainder(yaw + math.radians(turn),
+                                                              math.pi))
+        return varied, ('%d earlier grasp(s) left %s where it lies: the finger line turned %+.0f '
+                        'deg from the one seen' % (here, block, turn))
 
     def _loose_waypoints(self, move: Any, state: SymbolicState, pose: Any,
                          apothem: float) -> Tuple[bool, Sequence[Any]]:

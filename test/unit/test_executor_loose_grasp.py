@@ -1,0 +1,94 @@
+# Copyright 2026 nsvla maintainers
+# Licensed under the Apache License, Version 2.0
+
+"""The executor grasps a loose tilted ring again with another finger line where it stayed."""
+
+import math
+
+import numpy as np
+import pytest
+
+from nsvla_common.rig import load_scene
+from nsvla_control.executor import Executor, LOOSE_RETRY_TURNS_DEG
+from nsvla_planner.state import LoosePose, SymbolicState, TABLE
+
+
+class Arm:
+    def wait(self, seconds):
+        pass
+
+    def joint_positions(self):
+        return np.zeros(7)
+
+
+class Motion:
+    """Plans nothing to follow; keeps the waypoints of each move."""
+
+    q_rest = np.zeros(7)
+
+    def __init__(self):
+        self.moves = []
+
+    def plan_move(self, q, waypoints, opening):
+        self.moves.append(list(waypoints))
+        return [], None
+
+
+def _grasp_yaw(waypoints):
+    (grasp,) = [w for w in waypoints if w.label == 'grasp loose']
+    return grasp.yaw
+
+
+def _state(pose):
+    return SymbolicState(3, 3, {'b3': 'p1', 'b2': 'b3'}, loose={'b1': TABLE},
+                         poses={'b1': pose})
+
+
+@pytest.fixture
+def executor():
+    motion = Motion()
+    ex = Executor(load_scene('scene_default.yaml'), {}, Arm(), None, plan_fn=None,
+                  motion=motion)
+    return ex, motion
+
+
+def test_a_tilted_ring_still_where_it_was_grasped_is_grasped_along_the_next_line(executor):
+    ex, motion = executor
+    seen = LoosePose(0.48, -0.11, 0.021, math.radians(45), False, math.radians(45))
+    notes = []
+    for k in range(len(LOOSE_RETRY_TURNS_DEG) + 1):
+        # seen again a few mm from where the last grasp was: that grasp left it there
+        pose = LoosePose(0.48 + 0.002 * (k % 2), -0.11, 0.021, seen.yaw, False, seen.tilt)
+        ok, why = ex.execute_move(_state(pose), 'b1', 'b2')
+        assert ok, why
+        notes.append(why)
+    turns = [math.degrees(math.remainder(_grasp_yaw(w) - seen.yaw, math.pi))
+             for w in motion.moves]
+    assert turns == pytest.approx([0.0, 90.0, 45.0, -45.0, 0.0], abs=1e-6) or \
+        turns == pytest.approx([0.0, -90.0, 45.0, -45.0, 0.0], abs=1e-6)
+    assert notes[0] == '' and 'finger line turned +90 deg' in notes[1], notes
+
+
+def test_a_ring_seen_elsewhere_or_lying_flat_is_grasped_as_seen(executor):
+    ex, motion = executor
+    tilted = LoosePose(0.48, -0.11, 0.021, 0.3, False, math.radians(45))
+    ex.execute_move(_state(tilted), 'b1', 'b2')
+    # it moved 3 cm: the earlier grasp did something, this one is a first try here
+    moved = LoosePose(0.51, -0.11, 0.021, 0.3, False, math.radians(45))
+    ex.execute_move(_state(moved), 'b1', 'b2')
+    assert _grasp_yaw(motion.moves[1]) == pytest.approx(0.3)
+    # a flat ring's flats do not depend on which earlier grasp failed
+    flat = LoosePose(0.51, -0.11, 0.012, 0.3, True, 0.0)
+    ex.execute_move(_state(flat), 'b1', 'b2')
+    first_flat = _grasp_yaw(motion.moves[2])
+    ex.execute_move(_state(flat), 'b1', 'b2')
+    assert _grasp_yaw(motion.moves[3]) == pytest.approx(first_flat)
+
+
+def test_a_new_episode_forgets_the_grasps_of_the_last(executor):
+    ex, motion = executor
+    pose = LoosePose(0.48, -0.11, 0.021, 0.3, False, math.radians(45))
+    ex.execute_move(_state(pose), 'b1', 'b2')
+    ex._loose_tries = {}    # what run() does at the start of an episode
+    ex.execute_move(_state(pose), 'b1', 'b2')
+    assert _grasp_yaw(motion.moves[1]) == pytest.approx(0.3)
