@@ -233,6 +233,28 @@ def random_episode(index: int, share: float) -> bool:
     return int((index + 1) * share) > int(index * share)
 
 
+# what a bench's outcomes depend on beyond the code: the physics, the images, the plans
+VERSIONED = ('mujoco', 'numpy', 'opencv-python-headless', 'scipy', 'pillow', 'torch',
+             'unified-planning', 'up-fast-downward')
+
+
+def package_versions() -> Dict[str, Optional[str]]:
+    """
+    Return the installed version of each package of ``VERSIONED`` (None when not installed).
+
+    A slipped ring's path is chaotic: another MuJoCo or OpenCV build can turn a seed's episode
+    the other way, so a bench's figures name the versions they were measured with.
+    """
+    from importlib import metadata
+    out: Dict[str, Optional[str]] = {}
+    for name in VERSIONED:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
 def progress_line(n: int, total: int, rec: Dict[str, Any], solved: int, run: int) -> str:
     """
     One line per episode for a log that is not a terminal (tqdm draws no bar there).
@@ -241,6 +263,8 @@ def progress_line(n: int, total: int, rec: Dict[str, Any], solved: int, run: int
     """
     what = ('solved in %d moves (optimal %s)' % (rec.get('moves', 0), rec.get('optimal_moves'))
             if rec.get('solved') else 'FAILED: %s' % (rec.get('reason') or '?'))
+    if rec.get('world_faults'):
+        what += ' [the world: %s]' % '; '.join(rec['world_faults'])
     return ('[bench] %d/%d  %d blocks, %s, faults %.2f, seed %d: %s, %.0f s  (setting: %d/%d '
             'solved)' % (n, total, rec.get('blocks', 0), rec.get('perception', '?'),
                          rec.get('faults', 0.0), rec.get('seed', -1), what,
@@ -337,7 +361,8 @@ def run(args: argparse.Namespace) -> int:
     overrides = {} if args.max_replans is None else {'max_replans': args.max_replans}
     meta = {
         'machine': '%s, %d CPUs' % (platform.platform(), os.cpu_count() or 0),
-        'python': sys.version.split()[0], 'episodes': args.episodes, 'seed': args.seed,
+        'python': sys.version.split()[0], 'packages': package_versions(),
+        'episodes': args.episodes, 'seed': args.seed,
         'engine': args.engine or load_yaml(params_path(args.params_file), 'planner').get(
             'engine', 'fast-downward'), 'goal_peg': args.goal_peg, 'max_replans': args.max_replans,
         'params_file': params_path(args.params_file),

@@ -336,6 +336,9 @@ def to_markdown(rows: Sequence[Dict[str, Any]], comp: Dict[str, Any],
              '%s episodes per setting, seeds %d..%d, %s; planner %s.' % (
                  meta.get('episodes'), seed, seed + int(meta.get('episodes') or 1) - 1,
                  meta.get('machine', ''), meta.get('engine', 'fast-downward')), '',
+             *(['Packages: %s.' % ', '.join('%s %s' % kv for kv in meta['packages'].items()
+                                            if kv[1]), '']
+               if meta.get('packages') else []),
              '## Measured here', '', rows_markdown(rows, label), '',
              'Decision energy (%s): %s.' % (label, energy.get('method', 'not recorded')), '']
     audit = perception_markdown(rows)

@@ -189,6 +189,7 @@ def test_nsvla_bench_with_one_short_episode_writes_the_table(tmp_path, capsys):
     assert row['decision_j_per_episode'] > 0 and last['energy_estimated'] is True
     assert last['paper'] == QUOTED
     data = json.load(open(out / 'bench.json'))
+    assert data['meta']['packages']['mujoco'] and data['meta']['packages']['numpy']
     (episode,) = data['episodes']
     # each episode is also appended as it ends, so a bench stopped halfway keeps what ran
     (line,) = (out / 'episodes.jsonl').read_text().splitlines()
@@ -196,6 +197,7 @@ def test_nsvla_bench_with_one_short_episode_writes_the_table(tmp_path, capsys):
     assert episode['planning_calls'] >= 1 and episode['perception_calls'] == 0
     assert episode['planning_cpu_s'] > 0
     md = (out / 'bench.md').read_text()
+    assert 'Packages: mujoco %s, numpy' % data['meta']['packages']['mujoco'] in md
     assert '| 3 | ground_truth | 0.00 | 1 | 100 % (1/1) | 100 % | 7.0 (7.0) | 1.00 (1/1) |' in md
     assert (out / 'bench.png').stat().st_size > 5000
 
