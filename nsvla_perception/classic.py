@@ -115,6 +115,8 @@ PERCHED_AREA = (0.8, 1.3)     # blob area over an upright outline's at that cent
 SHIFTED_CONFIDENCE = 0.55     # a ring lying on a stack beside the peg's tip, hand empty
 SHIFTED_TIP = 0.5             # block heights of peg it may have under its bottom (threaded below)
 LOOSE_EDGE_PX = 2           # a blob this close to the image border may be cut off
+LOOSE_EDGE_IN_FRAME = 0.5   # least share of a ring across the border in the frame to read it
+LOOSE_EDGE_STEPS = (6, 3)   # grid of the border fit: +-steps[0] steps, then rounds of 3 x 3
 LOOSE_CLEARANCE = 0.004     # m a fitted footprint may reach into a peg's or stack's (fit error)
 LOOSE_REGION_STEPS = 4      # region / fit rounds of a blob with pixels of a close colour
 LOOSE_FIT_STEPS = 3         # centroid corrections of the table position
@@ -482,6 +484,35 @@ def overlap(mask: np.ndarray, box: Sequence[int], outline: np.ndarray) -> Tuple[
     return inter / max(union, 1), int(np.count_nonzero(seen)) / max(int(want.sum()), 1)
 
 
+def clipped_overlap(mask: np.ndarray, box: Sequence[int], outline: np.ndarray,
+                    image_size: Tuple[int, int]) -> Tuple[float, float, float]:
+    """
+    Return :func:`overlap` over the image only, and the share of the outline in the image.
+
+    The part of an outline beyond the image border can be neither seen nor missed: a ring
+    lying across the border is judged by what of it is in the frame.
+    """
+    width, height = image_size
+    lo = np.minimum(np.floor(outline.min(axis=0)).astype(int) - 1, [box[0], box[1]])
+    hi = np.maximum(np.ceil(outline.max(axis=0)).astype(int) + 2, [box[2], box[3]])
+    canvas = np.zeros((hi[1] - lo[1], hi[0] - lo[0]), np.uint8)
+    centre = outline.mean(axis=0)
+    reach = np.linalg.norm(outline - centre, axis=1, keepdims=True)
+    inner = centre + (outline - centre) * np.maximum(0.0, 1.0 - 0.5 / np.maximum(reach, 1e-6))
+    cv2.fillConvexPoly(canvas, np.round((inner - lo) * 16).astype(np.int32), 1,
+                       lineType=cv2.LINE_8, shift=4)
+    whole = int(np.count_nonzero(canvas))
+    ys, xs = np.mgrid[lo[1]:hi[1], lo[0]:hi[0]]
+    want = canvas.astype(bool) & (xs >= 0) & (xs < width) & (ys >= 0) & (ys < height)
+    seen = np.zeros_like(want)
+    seen[box[1] - lo[1]:box[3] - lo[1], box[0] - lo[0]:box[2] - lo[0]] = mask
+    union = int(np.count_nonzero(seen | want))
+    inter = int(np.count_nonzero(seen & want))
+    in_frame = int(np.count_nonzero(want))
+    return (inter / max(union, 1), int(np.count_nonzero(seen)) / max(in_frame, 1),
+            in_frame / max(whole, 1))
+
+
 LEAN_CACHE = 32   # leaning fits remembered (blob, camera) -> answer
 
 
@@ -564,6 +595,8 @@ class ClassicPerceiver(Perceiver):
         self._place_fits: Dict[str, float] = {}      # this frame's lone blocks: place fit
         # this frame's rings read leaning on the table: name -> (centre, tilt, low side)
         self._lean_poses: Dict[str, Tuple[np.ndarray, float, float]] = {}
+        # this frame's rings read flat across the image border: name -> share in the frame
+        self._edge_cut: Dict[str, float] = {}
         self._peg_mask: Optional[np.ndarray] = None  # this frame's peg-coloured pixels
         self.last_labels: Optional[np.ndarray] = None
         self.last_fits: Dict[str, Dict[str, float]] = {}
@@ -654,6 +687,7 @@ class ClassicPerceiver(Perceiver):
         self._blobs = {}
         self._place_fits = {}
         self._lean_poses = {}
+        self._edge_cut = {}
         self._peg_mask = None
         x0, y0 = self.roi[0], self.roi[1]
         out: List[BlockReading] = []
@@ -1619,6 +1653,46 @@ class ClassicPerceiver(Perceiver):
         blob = _blob_of(mask, (x0, y0, x1, y1))
         return blob, float(mine.sum()) / max(blob.area, 1)
 
+    def _edge_fit(self, filled: np.ndarray, box: Sequence[int], start: np.ndarray,
+                  apothem: float, image_size: Tuple[int, int], camera: PinholeCamera
+                  ) -> Tuple[float, float, float, np.ndarray]:
+        """
+        Fit a flat ring on the table to a blob the image border cuts.
+
+        Searches the centre on the table plane around ``start`` (a grid of steps of a third of
+        the apothem out to ``LOOSE_EDGE_STEPS[0]`` of them, then ``LOOSE_EDGE_STEPS[1]``
+        rounds of half steps) and the ``LOOSE_YAWS`` orientations, scoring each outline by
+        :func:`clipped_overlap`. Returns ``(share of the outline in the frame, intersection
+        over union, area ratio, centre)`` of the best; the share is 0 when none overlaps.
+        """
+        spec = self.spec
+        yaw_step = 2 * math.pi / spec.segments / LOOSE_YAWS
+        best: Tuple[float, float, float, np.ndarray] = (0.0, 0.0, 0.0, np.array(start, float))
+
+        def trial(cx: float, cy: float) -> None:
+            nonlocal best
+            at = np.array([cx, cy, start[2]], float)
+            for k in range(LOOSE_YAWS):
+                outline = ring_outline(camera, at, apothem, spec.block_height, spec.segments,
+                                       k * yaw_step)
+                iou, ratio, in_frame = clipped_overlap(filled, box, outline, image_size)
+                if iou > best[1]:
+                    best = (in_frame, iou, ratio, at)
+
+        step = apothem / 3.0
+        reach, rounds = LOOSE_EDGE_STEPS
+        for i in range(-reach, reach + 1):
+            for j in range(-reach, reach + 1):
+                trial(start[0] + i * step, start[1] + j * step)
+        for _ in range(rounds):
+            step /= 2.0
+            cx, cy = best[3][0], best[3][1]
+            for i in (-1, 0, 1):
+                for j in (-1, 0, 1):
+                    if i or j:
+                        trial(cx + i * step, cy + j * step)
+        return best
+
     def _table_reading(self, r: BlockReading, i: int, own: Blob,
                        neighbours: Optional[np.ndarray], fit: CameraFit,
                        keep_off: Sequence[Obstacle],
@@ -1665,16 +1739,27 @@ class ClassicPerceiver(Perceiver):
             polygon = ring_outline(camera, centre, apothem, spec.block_height, spec.segments)
         x0, y0, x1, y1 = own.box
         e = LOOSE_EDGE_PX
-        if x0 <= e or y0 <= e or x1 >= width - e or y1 >= height - e:
-            return refuse('off the pegs, cut by the image edge')
+        cut = x0 <= e or y0 <= e or x1 >= width - e or y1 >= height - e
         if share < LOOSE_OWN_SHARE:
             return refuse('off the pegs, mostly in another block\'s colour')
         step = 2 * math.pi / spec.segments / LOOSE_YAWS
-        fits = [overlap(filled, blob.box, ring_outline(camera, centre, apothem,
-                                                       spec.block_height, spec.segments,
-                                                       k * step))
-                for k in range(LOOSE_YAWS)]
-        iou, ratio = max(fits)
+        if cut:
+            # across the border: the centroid of what is in the frame lies inside the ring's
+            # true centre; the flat ring whose part in the frame fits the blob best (5 blocks
+            # with slips, seeds 20002 and 20033: a slipped ring lay flat at the image's side,
+            # 70 % in view, refused "cut by the image edge" until the episode was lost)
+            in_frame, iou, ratio, centre = self._edge_fit(filled, blob.box, centre, apothem,
+                                                          image_size, camera)
+            if in_frame < LOOSE_EDGE_IN_FRAME:
+                return refuse('off the pegs, cut by the image edge (%.0f%% of it in the frame)'
+                              % (100 * in_frame))
+            self._edge_cut[r.name] = in_frame
+        else:
+            fits = [overlap(filled, blob.box, ring_outline(camera, centre, apothem,
+                                                           spec.block_height, spec.segments,
+                                                           k * step))
+                    for k in range(LOOSE_YAWS)]
+            iou, ratio = max(fits)
 
         def clearance(at: Sequence[float], reach: float) -> Tuple[float, str]:
             """Return the least gap (m) from a ring reaching ``reach`` at ``at``, and to what."""
@@ -1773,6 +1858,9 @@ class ClassicPerceiver(Perceiver):
         r.pixel, r.area = blob.centre, blob.area
         r.height = r.level = 0.0
         notes = [] if flat else ['not flat (overlap %.2f, area %.2f): tilted?' % (iou, ratio)]
+        if r.name in self._edge_cut:
+            notes.append('cut by the image edge: %.0f%% of it in the frame, fitted to that'
+                         % (100 * self._edge_cut[r.name]))
         if flat and shape < 1.0:
             notes.append('shape %.2f' % iou)
         if sure < 1.0:
