@@ -904,6 +904,8 @@ class ClassicPerceiver(Perceiver):
             return found + loose_off
 
         owns: Dict[str, Blob] = {}
+        seen_on = {r.name: replace(r) for r in out
+                   if r.name in suspects and r.peg > 0 and suspects[r.name].startswith('level')}
         pending = sorted((r for r in out if r.name in suspects), key=lambda r: -int(r.name[1:]))
         while pending:
             for r in pending:
@@ -924,6 +926,7 @@ class ClassicPerceiver(Perceiver):
             suspects.update({b: why for b, why in moved.items() if why.startswith('level')})
             pending = sorted((q for q in out if q.name in suspects and q.name in moved),
                              key=lambda q: -int(q.name[1:]))
+        self._back_on_place(out, suspects, seen_on)
         # Not loose, and seen off its place in what is left of its stack, or partly outside
         # where a block there would show (an arm in front only hides some of it): not on it.
         for r in out:
@@ -947,6 +950,33 @@ class ClassicPerceiver(Perceiver):
         for r in out:
             if r.loose and r.lifted_from > 0 and r.rests_on != TABLE:
                 r.rests_on = _top_on(r, r.lifted_from, out, {})
+
+    def _back_on_place(self, out: List[BlockReading], suspects: Dict[str, str],
+                       seen_on: Dict[str, BlockReading]) -> None:
+        """
+        Put back on its peg a ring doubted for its level that its final stack explains.
+
+        ``seen_on``: the readings, as first seen on a peg, of the rings doubted for their
+        level. A ring's level counts the rings below it in its peg's column, and one of those
+        may be read off the peg only later (the rings are checked larger first): 4 blocks
+        with slips, seed 20000, b1 on its edge in front of b4 on p3 counted under b2, which
+        was then seen a level low and read tilted on b3 beside the tip, 31 mm off the axis,
+        while it lay centred on p3; five placings of it there were "not seen where planned".
+        A ring now read loose on its own peg's stack whose first reading fits its place in
+        that stack as it is now is on the peg.
+        """
+        for name, first in seen_on.items():
+            r = next(q for q in out if q.name == name)
+            column = [q.name for q in out if q.visible and q.peg == first.peg and not q.loose]
+            if not (r.loose and r.rests_on in column):
+                continue
+            trial = [first if q.name == name else q for q in out]
+            if self._off_place(first, trial) == '':
+                r.__dict__.update(replace(first).__dict__)
+                r.note = '; '.join(n for n in (r.note, 'on p%d: its level fits once the rings '
+                                               'read off that peg are not counted'
+                                               % first.peg) if n)
+                suspects.pop(name, None)
 
     def _check_suspect(self, r: BlockReading, out: List[BlockReading],
                        suspects: Dict[str, str], labels: np.ndarray, fit: CameraFit,

@@ -931,3 +931,18 @@ def test_the_clipped_overlap_judges_an_outline_by_its_part_in_the_image():
     assert in_frame == pytest.approx(0.5, abs=0.06)
     # unclipped, the half beyond the border counts as missed
     assert overlap(mask, (0, 20, 10, 40), square)[0] < 0.5
+
+
+def test_a_ring_whose_level_counted_a_ring_later_read_off_the_peg_is_on_its_peg(spec):
+    """
+    Read a frame of a 4-block bench episode with slips (seed 20000, in-process).
+
+    p3 holds b4, b3, b2, centred; b1 stands on its edge in front of b4. Counted in p3's column
+    under b2, b1 put b2's place a level up: b2 was doubted and read tilted on b3 beside the
+    tip, and five placings of it on p3 were "not seen where planned". Once b1 is read off
+    the peg, b2's first reading fits its place: b2 is on p3.
+    """
+    p, out = _read_frame(spec, 'ring_on_p3_over_a_ring_on_its_edge_in_front.png', 4)
+    assert out.kind == KNOWN, out.state.reason
+    assert out.state.stacks() == {'p1': [], 'p2': [], 'p3': ['b4', 'b3', 'b2']}
+    assert out.state.loose == {'b1': TABLE}
