@@ -130,15 +130,15 @@ def run_node(make_node: Callable[[], Any], name: str, args: Optional[Sequence[st
         executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except (NsvlaError,) + tuple(refuse) as exc:
+        rclpy.logging.get_logger(name).fatal('%s refused to start: %s' % (name, exc))
+        status = 2
     except Exception as exc:  # noqa: BLE001 - only the shutdown race is swallowed, below
         # a callback that publishes while Ctrl-C shuts the context down gets "publisher's
         # context is invalid" (the robustness graph's sim node exited 1 so, under load, at
         # the end of a passing run): the way out of a shutdown, not a fault of the node
         if rclpy.ok() or not _shutdown_race(exc):
             raise
-    except (NsvlaError,) + tuple(refuse) as exc:
-        rclpy.logging.get_logger(name).fatal('%s refused to start: %s' % (name, exc))
-        status = 2
     finally:
         watchdog = TeardownWatchdog(name, teardown_s)
         watchdog.status = status
