@@ -263,8 +263,7 @@ def progress_line(n: int, total: int, rec: Dict[str, Any], solved: int, run: int
     """
     what = ('solved in %d moves (optimal %s)' % (rec.get('moves', 0), rec.get('optimal_moves'))
             if rec.get('solved') else 'FAILED: %s' % (rec.get('reason') or '?'))
-    if rec.get('world_faults'):
-        what += ' [the world: %s]' % '; '.join(rec['world_faults'])
+    what += bench_table.world_text(rec)
     return ('[bench] %d/%d  %d blocks, %s, faults %.2f, seed %d: %s, %.0f s  (setting: %d/%d '
             'solved)' % (n, total, rec.get('blocks', 0), rec.get('perception', '?'),
                          rec.get('faults', 0.0), rec.get('seed', -1), what,

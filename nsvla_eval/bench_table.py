@@ -117,9 +117,13 @@ def failure_text(rec: Dict[str, Any]) -> str:
     text = str(rec.get('reason', ''))
     if rec.get('seed') is not None:
         text = 'seed %s: %s' % (rec['seed'], text)
-    if rec.get('world_faults'):
-        text += ' [the world: %s]' % '; '.join(rec['world_faults'])
-    return text
+    return text + world_text(rec)
+
+
+def world_text(rec: Dict[str, Any]) -> str:
+    """Return `` [the world: ...]`` for a record with ``world_faults``, else ''."""
+    faults = rec.get('world_faults')
+    return ' [the world: %s]' % '; '.join(faults) if faults else ''
 
 
 def aggregate(records: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:

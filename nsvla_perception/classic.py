@@ -460,17 +460,18 @@ def peg_pixels(peg_mask: np.ndarray, camera: PinholeCamera, spec,
             np.array(which, int))
 
 
-def overlap(mask: np.ndarray, box: Sequence[int], outline: np.ndarray) -> Tuple[float, float]:
+def _outline_canvas(mask: np.ndarray, box: Sequence[int], outline: np.ndarray
+                    ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """
-    Return (intersection over union, mask area / outline area) of a mask and a convex outline.
+    Return ``(lo, seen, want)``: the mask and the filled outline on one canvas from ``lo``.
 
-    ``mask`` covers the image box ``box`` (x0, y0, x1, y1); ``outline`` is in image pixels.
+    ``seen`` is ``mask`` (covering the image box ``box``) placed on the canvas; ``want`` the
+    outline's pixels. fillConvexPoly also fills the pixels the edges pass through: half a
+    pixel in, the filled pixels are those whose centres lie in the outline, as a renderer's are.
     """
     lo = np.minimum(np.floor(outline.min(axis=0)).astype(int) - 1, [box[0], box[1]])
     hi = np.maximum(np.ceil(outline.max(axis=0)).astype(int) + 2, [box[2], box[3]])
     canvas = np.zeros((hi[1] - lo[1], hi[0] - lo[0]), np.uint8)
-    # fillConvexPoly also fills the pixels the edges pass through: half a pixel in, the filled
-    # pixels are those whose centres lie in the outline, as a renderer's are.
     centre = outline.mean(axis=0)
     reach = np.linalg.norm(outline - centre, axis=1, keepdims=True)
     inner = centre + (outline - centre) * np.maximum(0.0, 1.0 - 0.5 / np.maximum(reach, 1e-6))
@@ -478,7 +479,16 @@ def overlap(mask: np.ndarray, box: Sequence[int], outline: np.ndarray) -> Tuple[
                        lineType=cv2.LINE_8, shift=4)
     seen = np.zeros_like(canvas, bool)
     seen[box[1] - lo[1]:box[3] - lo[1], box[0] - lo[0]:box[2] - lo[0]] = mask
-    want = canvas.astype(bool)
+    return lo, seen, canvas.astype(bool)
+
+
+def overlap(mask: np.ndarray, box: Sequence[int], outline: np.ndarray) -> Tuple[float, float]:
+    """
+    Return (intersection over union, mask area / outline area) of a mask and a convex outline.
+
+    ``mask`` covers the image box ``box`` (x0, y0, x1, y1); ``outline`` is in image pixels.
+    """
+    _lo, seen, want = _outline_canvas(mask, box, outline)
     union = int(np.count_nonzero(seen | want))
     inter = int(np.count_nonzero(seen & want))
     return inter / max(union, 1), int(np.count_nonzero(seen)) / max(int(want.sum()), 1)
@@ -493,19 +503,13 @@ def clipped_overlap(mask: np.ndarray, box: Sequence[int], outline: np.ndarray,
     lying across the border is judged by what of it is in the frame.
     """
     width, height = image_size
-    lo = np.minimum(np.floor(outline.min(axis=0)).astype(int) - 1, [box[0], box[1]])
-    hi = np.maximum(np.ceil(outline.max(axis=0)).astype(int) + 2, [box[2], box[3]])
-    canvas = np.zeros((hi[1] - lo[1], hi[0] - lo[0]), np.uint8)
-    centre = outline.mean(axis=0)
-    reach = np.linalg.norm(outline - centre, axis=1, keepdims=True)
-    inner = centre + (outline - centre) * np.maximum(0.0, 1.0 - 0.5 / np.maximum(reach, 1e-6))
-    cv2.fillConvexPoly(canvas, np.round((inner - lo) * 16).astype(np.int32), 1,
-                       lineType=cv2.LINE_8, shift=4)
-    whole = int(np.count_nonzero(canvas))
-    ys, xs = np.mgrid[lo[1]:hi[1], lo[0]:hi[0]]
-    want = canvas.astype(bool) & (xs >= 0) & (xs < width) & (ys >= 0) & (ys < height)
-    seen = np.zeros_like(want)
-    seen[box[1] - lo[1]:box[3] - lo[1], box[0] - lo[0]:box[2] - lo[0]] = mask
+    lo, seen, want = _outline_canvas(mask, box, outline)
+    whole = int(np.count_nonzero(want))
+    # the canvas's rows and columns outside the image [0, width) x [0, height)
+    want[:, :max(0, -lo[0])] = False
+    want[:max(0, -lo[1]), :] = False
+    want[:, max(0, width - lo[0]):] = False
+    want[max(0, height - lo[1]):, :] = False
     union = int(np.count_nonzero(seen | want))
     inter = int(np.count_nonzero(seen & want))
     in_frame = int(np.count_nonzero(want))

@@ -581,7 +581,7 @@ class HanoiWorld:
                 m.geom_friction[self._pad_geoms] = self._pad_friction
                 self._slipping = None
         for b in self.block_names:
-            # its centre a block height under the table's top: it went over the edge (5
+            # its centre FALLEN_DEPTH under the table's top: it went over the edge (5
             # blocks with slips, seed 20020: b3 dropped mid-transport, bounced off p2's
             # stack and rolled on its edge off the table), not anything a camera frame shows
             if b not in self.fallen and float(d.xpos[self._block_body[b], 2]) < -FALLEN_DEPTH:
