@@ -16,6 +16,11 @@ from nsvla_common.errors import NsvlaError
 # interpreter) may take once spin has ended. ``ros2 launch`` sends SIGTERM 5 s after its
 # SIGINT and SIGKILL 5 s later; a node still busy after this long says where and leaves.
 TEARDOWN_S = 4.0
+# The watchdog is a Python thread: it runs only when it gets the interpreter lock. A call into
+# C that blocks while it holds the lock (the middleware's teardown) would stop it too, so
+# faulthandler's own thread, which needs no lock, writes the stacks and leaves (exit status 1)
+# this long after the watchdog should have.
+BACKSTOP_S = 1.0
 
 
 class TeardownWatchdog:
@@ -25,7 +30,9 @@ class TeardownWatchdog:
     Started once spin has ended. If the process is still there ``seconds`` later, it writes
     the stack of every thread to stderr (where a callback or the middleware hangs), logs a
     warning and leaves with ``os._exit(status)``. The thread is a daemon: a process that
-    leaves in time takes it along.
+    leaves in time takes it along. Where it cannot run because a blocked C call holds the
+    interpreter lock, ``faulthandler.dump_traceback_later`` does the same ``BACKSTOP_S``
+    later with exit status 1.
     """
 
     def __init__(self, name: str, seconds: float = TEARDOWN_S) -> None:
@@ -36,6 +43,7 @@ class TeardownWatchdog:
         self._thread = threading.Thread(target=self._run, name='teardown-watchdog',
                                         daemon=True)
         self._thread.start()
+        faulthandler.dump_traceback_later(seconds + BACKSTOP_S, exit=True, file=sys.stderr)
 
     def _run(self) -> None:
         time.sleep(self.seconds)

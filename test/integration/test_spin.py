@@ -18,7 +18,8 @@ pytestmark = [pytest.mark.integration, requires_rclpy]
 # A node whose timer callback never returns, spun by a MultiThreadedExecutor as the
 # executor and the planner are: without a bound the interpreter waits for that thread forever.
 HUNG_NODE = r'''
-import sys, threading, time
+import faulthandler, signal, sys, threading, time
+faulthandler.register(signal.SIGUSR1, all_threads=True)   # the test's look inside a hang
 import rclpy.node
 from rclpy.callback_groups import ReentrantCallbackGroup
 from nsvla_common.spin import run_node
@@ -55,13 +56,19 @@ def test_ctrl_c_leaves_in_bounded_time_and_says_where_it_hung(tmp_path, threads)
             assert 'callback entered' in log.read_text(), log.read_text()
             t0 = time.monotonic()
             os.killpg(proc.pid, signal.SIGINT)
-            code = proc.wait(20.0)
+            try:
+                code = proc.wait(20.0)
+            except subprocess.TimeoutExpired:
+                code = None
             took = time.monotonic() - t0
         finally:
             if proc.poll() is None:
+                os.kill(proc.pid, signal.SIGUSR1)    # its stacks, written from C: no GIL needed
+                time.sleep(1.0)
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
     text = log.read_text()
+    assert code is not None, 'still running 20 s after SIGINT; its stacks:\n' + text
     assert code == 0, text
     assert took < 10.0, (took, text)
     if threads == 1:
@@ -70,6 +77,52 @@ def test_ctrl_c_leaves_in_bounded_time_and_says_where_it_hung(tmp_path, threads)
     else:
         assert 'teardown still running' in text, text
         assert 'in forever' in text, text     # the stack names the callback that hung
+
+
+# A node whose teardown blocks in C holding the interpreter lock (a regular expression that
+# backtracks for minutes): the watchdog thread never runs, faulthandler's backstop must.
+GIL_HELD_NODE = r'''
+import re, sys
+import rclpy.node
+from nsvla_common.spin import run_node
+
+class Stuck(rclpy.node.Node):
+    def __init__(self):
+        super().__init__('stuck')
+        self.create_timer(0.05, lambda: print('spinning', flush=True))
+
+    def destroy_node(self):
+        re.match(r'(a+)+$', 'a' * 60 + 'b')     # C, lock held, for far longer than the test
+        super().destroy_node()
+
+sys.exit(run_node(Stuck, 'stuck', teardown_s=1.5))
+'''
+
+
+def test_a_teardown_blocked_in_c_with_the_interpreter_lock_held_still_leaves(tmp_path):
+    log = tmp_path / 'stuck.log'
+    with open(log, 'w') as out:
+        proc = subprocess.Popen([sys.executable, '-c', GIL_HELD_NODE], stdout=out,
+                                stderr=subprocess.STDOUT, cwd=REPO, env=os.environ.copy(),
+                                start_new_session=True)
+        try:
+            end = time.monotonic() + 30.0
+            while 'spinning' not in log.read_text() and time.monotonic() < end:
+                time.sleep(0.1)
+            assert 'spinning' in log.read_text(), log.read_text()
+            t0 = time.monotonic()
+            os.killpg(proc.pid, signal.SIGINT)
+            code = proc.wait(20.0)
+            took = time.monotonic() - t0
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    text = log.read_text()
+    assert code == 1, text
+    assert took < 10.0, (took, text)
+    assert 'Timeout' in text and 'destroy_node' in text, text    # faulthandler's stacks
+    assert 'teardown still running' not in text, text            # the Python thread never ran
 
 
 def _steady_graph(threads):
