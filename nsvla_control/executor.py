@@ -116,6 +116,12 @@ PARAMETERS: Tuple[Param, ...] = (
     Param('tip_over_tilt_deg', 70.0, 'a loose ring seen tilted this far from lying flat or '
           'more (standing on its edge) is pushed over onto its face, then seen again, before '
           'it is grasped; 90 = grasp it as it stands', 0.0, 90.0),
+    # Gripped by its edges a tilted ring stays tilted in the fingers and jams on a peg's tip
+    # or leans on the stack (3 blocks with slips, seeds 20006 and 20013: five times each).
+    Param('carry_tilt_deg', 30.0, 'a loose ring seen tilted this far from lying flat or more '
+          '(or tilted at all, once a carry of it to a peg has left it loose again) is set '
+          'down on the table to fall flat, then seen again, before it is carried to a peg; '
+          '90 = carry it as gripped', 0.0, 90.0),
     Param('plan_timeout_s', 120.0, 'seconds to wait for the planner to answer', 1.0, 3600.0),
     Param('planner_action', 'plan_task', 'PlanTask action asked for plans', read_only=True),
 )
@@ -235,7 +241,7 @@ class Executor:
             apothem = self.scene.block_apothems(state.num_blocks)[block_index(block) - 1]
             opening = max(0.0, apothem - self.params['grasp_squeeze'])
             pose = state.poses.get(block)
-            tipped = False
+            first = ''        # what the move does first instead: 'tipped', 'set down'
             note = ''
             if move.src_peg == 0:     # already in the fingers: only the place half is left
                 waypoints = self.skills.place_waypoints(move, state.num_blocks,
@@ -244,26 +250,52 @@ class Executor:
                 if pose is None:
                     return False, 'no pose for loose %s: cannot grasp it' % block
                 grasp_pose, note = self._varied_pose(block, pose)
+                tilted = self._tilted_for_a_peg(block, pose)
                 self._loose_tries.setdefault(block, []).append((float(pose.x), float(pose.y)))
-                tipped, waypoints = self._loose_waypoints(move, state, grasp_pose, apothem)
+                first, waypoints, why_first = self._loose_waypoints(move, state, grasp_pose,
+                                                                    apothem, tilted)
+                note = '; '.join(w for w in (note, why_first) if w)
             else:
+                # taken from a peg: what earlier grasps of it as a loose block did is history
+                self._loose_tries.pop(block, None)
                 waypoints = self.skills.move_waypoints(move, state.num_blocks)
             segments, _ = self.motion.plan_move(q, waypoints, opening)
         except NsvlaError as exc:
             return False, str(exc)
         self._grasp_apothem = apothem
         ok, why = self.follow(segments)
-        if not ok and why != 'cancelled' and tipped:
+        if not ok and why != 'cancelled' and first:
             # stopped on the way: whatever the fingers hold is let go where it is
             self.follow([GripperSegment(GRIPPER_OPEN, getattr(
-                self.motion, 'gripper_seconds', 0.8), 'open: the push over stopped')])
+                self.motion, 'gripper_seconds', 0.8), 'open: the %s stopped' % first)])
         elif not ok and why != 'cancelled':
             self.release_empty_fingers()
-        if ok and tipped:
+        if ok and first:
             # the move itself is not done: the plan goes on from where the ring is seen to lie
-            return False, ('pushed %s over from its edge (tilt %.0f deg): it is grasped where '
-                           'it is seen next' % (block, math.degrees(pose.tilt)))
+            return False, '%s: it is grasped where it is seen next' % note
         return ok, '; '.join(w for w in (why, note) if w)
+
+    def _tilted_for_a_peg(self, block: str, pose: Any) -> str:
+        """
+        Say why a loose ``block`` seen at ``pose`` is set down flat before a peg, or ''.
+
+        A ring seen tilted ``carry_tilt_deg`` or more, or tilted by any angle (or an unknown
+        one) once an earlier grasp of it carried it off and it is loose again: an earlier grasp
+        farther than ``LOOSE_RETRY_RADIUS_M`` from where it is seen now moved it.
+        """
+        limit = self.params['carry_tilt_deg']
+        if bool(getattr(pose, 'upright', True)) or limit >= 90.0:
+            return ''
+        tilt = float(getattr(pose, 'tilt', math.nan))
+        if math.isfinite(tilt) and math.degrees(tilt) >= limit - 1e-9:   # 30 deg in rad: 29.99..
+            return 'seen tilted %.0f deg' % math.degrees(tilt)
+        carried = sum(1 for x, y in self._loose_tries.get(block, ())
+                      if math.hypot(x - pose.x, y - pose.y) >= LOOSE_RETRY_RADIUS_M)
+        if carried:
+            return ('seen tilted (%s) again after %d grasp(s) that moved it' % (
+                '%.0f deg' % math.degrees(tilt) if math.isfinite(tilt) else 'by an unseen angle',
+                carried))
+        return ''
 
     def _varied_pose(self, block: str, pose: Any) -> Tuple[Any, str]:
         """
@@ -292,18 +324,35 @@ class Executor:
         return varied, ('%d earlier grasp(s) left %s where it lies: the finger line turned %+.0f '
                         'deg from the one seen' % (here, block, turn))
 
-    def _loose_waypoints(self, move: Any, state: SymbolicState, pose: Any,
-                         apothem: float) -> Tuple[bool, Sequence[Any]]:
-        """Return whether a loose block is pushed over first, and the waypoints."""
+    def _loose_waypoints(self, move: Any, state: SymbolicState, pose: Any, apothem: float,
+                         tilted: str = '') -> Tuple[str, Sequence[Any], str]:
+        """
+        Return what a loose block's move does first, its waypoints and why.
+
+        What it does first: '' (nothing: the block is carried to its place), 'push over' (a
+        ring on its edge is pushed onto its face) or 'set down' (a ring ``tilted`` for a peg,
+        :meth:`_tilted_for_a_peg`, is set down on the table to fall flat). Either ends the
+        move: the ring is seen again and grasped where it lies.
+        """
+        block = move.block
         if self.standing(pose):       # on its edge: pushed onto its face first
             try:
-                return True, self.skills.tip_over_waypoints(move.block, state, pose, apothem)
+                return 'push over', self.skills.tip_over_waypoints(block, state, pose, apothem), (
+                    'pushed %s over from its edge (tilt %.0f deg)'
+                    % (block, math.degrees(pose.tilt)))
             except ValidationError:
                 # no room around it (against a peg): gripped by its edges as it stands,
                 # which sometimes leaves it flat on the way (3 blocks with slips, seed 20071:
                 # refused, the episode was lost; gripped, it was solved)
-                pass
-        return False, self.skills.loose_waypoints(move, state.num_blocks, pose)
+                tilted = tilted or 'on its edge with no room to push it over'
+        if tilted:
+            try:
+                waypoints, (x, y) = self.skills.set_down_waypoints(block, state, pose, apothem)
+                return 'set down', waypoints, ('set %s down at (%.3f, %.3f) to fall flat: %s'
+                                               % (block, x, y, tilted))
+            except ValidationError:
+                pass          # no room in view: carried as gripped
+        return '', self.skills.loose_waypoints(move, state.num_blocks, pose, state), ''
 
     def standing(self, pose: Any) -> bool:
         """Whether a loose block at ``pose`` stands on its edge (``tip_over_tilt_deg``)."""

@@ -19,6 +19,7 @@ import math
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from nsvla_common.camera import camera_from_spec
 from nsvla_common.errors import ValidationError
 from nsvla_common.robot import GRIPPER_MAX_OPENING as GRIPPER_OPEN
 from nsvla_planner.state import block_index, SymbolicState
@@ -66,6 +67,15 @@ TIP_ROOM = 0.003              # m the fingers' way down and the ring's landing k
 TIP_SHIFTS = (-0.08, -0.06, -0.04, -0.02, 0.0, 0.02, 0.04, 0.06, 0.08)  # m it may be set down
 # away along its axis and its face (at most the largest) to push it there
 TIP_SET_DOWN = 0.002          # m above where it stood that it is let go
+# A tilted ring is gripped by its edges and stays tilted in the fingers: it is set down on the
+# table where it has room and falls flat there (see Skills.set_down_waypoints)
+SET_DOWN_SHIFTS = tuple(0.02 * k for k in range(-6, 7))   # m from where it was seen, each way
+SET_DOWN_ROOM = 0.008      # m its landing and the opening fingers keep from the rest
+SET_DOWN_ABOVE = 0.004     # m its lowest point is above the table when let go
+SET_DOWN_UNSEEN_TILT_DEG = 60.0   # the tilt assumed of a ring seen tilted by an unknown angle
+SET_DOWN_IN_IMAGE_PX = 40  # px a set-down ring's centre keeps inside the image border
+FINGER_ROOM = 0.004        # m the open fingers coming down on a loose ring keep from the rest
+FINGER_OPEN_SPAN = (GRIPPER_OPEN, 0.070)   # m from the TCP along their line, each open finger
 HAND = 'hand'   # the source of a move whose block is already in the gripper
 LOOSE_PEG = -1  # MoveSpec.src_peg of a loose block (off every peg: grasped where it was seen)
 
@@ -172,12 +182,18 @@ class Skills:
             Waypoint((tx, ty, top), yaw, None, straight=True, label='retreat'),
         ]
 
-    def loose_waypoints(self, move: MoveSpec, num_blocks: int, pose: object) -> List[Waypoint]:
+    def _loose_grasp(self, num_blocks: int, pose: object,
+                     keep_off: Sequence[Tuple[float, float, float, float]] = ()
+                     ) -> Tuple[float, float, float, float, float]:
         """
-        Waypoints of a move of a loose block, grasped where perception saw it (``pose``).
+        Return ``(x, y, grasp z, yaw, top z)`` of the grasp of a loose block seen at ``pose``.
 
         The fingers close on two flats: the pose's yaw where it was seen, else across the line
-        from the block to the nearest peg, so neither finger lands on a neighbouring stack. A
+        from the block to the nearest peg, so neither finger lands on a neighbouring stack.
+        Where the open fingers there would come down within ``FINGER_ROOM`` of something in
+        ``keep_off`` (:meth:`_keep_off`), the pair of flats with the most room is taken (a
+        ring set down flat 70 mm from another: the fingers across the line to p3 came down on
+        the other ring, and the arm stopped short of the grasp). A
         tilted ring (not upright: leaning, on its edge) seen with a yaw is gripped with the
         fingers closing along that yaw, the horizontal line in its plane, onto its edges: along
         its axis they miss its faces (a ring on its edge, measured in the sim: closing along
@@ -199,11 +215,40 @@ class Skills:
             step = math.pi / 4
             offset = seen_yaw + cfg.grasp_yaw
             yaw = offset + step * round((across - offset) / step)
+            room = self._finger_room(x, y, yaw, keep_off)
+            if room < FINGER_ROOM:
+                yaw = max((yaw + step * k for k in range(4)),
+                          key=lambda line: self._finger_room(x, y, line, keep_off))
         else:
             yaw = across
         yaw = math.remainder(yaw, math.pi)
         top = self.travel_z(num_blocks) + 0.02
-        grasp = z + spec.grasp_above_centre  # type: ignore[attr-defined]
+        return x, y, z + spec.grasp_above_centre, yaw, top  # type: ignore[attr-defined]
+
+    @staticmethod
+    def _finger_room(x: float, y: float, line: float,
+                     keep_off: Sequence[Tuple[float, float, float, float]]) -> float:
+        """Return the least gap (m) from the open fingers closing along ``line`` to the rest."""
+        near, far = FINGER_OPEN_SPAN
+        dx, dy = math.cos(line), math.sin(line)
+        gaps = []
+        for ox, oy, r, _top in keep_off:
+            u, v = (ox - x) * dx + (oy - y) * dy, -(ox - x) * dy + (oy - y) * dx
+            du = max(near - abs(u), 0.0, abs(u) - far)     # to the finger on its side
+            dv = max(abs(v) - TIP_FINGER_WIDTH, 0.0)
+            gaps.append(math.hypot(du, dv) - r)
+        return min(gaps) if gaps else math.inf
+
+    def loose_waypoints(self, move: MoveSpec, num_blocks: int, pose: object,
+                        state: Optional[SymbolicState] = None) -> List[Waypoint]:
+        """
+        Waypoints of a move of a loose block, grasped where perception saw it (``pose``).
+
+        ``state``: what else is on the table, for the fingers' room (:meth:`_loose_grasp`).
+        """
+        spec, cfg = self.spec, self.config
+        keep_off = self._keep_off(move.block, state) if state is not None else ()
+        x, y, grasp, yaw, top = self._loose_grasp(num_blocks, pose, keep_off)
         tx, ty = spec.peg_xy(move.dst_peg)  # type: ignore[attr-defined]
         release = spec.grasp_z(move.dst_level) + cfg.release_clearance  # type: ignore
         return [
@@ -217,6 +262,98 @@ class Skills:
             Waypoint((tx, ty, release), yaw, 'open', straight=True, label='release'),
             Waypoint((tx, ty, top), yaw, None, straight=True, label='retreat'),
         ]
+
+    def _keep_off(self, block: str, state: SymbolicState
+                  ) -> List[Tuple[float, float, float, float]]:
+        """Return ``(x, y, reach, top z)`` of each peg's column and of each other loose block."""
+        spec = self.spec
+        corner = 1.0 / math.cos(math.pi / spec.segments)  # type: ignore[attr-defined]
+        apothems = spec.block_apothems(state.num_blocks)  # type: ignore[attr-defined]
+        keep_off: List[Tuple[float, float, float, float]] = []
+        for k, column in enumerate(state.stacks().values(), 1):
+            px, py = spec.peg_xy(k)  # type: ignore[attr-defined]
+            reach = max([apothems[block_index(b) - 1] for b in column]
+                        + [spec.peg_radius])  # type: ignore[attr-defined]
+            top = spec.block_bottom_z(len(column))  # type: ignore[attr-defined]
+            keep_off.append((px, py, reach, top))
+        for other, where in state.poses.items():
+            if other != block:
+                keep_off.append((where.x, where.y, apothems[block_index(other) - 1] * corner,
+                                 float(where.z) + spec.block_height))  # type: ignore
+        return keep_off
+
+    def set_down_waypoints(self, block: str, state: SymbolicState, pose: object,
+                           apothem: float) -> Tuple[List[Waypoint], Tuple[float, float]]:
+        """
+        Waypoints that grip a tilted loose ring and set it down on the table to fall flat.
+
+        A ring gripped by its edges stays tilted in the fingers, and a tilted ring does not go
+        onto a peg: it jams on the tip or leans on the stack (3 blocks with slips, seeds 20006
+        and 20013: a ring held 22-90 degrees from flat was let go over its stack five times,
+        and stayed beside it each time, until the episode gave up). Set down with its lowest
+        point ``SET_DOWN_ABOVE`` over the table and let go, it falls onto its face.
+
+        The spot is the nearest to where it was seen (within ``max(SET_DOWN_SHIFTS)`` each
+        way) where its fall and the opening fingers keep ``SET_DOWN_ROOM`` from the pegs'
+        columns and the other loose blocks, on the table, in the camera's image and not
+        behind a stack from it: it has to be seen again. Returns the waypoints and the spot.
+        """
+        spec = self.spec
+        keep_off = self._keep_off(block, state)
+        x, y, grasp, yaw, top = self._loose_grasp(state.num_blocks, pose, keep_off)
+        tilt = float(getattr(pose, 'tilt', float('nan')))
+        if not math.isfinite(tilt):
+            tilt = math.radians(SET_DOWN_UNSEEN_TILT_DEG)
+        r_out = apothem / math.cos(math.pi / spec.segments)  # type: ignore[attr-defined]
+        # the centre above its lowest point, held at that tilt
+        low = r_out * math.sin(tilt) + 0.5 * spec.block_height * math.cos(tilt)  # type: ignore
+        need = max(r_out * (1.0 + math.sin(tilt)), FINGER_OPEN_SPAN[1]) + SET_DOWN_ROOM
+        camera = camera_from_spec(spec)
+        eye = camera.position
+        (tx0, ty0), (sx, sy) = spec.table_centre, spec.table_size[:2]  # type: ignore
+        width, height = camera.width, camera.height
+        margin = SET_DOWN_IN_IMAGE_PX
+
+        def usable(cx: float, cy: float) -> bool:
+            if abs(cx - tx0) > sx / 2 - need or abs(cy - ty0) > sy / 2 - need:
+                return False
+            for ox, oy, reach, _top in keep_off:
+                if math.hypot(cx - ox, cy - oy) - reach < need:
+                    return False
+            u, v = camera.project([(cx, cy, spec.block_height)])[0]  # type: ignore
+            if not (margin <= u <= width - margin and margin <= v <= height - margin):
+                return False
+            # the line of sight from the camera to its top: over every column it passes
+            dx, dy = cx - eye[0], cy - eye[1]
+            span = dx * dx + dy * dy
+            for ox, oy, reach, top_z in keep_off:
+                t = ((ox - eye[0]) * dx + (oy - eye[1]) * dy) / max(span, 1e-12)
+                if not 0.0 < t < 1.0:
+                    continue
+                off = math.hypot(eye[0] + t * dx - ox, eye[1] + t * dy - oy)
+                sight = eye[2] + t * (spec.block_height - eye[2])  # type: ignore[attr-defined]
+                if off < reach + r_out and sight < top_z:
+                    return False
+            return True
+
+        spots = sorted((math.hypot(a, b), x + a, y + b)
+                       for a in SET_DOWN_SHIFTS for b in SET_DOWN_SHIFTS)
+        spot = next(((cx, cy) for _, cx, cy in spots if usable(cx, cy)), None)
+        if spot is None:
+            raise ValidationError('%s is tilted with no room to set it down: within %.0f mm of '
+                                  '(%.3f, %.3f) no spot keeps %.0f mm from the pegs, the stacks '
+                                  'and the loose blocks in view of the camera'
+                                  % (block, 1000 * SET_DOWN_SHIFTS[-1], x, y, 1000 * need))
+        cx, cy = spot
+        down = low + SET_DOWN_ABOVE + spec.grasp_above_centre  # type: ignore[attr-defined]
+        return [
+            Waypoint((x, y, top), yaw, 'open', label='above tilted %s' % block),
+            Waypoint((x, y, grasp), yaw, 'close', straight=True, label='grasp its edges'),
+            Waypoint((x, y, top), yaw, None, straight=True, label='lift'),
+            Waypoint((cx, cy, top), yaw, None, straight=True, label='above room to set it down'),
+            Waypoint((cx, cy, down), yaw, 'open', straight=True, label='set it down'),
+            Waypoint((cx, cy, top), yaw, None, straight=True, label='up from it'),
+        ], spot
 
     def tip_over_waypoints(self, block: str, state: SymbolicState, pose: object,
                            apothem: float) -> List[Waypoint]:
@@ -245,16 +382,7 @@ class Skills:
                                   'push it over from' % block)
         corner = 1.0 / math.cos(math.pi / spec.segments)  # type: ignore[attr-defined]
         r_out = apothem * corner
-        apothems = spec.block_apothems(state.num_blocks)  # type: ignore[attr-defined]
-        keep_off: List[Tuple[float, float, float]] = []
-        for k, column in enumerate(state.stacks().values(), 1):
-            px, py = spec.peg_xy(k)  # type: ignore[attr-defined]
-            reach = max([apothems[block_index(b) - 1] for b in column]
-                        + [spec.peg_radius])  # type: ignore[attr-defined]
-            keep_off.append((px, py, reach))
-        for other, where in state.poses.items():
-            if other != block:
-                keep_off.append((where.x, where.y, apothems[block_index(other) - 1] * corner))
+        keep_off = [(ox, oy, reach) for ox, oy, reach, _top in self._keep_off(block, state)]
         # the fingers close along the ring's face: the shut Panda fingers' boxes reach
         # +-30 mm along that line, wider than any ring's hole, and +-12 mm along the push
         # (open, each box spans 40..70 mm from the TCP along the line).

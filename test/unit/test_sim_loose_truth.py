@@ -287,6 +287,56 @@ def test_physics_a_ring_on_its_edge_is_pushed_flat_then_put_on_a_peg(name, xy, a
         world.close()
 
 
+def _lean_b1_on_b2(world):
+    """Lay b2 flat on the table and lean b1 on its rim, about 40 degrees from flat."""
+    h = world.spec.block_height
+    r1, r2 = (a / math.cos(math.pi / 8) for a in world.spec.block_apothems(3)[:2])
+    tilt = math.radians(40)
+    _put(world, 'b2', (0.62, 0.08, 0.5 * h + 0.0005))
+    # its high side over b2's rim, its low side on the table beyond
+    _put(world, 'b1', (0.62, 0.08 + r2 + r1 * math.cos(tilt),
+                       r1 * math.sin(tilt) + 0.5 * h * math.cos(tilt) + 0.001), up_tilt=-tilt)
+    mujoco.mj_forward(world.model, world.data)
+    world.advance(1.5)
+
+
+@pytest.mark.parametrize('carry_tilt', [30.0, 90.0])
+def test_physics_a_tilted_ring_is_set_down_flat_then_put_on_a_peg(carry_tilt):
+    """
+    A ring leaning 40 degrees is set down in the open, falls flat, then goes onto p3.
+
+    Gripped by its edges it stays tilted in the fingers: carried as gripped (carry_tilt_deg
+    90) it is let go over p3 and stays on the peg's tip, tilted, off the peg.
+    """
+    from nsvla_control.sim_robot import make_sim_executor
+    world = HanoiWorld(num_blocks=3, seed=0)
+    try:
+        _lean_b1_on_b2(world)
+        truth = world.ground_truth()
+        pose = truth.poses['b1']
+        assert truth.loose.get('b1') == TABLE and not pose.upright
+        assert 30 < math.degrees(pose.tilt) < 50, pose
+        ex = make_sim_executor(world, 'ground_truth', overrides={'carry_tilt_deg': carry_tilt})
+        ok, why = ex.execute_move(truth, 'b1', 'p3')
+        world.advance(1.0)
+        after = world.ground_truth()
+        if carry_tilt == 90.0:
+            assert ok, why
+            assert after.stacks()['p3'] == [] and after.loose.get('b1'), after.stacks()
+            assert not after.poses['b1'].upright        # on the tip, tilted
+            return
+        assert not ok and why.startswith('set b1 down at ('), why
+        lying = after.poses['b1']
+        assert after.loose.get('b1') == TABLE and lying.upright, lying
+        assert math.hypot(lying.x - pose.x, lying.y - pose.y) > 0.02    # in the open
+        assert after.stacks() == truth.stacks()        # nothing else moved
+        assert ex.execute_move(after, 'b1', 'p3') == (True, '')
+        world.advance(1.0)
+        assert world.ground_truth().stacks()['p3'] == ['b1']
+    finally:
+        world.close()
+
+
 def _behind_stack(world, peg, gap):
     """Return the table point ``gap`` m beyond peg ``peg``'s axis on the camera's line to it."""
     axis = np.asarray(world.spec.peg_xy(peg), float)

@@ -126,3 +126,51 @@ def test_a_ring_on_its_edge_with_no_room_around_it_is_refused_with_the_reason():
     state = SymbolicState(6, 3, {}, loose={b: 'table' for b in poses}, poses=poses)
     with pytest.raises(ValidationError, match='no room to push it over'):
         Skills(spec).tip_over_waypoints('b1', state, state.poses['b1'], 0.018)
+
+
+def test_a_tilted_ring_is_set_down_where_it_has_room_and_the_camera_sees_it():
+    """Leaning on p2's stack: set down the nearest spot clear of the stacks, in the image."""
+    import math
+    from nsvla_common.camera import camera_from_spec
+    from nsvla_common.rig import load_scene
+    from nsvla_control.skills import SET_DOWN_IN_IMAGE_PX, Skills
+    from nsvla_planner.state import LoosePose
+    spec = load_scene('scene_default.yaml')
+    pose = LoosePose(0.46, 0.0, 0.03, 0.0, False, math.radians(50))     # behind p2's stack
+    state = SymbolicState(3, 3, {'b3': 'p2', 'b2': 'b3'}, loose={'b1': 'table'},
+                          poses={'b1': pose})
+    wps, (x, y) = Skills(spec).set_down_waypoints('b1', state, pose, 0.018)
+    assert [w.gripper for w in wps] == ['open', 'close', None, None, 'open', None]
+    assert wps[1].pos[:2] == (0.46, 0.0) and wps[4].pos[:2] == (x, y)
+    apothems = spec.block_apothems(3)
+    for k in (1, 2, 3):
+        px, py = spec.peg_xy(k)
+        reach = apothems[2] if k == 2 else spec.peg_radius
+        assert math.hypot(x - px, y - py) - reach > 0.04 + 0.012, (k, x, y)
+    camera = camera_from_spec(spec)
+    u, v = camera.project([(x, y, 0.02)])[0]
+    assert SET_DOWN_IN_IMAGE_PX <= u <= 640 - SET_DOWN_IN_IMAGE_PX
+    assert SET_DOWN_IN_IMAGE_PX <= v <= 480 - SET_DOWN_IN_IMAGE_PX
+    # not behind p2's stack from the camera: the stack is off the line of sight to it
+    eye = camera.position
+    dx, dy = x - eye[0], y - eye[1]
+    t = ((0.5 - eye[0]) * dx + (0.0 - eye[1]) * dy) / (dx * dx + dy * dy)
+    off = math.hypot(eye[0] + t * dx - 0.5, eye[1] + t * dy)
+    assert not 0 < t < 1 or off > apothems[2]
+
+
+def test_a_tilted_ring_with_no_room_in_view_is_refused_with_the_reason():
+    import math
+    from nsvla_common.rig import load_scene
+    from nsvla_control.skills import Skills
+    from nsvla_planner.state import LoosePose
+    spec = load_scene('scene_default.yaml')
+    poses = {'b1': LoosePose(0.62, 0.0, 0.03, 0.3, False, 0.7)}
+    for k in range(5):        # a ring of loose rings all round it, and further out
+        for d in (0.05, 0.1):
+            a = 2 * math.pi * k / 5 + d
+            poses['b%d' % (len(poses) + 1)] = LoosePose(0.62 + d * math.cos(a), d * math.sin(a),
+                                                        0.01)
+    state = SymbolicState(len(poses), 3, {}, loose={b: 'table' for b in poses}, poses=poses)
+    with pytest.raises(ValidationError, match='no room to set it down'):
+        Skills(spec).set_down_waypoints('b1', state, state.poses['b1'], 0.018)
