@@ -252,6 +252,15 @@ def test_learned_takes_the_classical_reading_of_a_loose_block(spec, renderer):
     net = [BlockReading('b1', 2, 0.99, True, 0.0, 0.0)]
     check_loose(net, [BlockReading('b1', 0, 0.9, True, pose=LoosePose(0.4, 0.1, 0.01))])
     assert net[0].loose and net[0].confidence == 0.9 and 'network put it on p2' in net[0].note
+    # Not seen by the network at all (under a larger ring), seen on p2 by the colours: there.
+    net = [BlockReading('b1', 0, 0.0, False, note='not seen (p=0.97)')]
+    check_loose(net, [BlockReading('b1', 2, 0.8, True, 0.1, 0.0, (300.0, 280.0), 120)])
+    assert (net[0].peg, net[0].confidence, net[0].visible, net[0].level) == (2, 0.8, True, 0.0)
+    assert net[0].note == 'the network did not see it (not seen (p=0.97))', net[0].note
+    # Seen by neither: still not seen
+    net = [BlockReading('b1', 0, 0.0, False, note='not seen (p=0.97)')]
+    check_loose(net, [BlockReading('b1', 0, 0.0, False, note='colour not seen')])
+    assert net[0].peg == 0 and not net[0].visible
 
 
 def test_markers_and_the_overlay_show_a_loose_block_where_it_was_seen(spec, renderer):
