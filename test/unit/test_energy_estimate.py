@@ -86,9 +86,11 @@ def test_bad_estimate_settings_are_refused():
 
 BUSY = 'import time\nend = time.time() + 20\nwhile time.time() < end:\n    pass\n'
 IDLE = 'import time\ntime.sleep(20)\n'
+# the child burns 0.4 s of CPU, not of wall time: on a loaded machine a 0.4 s wall-clock loop
+# got 0.24 s of CPU (a fresh clone's suite beside two benches on 2 cores)
 PARENT = ('import subprocess, sys, time\n'
-          'subprocess.run([sys.executable, "-c", "import time\\nend = time.time() + 0.4\\n'
-          'while time.time() < end: pass"])\n'
+          'subprocess.run([sys.executable, "-c", "import time\\n'
+          'while time.process_time() < 0.4: pass"])\n'
           'time.sleep(20)\n')
 
 
