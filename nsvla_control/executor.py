@@ -241,7 +241,7 @@ class Executor:
             apothem = self.scene.block_apothems(state.num_blocks)[block_index(block) - 1]
             opening = max(0.0, apothem - self.params['grasp_squeeze'])
             pose = state.poses.get(block)
-            first = ''        # what the move does first instead: 'tipped', 'set down'
+            first = ''        # what the move does first instead: 'push over', 'set down'
             note = ''
             if move.src_peg == 0:     # already in the fingers: only the place half is left
                 waypoints = self.skills.place_waypoints(move, state.num_blocks,

@@ -55,18 +55,23 @@ def _default_sigint():
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-@pytest.mark.parametrize('threads', [1, 3])
-def test_ctrl_c_leaves_in_bounded_time_and_says_where_it_hung(tmp_path, threads):
-    log = tmp_path / 'hung.log'
+def _sigint_and_wait(log, source, ready):
+    """
+    Run ``source`` as a node process, Ctrl-C it once ``ready`` is in its log, wait up to 20 s.
+
+    Returns ``(exit status, seconds from SIGINT to exit, log text)``. A child still running
+    20 s after SIGINT writes its stacks (faulthandler on SIGUSR1, from C: no GIL needed) before
+    it is killed, and the test fails with them.
+    """
     with open(log, 'w') as out:
-        proc = subprocess.Popen([sys.executable, '-c', HUNG_NODE % threads], stdout=out,
+        proc = subprocess.Popen([sys.executable, '-c', source], stdout=out,
                                 stderr=subprocess.STDOUT, cwd=REPO, env=os.environ.copy(),
                                 start_new_session=True, preexec_fn=_default_sigint)
         try:
             end = time.monotonic() + 30.0
-            while 'callback entered' not in log.read_text() and time.monotonic() < end:
+            while ready not in log.read_text() and time.monotonic() < end:
                 time.sleep(0.1)
-            assert 'callback entered' in log.read_text(), log.read_text()
+            assert ready in log.read_text(), log.read_text()
             t0 = time.monotonic()
             os.killpg(proc.pid, signal.SIGINT)
             try:
@@ -76,12 +81,19 @@ def test_ctrl_c_leaves_in_bounded_time_and_says_where_it_hung(tmp_path, threads)
             took = time.monotonic() - t0
         finally:
             if proc.poll() is None:
-                os.kill(proc.pid, signal.SIGUSR1)    # its stacks, written from C: no GIL needed
+                os.kill(proc.pid, signal.SIGUSR1)
                 time.sleep(1.0)
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
     text = log.read_text()
     assert code is not None, 'still running 20 s after SIGINT; its stacks:\n' + text
+    return code, took, text
+
+
+@pytest.mark.parametrize('threads', [1, 3])
+def test_ctrl_c_leaves_in_bounded_time_and_says_where_it_hung(tmp_path, threads):
+    code, took, text = _sigint_and_wait(tmp_path / 'hung.log', HUNG_NODE % threads,
+                                        'callback entered')
     assert code == 0, text
     assert took < 10.0, (took, text)
     if threads == 1:
@@ -95,9 +107,10 @@ def test_ctrl_c_leaves_in_bounded_time_and_says_where_it_hung(tmp_path, threads)
 # A node whose teardown blocks in C holding the interpreter lock (a regular expression that
 # backtracks for minutes): the watchdog thread never runs, faulthandler's backstop must.
 GIL_HELD_NODE = r'''
-import re, sys
+import faulthandler, re, signal, sys
 import rclpy.node
 from nsvla_common.spin import run_node
+faulthandler.register(signal.SIGUSR1, all_threads=True)   # the test's look inside a hang
 
 class Stuck(rclpy.node.Node):
     def __init__(self):
@@ -113,25 +126,7 @@ sys.exit(run_node(Stuck, 'stuck', teardown_s=1.5))
 
 
 def test_a_teardown_blocked_in_c_with_the_interpreter_lock_held_still_leaves(tmp_path):
-    log = tmp_path / 'stuck.log'
-    with open(log, 'w') as out:
-        proc = subprocess.Popen([sys.executable, '-c', GIL_HELD_NODE], stdout=out,
-                                stderr=subprocess.STDOUT, cwd=REPO, env=os.environ.copy(),
-                                start_new_session=True, preexec_fn=_default_sigint)
-        try:
-            end = time.monotonic() + 30.0
-            while 'spinning' not in log.read_text() and time.monotonic() < end:
-                time.sleep(0.1)
-            assert 'spinning' in log.read_text(), log.read_text()
-            t0 = time.monotonic()
-            os.killpg(proc.pid, signal.SIGINT)
-            code = proc.wait(20.0)
-            took = time.monotonic() - t0
-        finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-    text = log.read_text()
+    code, took, text = _sigint_and_wait(tmp_path / 'stuck.log', GIL_HELD_NODE, 'spinning')
     assert code == 1, text
     assert took < 10.0, (took, text)
     assert 'Timeout' in text and 'destroy_node' in text, text    # faulthandler's stacks
