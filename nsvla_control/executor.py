@@ -33,7 +33,7 @@ from nsvla_control.motion import ArmSegment, GRIPPER_OPEN, GripperSegment, Motio
 from nsvla_control.skills import LOOSE_PEG, move_of, Skills
 from nsvla_control.timing import TIME_PARAMETERIZATIONS
 from nsvla_planner.planning import PlanResult
-from nsvla_planner.state import block_index, Goal, SymbolicState
+from nsvla_planner.state import block_index, Goal, SymbolicState, TABLE
 
 NODE_NAME = 'executor'
 MOTION_BACKENDS = ('builtin', 'moveit')
@@ -65,8 +65,8 @@ PARAMETERS: Tuple[Param, ...] = (
           'plan: see replans_per_move)', 0, 50),
     Param('replans_per_move', 1.5, 'replans allowed per move of the first plan, beyond '
           'max_replans', 0.0, 10.0),
-    Param('max_stalled_replans', 5, 'replans in a row that make no progress (the new plan is '
-          'not shorter than the one before) before giving up', 1, 50),
+    Param('max_stalled_replans', 5, 'replans in a row that may make no progress (the new plan '
+          'is not shorter than the one before; a recovery is none); one more gives up', 1, 50),
     Param('max_moves', 2000, 'block moves per episode before giving up', 1, 100000),
     Param('observe_retries', 3, 'looks in a row that may come back unknown before giving up',
           1, 20),
@@ -208,6 +208,9 @@ class Executor:
         # where each loose block was grasped this episode (x, y): a grasp there that left it
         # there is not tried the same way again (:meth:`_varied_pose`)
         self._loose_tries: Dict[str, List[Tuple[float, float]]] = {}
+        # the last move's deliberate first step ('push over', 'set down') and its block, when
+        # the move stopped after it as meant (:meth:`staged`)
+        self._first_step: Optional[Tuple[str, str]] = None
 
     def episode_config(self) -> EpisodeConfig:
         """Return the episode bounds of the parameters."""
@@ -224,6 +227,7 @@ class Executor:
         self._cancelled = cancelled
         self._view_cleared = False
         self._loose_tries = {}
+        self._first_step = None
         try:
             return run_episode(self, self.plan_fn, goal, episode_id, status,
                                self.episode_config(), initial_plan=initial_plan,
@@ -235,6 +239,7 @@ class Executor:
     def execute_move(self, state: SymbolicState, block: str, onto: str) -> Tuple[bool, str]:
         """Plan the arm and gripper motion of one block move and follow it."""
         self._view_cleared = False
+        self._first_step = None
         try:
             move = move_of(state, block, onto)
             q = self.arm.joint_positions()
@@ -272,8 +277,27 @@ class Executor:
             self.release_empty_fingers()
         if ok and first:
             # the move itself is not done: the plan goes on from where the ring is seen to lie
+            self._first_step = (first, block)
             return False, '%s: it is grasped where it is seen next' % note
         return ok, '; '.join(w for w in (why, note) if w)
+
+    def staged(self, observed: SymbolicState) -> str:
+        """
+        Name the last move's first step ('push over', 'set down') when ``observed`` shows it done.
+
+        Done: its ring is seen loose on the table, neither on its edge nor tilted for a peg,
+        so the next move grasps it flat and carries it to its place. '' after any other move,
+        or when the ring is seen elsewhere (on a peg, on another ring) or still tilted.
+        """
+        if self._first_step is None:
+            return ''
+        first, block = self._first_step
+        pose = observed.poses.get(block)
+        if observed.loose.get(block) != TABLE or pose is None:
+            return ''
+        if self.standing(pose) or self._tilted_for_a_peg(block, pose):
+            return ''
+        return first
 
     def _tilted_for_a_peg(self, block: str, pose: Any) -> str:
         """

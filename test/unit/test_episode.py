@@ -169,7 +169,23 @@ def test_the_replan_budget_follows_the_plan_and_gives_up_on_no_progress():
     robot = SymbolicRobot(SymbolicState.tower(4), faults={i: 'slip' for i in range(2, 40)})
     res = run_episode(robot, PLANNER.plan, Goal.tower(4, 3), 'e2', config=config)
     assert not res.solved and 'no progress' in res.reason, res.reason
-    assert res.replans == 4     # the first replan shortened the plan; then three did not
+    # the first replan shortened the plan; three did not and were tried; the fourth is not
+    assert res.replans == 5 and '4 replans in a row' in res.reason, res.reason
+
+
+def test_moves_done_after_a_run_of_stalled_replans_are_progress():
+    config = EpisodeConfig(max_replans=50, max_stalled_replans=3)
+    # the third move slips four times (three stalled replans), then the plan goes on; a
+    # slip five moves later gives a plan shorter than the last: no fourth stall
+    slips = {i: 'slip' for i in (2, 3, 4, 5, 10)}
+    robot = SymbolicRobot(SymbolicState.tower(4), faults=slips)
+    res = run_episode(robot, PLANNER.plan, Goal.tower(4, 3), 'e1', config=config)
+    assert res.solved and res.replans == 5, res.reason
+    # one more slip in the run is a fourth stalled replan: given up there
+    slips[6] = 'slip'
+    robot = SymbolicRobot(SymbolicState.tower(4), faults=slips)
+    res = run_episode(robot, PLANNER.plan, Goal.tower(4, 3), 'e2', config=config)
+    assert not res.solved and '4 replans in a row made no progress' in res.reason, res.reason
 
 
 def test_an_unknown_look_moves_the_arm_out_of_view_before_looking_again():
@@ -188,3 +204,55 @@ def test_an_unknown_look_moves_the_arm_out_of_view_before_looking_again():
     robot = Occluding(SymbolicState.tower(3))
     res = run_episode(robot, PLANNER.plan, Goal.tower(3, 3), 'e1')
     assert res.solved and robot.cleared == 1 and res.replans == 0
+
+
+class SettingDown(SymbolicRobot):
+    """A loose ring lies tilted: its first ``tilted`` moves only set it down (a first step)."""
+
+    def __init__(self, state, tilted, hook=True):
+        super().__init__(state)
+        self.tilted = tilted
+        self.first = ''
+        if not hook:
+            self.staged = None      # an executor without first steps to report
+
+    def execute_move(self, state, block, onto):
+        self.first = ''
+        if block not in self.state.loose:
+            return super().execute_move(state, block, onto)
+        if self.tilted:
+            self.tilted -= 1
+            self.first = 'set down'
+            return False, 'set %s down to fall flat: it is grasped where it is seen next' % block
+        self.count += 1
+        self.state = domain.apply(self.state, {'action': 'move_loose', 'args': [
+            block, self.state.loose[block], onto]})
+        return True, ''
+
+    def staged(self, observed):
+        return self.first
+
+
+def _b1_loose_beside_the_tower():
+    from nsvla_planner.state import LoosePose, TABLE
+    return SymbolicState(3, 3, {'b3': 'p1', 'b2': 'b3'}, loose={'b1': TABLE},
+                         poses={'b1': LoosePose(0.45, 0.2, 0.01, upright=False, tilt=0.7)})
+
+
+@pytest.mark.parametrize('tilted', [1, 3])
+def test_a_first_step_done_as_meant_is_a_recovery_not_a_stalled_replan(tilted):
+    # no replan to spare and none may stall: only the set-downs are not surprises
+    config = EpisodeConfig(max_replans=0, replans_per_move=0.0, max_stalled_replans=1)
+    robot = SettingDown(_b1_loose_beside_the_tower(), tilted)
+    events = []
+    res = run_episode(robot, PLANNER.plan, Goal.tower(3, 3), 'e1', config=config,
+                      status=events.append)
+    assert res.solved, res.reason
+    assert res.recoveries == tilted and res.replans == tilted
+    assert [e['event'] for e in events].count('recover') == tilted
+    staged = [s['staged'] for s in res.steps]
+    assert staged[:tilted] == ['set down'] * tilted and not any(staged[tilted:])
+    # the same moves, reported as plain surprises, exhaust the budget at the first one
+    robot = SettingDown(_b1_loose_beside_the_tower(), tilted, hook=False)
+    res = run_episode(robot, PLANNER.plan, Goal.tower(3, 3), 'e2', config=config)
+    assert not res.solved and 'budget' in res.reason and res.recoveries == 0, res.reason

@@ -151,3 +151,25 @@ def test_carry_tilt_90_carries_every_ring_as_gripped():
     pose = LoosePose(0.62, 0.08, 0.02, 0.3, False, math.radians(60))
     ok, why = ex.execute_move(_state(pose), 'b1', 'b2')
     assert ok and why == '' and 'release' in _waypoint_labels(motion.moves[-1]), why
+
+
+def test_a_set_down_is_staged_only_when_its_ring_is_then_seen_flat_on_the_table(executor):
+    """What the episode counts as a recovery rather than a replan without progress."""
+    ex, motion = executor
+    tilted = LoosePose(0.62, 0.08, 0.02, 0.3, False, math.radians(45))
+    flat_there = LoosePose(0.60, 0.05, 0.012, 0.3, True, 0.0)
+    assert ex.staged(_state(flat_there)) == ''          # no move yet
+    ok, why = ex.execute_move(_state(tilted), 'b1', 'b2')
+    assert not ok and 'set b1 down' in why, why
+    assert ex.staged(_state(flat_there)) == 'set down'
+    # still tilted where it fell: set down again next, not done
+    assert ex.staged(_state(LoosePose(0.60, 0.05, 0.02, 0.3, False, math.radians(40)))) == ''
+    # on a ring or back on a peg: not what the set-down meant
+    on_b2 = SymbolicState(3, 3, {'b3': 'p1', 'b2': 'b3'}, loose={'b1': 'b2'},
+                          poses={'b1': flat_there})
+    assert ex.staged(on_b2) == ''
+    assert ex.staged(SymbolicState(3, 3, {'b3': 'p1', 'b2': 'b3', 'b1': 'b2'})) == ''
+    # a move carried to its place is no first step, whatever is seen after it
+    ok, why = ex.execute_move(_state(flat_there), 'b1', 'b2')
+    assert ok, why
+    assert ex.staged(_state(flat_there)) == ''
