@@ -256,3 +256,16 @@ def test_a_first_step_done_as_meant_is_a_recovery_not_a_stalled_replan(tilted):
     robot = SettingDown(_b1_loose_beside_the_tower(), tilted, hook=False)
     res = run_episode(robot, PLANNER.plan, Goal.tower(3, 3), 'e2', config=config)
     assert not res.solved and 'budget' in res.reason and res.recoveries == 0, res.reason
+
+
+def test_a_recovery_travels_as_a_typed_event():
+    pytest.importorskip('nsvla_interfaces.msg', reason='nsvla_interfaces is not built here')
+    from nsvla_planner.messages import event_from_msg, event_to_msg
+    events = []
+    res = run_episode(SettingDown(_b1_loose_beside_the_tower(), 2), PLANNER.plan,
+                      Goal.tower(3, 3), 'e1', status=events.append)
+    assert res.solved and res.recoveries == 2, res.reason
+    back = [event_from_msg(event_to_msg(e)) for e in events]
+    recovers = [e for e in back if e['event'] == 'recover']
+    assert len(recovers) == 2 and all('set b1 down' in e['reason'] for e in recovers)
+    assert back[-1]['event'] == 'episode_end' and back[-1]['recoveries'] == 2
