@@ -165,6 +165,7 @@ def aggregate(records: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
             'moves_over_optimal': _mean(ratios) if ratios else None,
             'optimal_solved': sum(1 for r in solved if r['moves'] == best(r)),
             'replans': sum(int(r.get('replans') or 0) for r in recs),
+            'recoveries': sum(int(r.get('recoveries') or 0) for r in recs),
             'replans_per_episode': _mean([r.get('replans') or 0 for r in recs]),
             'mean_wall_s': _mean([r.get('wall_s') for r in recs]),
             'perception_cpu_s': _mean([r.get('perception_cpu_s') or 0.0 for r in recs]),
@@ -300,20 +301,20 @@ def comparison(rows: Sequence[Dict[str, Any]],
 def rows_markdown(rows: Sequence[Dict[str, Any]], energy_label: str = 'estimated') -> str:
     """Return the measured table as Markdown."""
     lines = ['| blocks | perception | faults | episodes | success | plan completion | '
-             'moves (optimal) | moves / optimal (solved; optimal count) | replans | '
+             'moves (optimal) | moves / optimal (solved; optimal count) | replans (recoveries) | '
              'wall s / episode | '
              'decision J / episode (%s) | decision J / solved task (%s) |'
              % (energy_label, energy_label),
              '|---|---|---|---|---|---|---|---|---|---|---|---|']
     for r in rows:
-        lines.append('| %d | %s | %.2f | %d | %s (%d/%d) | %s | %.1f (%.1f) | %s | %d | %.1f | '
-                     '%s | %s |' % (
+        lines.append('| %d | %s | %.2f | %d | %s (%d/%d) | %s | %.1f (%.1f) | %s | %d (%d) | '
+                     '%.1f | %s | %s |' % (
                          r['blocks'], r['perception'], float(r['faults']), r['episodes'],
                          _pct(r['success_rate']), r['solved'], r['episodes'],
                          _pct(r['plan_completion']), r['mean_moves'] or 0.0, r['optimal_moves'],
                          '%.2f (%d/%d)' % (r['moves_over_optimal'], r.get('optimal_solved', 0),
                                            r['solved']) if r['moves_over_optimal'] else '-',
-                         r['replans'], r['mean_wall_s'] or 0.0,
+                         r['replans'], r.get('recoveries', 0), r['mean_wall_s'] or 0.0,
                          _num(r['decision_j_per_episode']), _num(r['decision_j_per_solved'])))
     return '\n'.join(lines)
 

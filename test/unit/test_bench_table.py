@@ -27,7 +27,7 @@ RECORDS = [
     _rec(3, 'classic', 0.0, True, 7, 2.0),
     _rec(3, 'classic', 0.0, False, 4, 4.0, replans=10, completion=0.25,
          reason='gave up after 10 replans'),
-    _rec(4, 'classic', 0.2, True, 17, 6.0, replans=1),
+    dict(_rec(4, 'classic', 0.2, True, 17, 6.0, replans=3), recoveries=2),
     _rec(4, 'classic', 0.2, True, 15, 2.0),
 ]
 
@@ -47,6 +47,7 @@ def test_aggregate_builds_one_row_per_setting_with_the_right_statistics():
     assert classic['replans'] == 10 and classic['failures'] == ['seed 0: gave up after 10 replans']
     assert classic['mean_moves_solved'] == 7 and classic['moves_over_optimal'] == 1.0
     assert four['optimal_moves'] == 15 and four['mean_moves'] == pytest.approx(16.0)
+    assert four['replans'] == 3 and four['recoveries'] == 2 and classic['recoveries'] == 0
     assert four['moves_over_optimal'] == pytest.approx(16.0 / 15.0)
     assert four['optimal_solved'] == 1 and classic['optimal_solved'] == 1
 
@@ -164,6 +165,7 @@ def test_write_report_writes_markdown_json_and_png(tmp_path):
     assert '| 3 | classic | 0.00 | 2 | 50 % (1/2) | 62 % |' in md
     assert 'Beside the paper (its figures are %s)' % QUOTED in md
     assert 'gave up after 10 replans' in md and 'decision J / episode (estimated)' in md
+    assert '| replans (recoveries) |' in md and '| 3 (2) |' in md
     data = json.load(open(paths['json']))
     assert data['paper']['label'] == QUOTED and len(data['rows']) == 3
     assert len(data['episodes']) == len(RECORDS)
