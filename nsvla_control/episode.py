@@ -14,8 +14,9 @@ effects), ``step_end`` (result, timings, ``staged``), ``recover`` (a move that d
 first step for a loose ring, as meant: see :class:`Robot`), ``replan`` (why), ``episode_end``
 (solved or not and why).
 
-Giving up: after ``max_stalled_replans`` replans in a row whose plan is not shorter, or past
-the replan budget, which grows with the first plan. A recovery counts toward neither.
+Giving up: when more than ``max_stalled_replans`` replans in a row give a plan that is not
+shorter, or past the replan budget, which grows with the first plan. A recovery counts toward
+neither.
 """
 
 import math

@@ -217,7 +217,6 @@ class Executor:
         # where each loose block was set down this episode, with the finger line it was gripped
         # by and whether the fingers carried it there (:meth:`_stood_where_set_down`)
         self._set_downs: Dict[str, List[Tuple[float, float, float, bool]]] = {}
-        self._set_down_now: Optional[Tuple[float, float, float, bool]] = None
 
     def episode_config(self) -> EpisodeConfig:
         """Return the episode bounds of the parameters."""
@@ -248,7 +247,6 @@ class Executor:
         """Plan the arm and gripper motion of one block move and follow it."""
         self._view_cleared = False
         self._first_step = None
-        self._set_down_now = None
         try:
             move = move_of(state, block, onto)
             q = self.arm.joint_positions()
@@ -257,6 +255,7 @@ class Executor:
             pose = state.poses.get(block)
             first = ''        # what the move does first instead: 'push over', 'set down'
             note = ''
+            set_down = None   # where a set-down lets go, its finger line, whether it carries
             if move.src_peg == 0:     # already in the fingers: only the place half is left
                 waypoints = self.skills.place_waypoints(move, state.num_blocks,
                                                         self.motion.tcp_position(q))
@@ -266,8 +265,8 @@ class Executor:
                 grasp_pose, note = self._varied_pose(block, pose)
                 tilted = self._tilted_for_a_peg(block, pose)
                 self._loose_tries.setdefault(block, []).append((float(pose.x), float(pose.y)))
-                first, waypoints, why_first = self._loose_waypoints(move, state, grasp_pose,
-                                                                    apothem, tilted)
+                first, waypoints, why_first, set_down = self._loose_waypoints(
+                    move, state, grasp_pose, apothem, tilted)
                 note = '; '.join(w for w in (note, why_first) if w)
             else:
                 # taken from a peg: what earlier grasps of it as a loose block did is history
@@ -288,8 +287,8 @@ class Executor:
         if ok and first:
             # the move itself is not done: the plan goes on from where the ring is seen to lie
             self._first_step = (first, block)
-            if first == 'set down' and self._set_down_now is not None:
-                self._set_downs.setdefault(block, []).append(self._set_down_now)
+            if set_down is not None:
+                self._set_downs.setdefault(block, []).append(set_down)
             return False, '%s: it is grasped where it is seen next' % note
         return ok, '; '.join(w for w in (why, note) if w)
 
@@ -361,14 +360,18 @@ class Executor:
                         'deg from the one seen' % (here, block, turn))
 
     def _loose_waypoints(self, move: Any, state: SymbolicState, pose: Any, apothem: float,
-                         tilted: str = '') -> Tuple[str, Sequence[Any], str]:
+                         tilted: str = ''
+                         ) -> Tuple[str, Sequence[Any], str,
+                                    Optional[Tuple[float, float, float, bool]]]:
         """
-        Return what a loose block's move does first, its waypoints and why.
+        Return what a loose block's move does first, its waypoints, why, and its set-down.
 
         What it does first: '' (nothing: the block is carried to its place), 'push over' (a
         ring on its edge is pushed onto its face) or 'set down' (a ring ``tilted`` for a peg,
         :meth:`_tilted_for_a_peg`, is set down on the table to fall flat). Either ends the
-        move: the ring is seen again and grasped where it lies.
+        move: the ring is seen again and grasped where it lies. The set-down, for 'set down'
+        only: where it lets go, the finger line it grips by and whether it carries the ring
+        (:meth:`_stood_where_set_down`).
         """
         block = move.block
         stood, pose = self._stood_where_set_down(block, pose)
@@ -376,7 +379,7 @@ class Executor:
             try:
                 return 'push over', self.skills.tip_over_waypoints(block, state, pose, apothem), (
                     'pushed %s over from its edge (%s)'
-                    % (block, stood or 'tilt %.0f deg' % math.degrees(pose.tilt)))
+                    % (block, stood or 'tilt %.0f deg' % math.degrees(pose.tilt))), None
             except ValidationError:
                 # no room around it (against a peg): gripped by its edges as it stands,
                 # which sometimes leaves it flat on the way (3 blocks with slips, seed 20071:
@@ -385,13 +388,13 @@ class Executor:
         if tilted:
             try:
                 waypoints, (x, y) = self.skills.set_down_waypoints(block, state, pose, apothem)
-                self._set_down_now = (x, y, float(pose.yaw), math.hypot(
-                    x - pose.x, y - pose.y) >= LOOSE_RETRY_RADIUS_M)
+                carried = math.hypot(x - pose.x, y - pose.y) >= LOOSE_RETRY_RADIUS_M
                 return 'set down', waypoints, ('set %s down at (%.3f, %.3f) to fall flat: %s'
-                                               % (block, x, y, tilted))
+                                               % (block, x, y, tilted)), (
+                    x, y, float(pose.yaw), carried)
             except ValidationError:
                 pass          # no room in view: carried as gripped
-        return '', self.skills.loose_waypoints(move, state.num_blocks, pose, state), ''
+        return '', self.skills.loose_waypoints(move, state.num_blocks, pose, state), '', None
 
     def _stood_where_set_down(self, block: str, pose: Any) -> Tuple[str, Any]:
         """
