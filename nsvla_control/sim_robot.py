@@ -73,6 +73,8 @@ def placement(state: SymbolicState) -> Any:
 # half behind a stack or under the arm is not one it is expected to find; a few per cent off
 # (a finger's edge, a peg tip in front) still is.
 IN_VIEW_SHARE = 0.9
+# The issue's tolerance on a loose block's estimated position on the table.
+LOOSE_TOLERANCE_M = 0.01
 
 
 class FrameAudit:
@@ -91,6 +93,8 @@ class FrameAudit:
     without ``in_view`` adds to neither. ``loose_read_in_view``: of those in view, how many
     the block's own reading placed loose (passed as ``readings``), even where the frame's
     state was unknown for another block (the arm in front of a stack): found, not acted on.
+    ``loose_within_tolerance``: of the found ones, how many were placed within
+    :data:`LOOSE_TOLERANCE_M` of the truth (horizontally).
     """
 
     def __init__(self) -> None:
@@ -148,7 +152,9 @@ class FrameAudit:
                 'loose_read_in_view': self.loose_read_in_view,
                 'loose_error_max_m': max(self.loose_errors) if self.loose_errors else None,
                 'loose_error_mean_m': (sum(self.loose_errors) / len(self.loose_errors)
-                                       if self.loose_errors else None)}
+                                       if self.loose_errors else None),
+                'loose_within_tolerance': sum(1 for e in self.loose_errors
+                                              if e <= LOOSE_TOLERANCE_M)}
 
 
 class SimEyes:

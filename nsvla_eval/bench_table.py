@@ -51,6 +51,8 @@ def _perception_audit(recs: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
 
     ``loose_in_view`` / ``loose_found_in_view`` are None when no record has them (records
     written before the audit counted them); a record without them adds 0.
+    ``loose_within_tolerance`` (found loose blocks placed within 1 cm) is None unless every
+    record that found one has it.
     """
     audited = [r for r in recs if r.get('frames') is not None]
     if not audited:
@@ -61,6 +63,7 @@ def _perception_audit(recs: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
     found = sum(int(r.get('loose_found') or 0) for r in audited)
     means = [(r['loose_error_mean_m'], r['loose_found']) for r in audited
              if r.get('loose_error_mean_m') is not None]
+    finding = [r for r in audited if r.get('loose_found')]
     return {
         'frames': sum(int(r['frames']) for r in audited),
         'judged_frames': sum(int(r.get('judged_frames') or 0) for r in audited),
@@ -75,6 +78,9 @@ def _perception_audit(recs: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
                                if read and len(read) == len(viewed) else None),
         'loose_error_max_m': max(errors) if errors else None,
         'loose_error_mean_m': (sum(m * n for m, n in means) / found) if found else None,
+        'loose_within_tolerance': (sum(int(r['loose_within_tolerance']) for r in finding)
+                                   if all(r.get('loose_within_tolerance') is not None
+                                          for r in finding) else None),
     }
 
 
@@ -86,11 +92,13 @@ def perception_markdown(rows: Sequence[Dict[str, Any]]) -> str:
     lines = ['| blocks | perception | faults | frames | published known, judged | '
              'confidently wrong | loose blocks in truth (frames) | found loose | '
              'found loose when in view (>= 90 % visible); by its own reading | '
-             'position error mean / max |',
+             'position error mean / max (share within 1 cm) |',
              '|---|---|---|---|---|---|---|---|---|---|']
     for r in audited:
         err = ('%.1f / %.1f mm' % (1000 * r['loose_error_mean_m'], 1000 * r['loose_error_max_m'])
                if r.get('loose_error_max_m') is not None else '-')
+        if r.get('loose_error_max_m') is not None and r.get('loose_within_tolerance') is not None:
+            err += ' (%.1f %%)' % (100.0 * r['loose_within_tolerance'] / r['loose_found'])
         found = ('%d (%s)' % (r['loose_found'], _pct(r['loose_found'] / r['loose_seen']))
                  if r['loose_seen'] else '-')
         in_view = r.get('loose_in_view')

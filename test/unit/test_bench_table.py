@@ -258,7 +258,13 @@ def test_the_frame_audit_counts_confidently_wrong_states_and_loose_finds():
     assert (out['frames'], out['judged_frames'], out['wrong_states']) == (4, 2, 1)
     assert (out['loose_seen'], out['loose_found']) == (3, 1)
     assert out['loose_error_max_m'] == pytest.approx(0.005)
+    assert out['loose_within_tolerance'] == 1
     assert 'truth' in out['wrong_examples'][0]
+    far = SymbolicState(3, 3, {'b3': 'p1', 'b2': 'b3'}, loose={'b1': TABLE},
+                        poses={'b1': LoosePose(0.511, 0.10, 0.01)})
+    audit.check(far, far, truth)          # found 11 mm off: outside the tolerance
+    assert audit.summary()['loose_within_tolerance'] == 1
+    assert audit.summary()['loose_found'] == 2
 
 
 def test_the_frame_audit_counts_loose_finds_apart_when_the_block_is_in_view():
@@ -325,6 +331,12 @@ def test_the_audit_sums_loose_finds_in_view_and_old_records_without_them_still_a
     (only_old,) = bench_table.aggregate([old])
     assert only_old['loose_in_view'] is None and only_old['loose_found_in_view'] is None
     assert '| 4 | 2 (50 %) | - | 2.0 / 4.0 mm |' in bench_table.perception_markdown([only_old])
+    assert 'within 1 cm' in md and '(' not in md.splitlines()[-1].split('|')[-2]
+    (close,) = bench_table.aggregate([_audited(10, 6, loose_within_tolerance=5),
+                                      _audited(5, 2, loose_within_tolerance=2),
+                                      _audited(5, 0)])    # found none: nothing to count
+    assert close['loose_within_tolerance'] == 7
+    assert '| 2.0 / 4.0 mm (87.5 %) |' in bench_table.perception_markdown([close])
     (none_in_view,) = bench_table.aggregate([_audited(3, 0, loose_in_view=0,
                                                       loose_found_in_view=0)])
     assert '| 3 | 0 (0 %) | - | - |' in bench_table.perception_markdown([none_in_view])
