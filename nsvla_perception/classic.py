@@ -1839,9 +1839,12 @@ class ClassicPerceiver(Perceiver):
         # leaning too (seen in 5-block episodes with slips: rings on their edge against p1
         # and p2, overlap 0.81-0.85 flat, 6-11 mm 'into' the peg, refused until the end)
         # A blob little in its own colour (a lit face reads as a close colour) is one ring
-        # leaning only when it fits one nearly whole and no larger; then the leaning fit is
-        # tried even where the flat one passed on that rule (4 blocks with slips: b2 leaning
-        # 23 degrees on b1, 67 % orange; flat 0.90 and 11 mm off, leaning 0.96 and 1 mm off).
+        # leaning only when it is no larger than that ring's leaning outline (two rings run
+        # together are larger than one); then the leaning fit is tried even where the flat
+        # one passed on that rule (4 blocks with slips: b2 leaning 23 degrees on b1, 67 %
+        # orange; flat 0.90 and 11 mm off, leaning 0.96 and 1 mm off). Its fit need only pass
+        # LEAN_OVERLAP: a ring on its edge fits less well than a flat one (5 blocks with
+        # slips: b2 on its edge beside p2, lit yellow, leaning fit 0.84-0.86, area under 1).
         # A ring that is not flat is tried leaning even where a tilted flat fit passed: where
         # it fits better, it is nearer the truth (4 blocks with slips: b2 leaning 34 degrees,
         # tilted flat 14 mm off).
@@ -1870,8 +1873,7 @@ class ClassicPerceiver(Perceiver):
                 if clear[0] >= leaning[0] - LEAN_CLEAR_MARGIN:
                     leaning = clear
                     l_gap, l_what = solid_gap(leaning)
-            whole = not mixed or (leaning[0] >= LOOSE_NEAR_FLAT_OVERLAP
-                                  and leaning[1] <= LOOSE_NEAR_FLAT_AREA)
+            whole = not mixed or leaning[1] <= LOOSE_NEAR_FLAT_AREA
             better = not tilted or gap < -LOOSE_CLEARANCE or leaning[0] > iou
             if (leaning[0] >= LEAN_OVERLAP and LEAN_AREA[0] <= leaning[1] <= LEAN_AREA[1]
                     and whole and better and (not tilted or l_gap >= -LEAN_CLEARANCE)):
