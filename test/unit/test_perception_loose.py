@@ -661,6 +661,42 @@ def test_rings_against_a_peg_or_stack_or_on_a_larger_ring_are_loose_where_they_a
     assert abs(pose.z - truth[2]) < 0.005, (pose, truth)
 
 
+
+@pytest.mark.parametrize('image, truth', [
+    ('orange_ring_on_its_edge_lit_yellow_before_p2.png', (0.560, -0.050, 0.022)),
+    ('orange_ring_on_its_edge_lit_yellow_behind_p2.png', (0.440, 0.050, 0.022)),
+])
+def test_an_orange_ring_on_its_edge_with_its_lit_face_yellow_is_loose_where_it_stands(image,
+                                                                                       truth):
+    """
+    Read b2 (orange) standing on its edge 6 cm before or behind p2, its face to the camera.
+
+    The frames are rendered by the sim (``HanoiWorld``, 5 blocks, seed 20068, randomised): b3
+    to b5 on p1, b1 flat on the table at (0.42, 0.22), b2 set on its edge and left to settle
+    (true tilt 90 degrees, centre ``truth``), as in 5-block bench episodes with slips (seeds
+    20068, 20086) where b2 stood so until the episode was lost. Its lit top face reads
+    yellow, so its blob is mixed in colour; its leaning fit (overlap 0.87-0.89, no larger than
+    its outline) used to be refused for falling short of a nearly flat ring's 0.90. With the
+    hand empty it is loose on the table within the issue's 1 cm; with the hand unknown it is
+    not placed (a ring in the fingers looks the same).
+    """
+    from PIL import Image
+    spec = load_scene('scene_default.yaml')
+    path = os.path.join(os.path.dirname(__file__), '..', 'data', image)
+    img = np.asarray(Image.open(path).convert('RGB'))
+    p = ClassicPerceiver(spec, 5)
+    out = p.perceive(img)
+    assert not (out.state.known and 'b2' in out.state.loose), out.state
+    p = ClassicPerceiver(spec, 5)
+    p.hand_empty = True
+    out = p.perceive(img)
+    assert out.kind == KNOWN, out.state.reason
+    assert out.state.loose == {'b1': TABLE, 'b2': TABLE}
+    assert out.state.stacks() == {'p1': ['b5', 'b4', 'b3'], 'p2': [], 'p3': []}
+    pose = out.state.poses['b2']
+    assert math.hypot(pose.x - truth[0], pose.y - truth[1]) < 0.01, (pose, truth)
+    assert not pose.upright
+
 def test_a_ring_whose_lit_face_reads_in_the_colour_of_the_stack_it_leans_on_is_loose(spec):
     """
     Read the last frame of a 3-block bench episode with slips (seed 20092, in-process).
