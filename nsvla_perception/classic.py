@@ -104,6 +104,16 @@ LEAN_AREA = (0.88, 1.12)      # blob area over the leaning outline's
 # leaning 66 degrees on p3's tip, fitted 4 mm from the truth, reached 4.5 mm into the peg)
 LEAN_CLEARANCE = 0.006
 LEAN_CLEAR_MARGIN = 0.03      # a leaning fit clear of the rest this much worse than the best
+# A ring with one edge on the table stands by itself only on its edge (its side face is the
+# foot: about 18 degrees of the 22 mm band on a 30 mm apothem) or lies flat; tilted between,
+# its high side rests on something. A leaning fit under LEAN_UNSUPPORTED_TILT_DEG whose solid
+# keeps farther than LEAN_SUPPORT_GAP from everything it could rest on gives way to the best
+# fit on its edge (LEAN_STANDING_TILTS_DEG) when that one fits no more than
+# LEAN_STANDING_MARGIN worse.
+LEAN_UNSUPPORTED_TILT_DEG = 70.0
+LEAN_SUPPORT_GAP = 0.01
+LEAN_STANDING_TILTS_DEG = (75.0, 80.0, 85.0, 90.0)
+LEAN_STANDING_MARGIN = 0.1
 PERCHED_CONFIDENCE = 0.55     # a ring across a peg's tip or tilted on a stack, hand empty
 PERCHED_ABOVE_TIP = 1.0       # block heights its centre may sit above the peg's tip
 PERCHED_RISE = 0.55           # block heights its centre sits at least above its place there
@@ -1125,16 +1135,17 @@ class ClassicPerceiver(Perceiver):
 
     def _leaning_fit(self, filled: np.ndarray, box: Sequence[int], target: np.ndarray,
                      camera: PinholeCamera, apothem: float, floor: float = 0.0,
-                     clear_of: Sequence[Obstacle] = ()
+                     clear_of: Sequence[Obstacle] = (),
+                     tilts: Sequence[float] = LEAN_TILTS_DEG
                      ) -> Tuple[float, float, np.ndarray, float, float]:
         """
         Fit a ring leaning with one edge on the table to a blob: the best over tilts and sides.
 
         ``floor``: the height (m) of what its low edge rests on, the table (0) or a stack's top.
         ``clear_of``: obstacles the ring's solid must keep clear of (``LEAN_CLEARANCE``): poses
-        that run into one are not tried.
+        that run into one are not tried. ``tilts``: the tilts tried (deg, rising).
 
-        For each tilt of ``LEAN_TILTS_DEG`` (up to a ring standing on its edge) and each of
+        For each tilt of ``tilts`` (up to a ring standing on its edge) and each of
         ``LEAN_DIRECTIONS`` low sides, the ring's centre sits where its low edge touches the
         table; the ray through the blob's centroid (corrected for where the outline's centroid
         falls) gives it; ``LEAN_REFINE`` rounds on a grid of half the step around the best then
@@ -1145,12 +1156,14 @@ class ClassicPerceiver(Perceiver):
                filled.shape, tuple(int(v) for v in box),
                tuple(float(v) for v in np.ravel(target)), float(apothem), _camera_key(camera),
                float(floor), tuple((tuple(float(v) for v in xy), float(rad), str(name),
-                                    float(top)) for xy, rad, name, top in clear_of))
+                                    float(top)) for xy, rad, name, top in clear_of),
+               tuple(float(t) for t in tilts))
         hit = self._lean_cache.get(key)
         if hit is not None:
             self._lean_cache.move_to_end(key)
             return hit[0], hit[1], hit[2].copy(), hit[3], hit[4]
-        found = self._leaning_search(filled, box, target, camera, apothem, floor, clear_of)
+        found = self._leaning_search(filled, box, target, camera, apothem, floor, clear_of,
+                                     tilts)
         self._lean_cache[key] = (found[0], found[1], np.array(found[2], float), found[3],
                                  found[4])
         while len(self._lean_cache) > LEAN_CACHE:
@@ -1159,7 +1172,8 @@ class ClassicPerceiver(Perceiver):
 
     def _leaning_search(self, filled: np.ndarray, box: Sequence[int], target: np.ndarray,
                         camera: PinholeCamera, apothem: float, floor: float = 0.0,
-                        clear_of: Sequence[Obstacle] = ()
+                        clear_of: Sequence[Obstacle] = (),
+                        tilts: Sequence[float] = LEAN_TILTS_DEG
                         ) -> Tuple[float, float, np.ndarray, float, float]:
         """Search the tilts and sides for :meth:`_leaning_fit` (no cache)."""
         spec = self.spec
@@ -1183,12 +1197,12 @@ class ClassicPerceiver(Perceiver):
             if iou > best[0]:
                 best = (iou, ratio, centre, float(tilt), float(towards))
 
-        for tilt in np.radians(LEAN_TILTS_DEG):
+        for tilt in np.radians(tilts):
             for j in range(LEAN_DIRECTIONS):
                 trial(float(tilt), 2 * math.pi * j / LEAN_DIRECTIONS)
         # the grid's best is refined around itself: the grasp closes along the fitted side's
         # line, and a ring on its edge 22.5 degrees off that line is pushed, not lifted
-        d_tilt = math.radians(min(np.diff(LEAN_TILTS_DEG))) / 2
+        d_tilt = math.radians(min(np.diff(tilts))) / 2
         d_side = math.pi / LEAN_DIRECTIONS
         for _ in range(LEAN_REFINE):
             tilt0, side0 = best[3], best[4]
@@ -1873,8 +1887,20 @@ class ClassicPerceiver(Perceiver):
                 if clear[0] >= leaning[0] - LEAN_CLEAR_MARGIN:
                     leaning = clear
                     l_gap, l_what = solid_gap(leaning)
+            standing = False
+            if math.degrees(leaning[3]) < LEAN_UNSUPPORTED_TILT_DEG and l_gap > LEAN_SUPPORT_GAP:
+                # tilted so with nothing to rest on it would fall: it stands on its edge, whose
+                # silhouette from above is much like a nearly flat ring's (a ring on its edge,
+                # sim-rendered beside p2: fitted tilted 11-12 degrees, 9-15 mm off; on its
+                # edge 0.02-0.08 worse, 2-7 mm off). Nor is it a flat ring tilted up.
+                edge = self._leaning_fit(filled, blob.box, target, camera, apothem,
+                                         clear_of=keep_off, tilts=LEAN_STANDING_TILTS_DEG)
+                if edge[0] >= max(LEAN_OVERLAP, leaning[0] - LEAN_STANDING_MARGIN):
+                    self.last_fits[r.name]['unsupported_lean_deg'] = math.degrees(leaning[3])
+                    leaning, standing = edge, True
+                    l_gap, l_what = solid_gap(leaning)
             whole = not mixed or leaning[1] <= LOOSE_NEAR_FLAT_AREA
-            better = not tilted or gap < -LOOSE_CLEARANCE or leaning[0] > iou
+            better = not tilted or standing or gap < -LOOSE_CLEARANCE or leaning[0] > iou
             if (leaning[0] >= LEAN_OVERLAP and LEAN_AREA[0] <= leaning[1] <= LEAN_AREA[1]
                     and whole and better and (not tilted or l_gap >= -LEAN_CLEARANCE)):
                 l_iou, l_ratio, centre, l_tilt, l_towards = leaning

@@ -661,13 +661,11 @@ def test_rings_against_a_peg_or_stack_or_on_a_larger_ring_are_loose_where_they_a
     assert abs(pose.z - truth[2]) < 0.005, (pose, truth)
 
 
-
 @pytest.mark.parametrize('image, truth', [
     ('orange_ring_on_its_edge_lit_yellow_before_p2.png', (0.560, -0.050, 0.022)),
     ('orange_ring_on_its_edge_lit_yellow_behind_p2.png', (0.440, 0.050, 0.022)),
 ])
-def test_an_orange_ring_on_its_edge_with_its_lit_face_yellow_is_loose_where_it_stands(image,
-                                                                                       truth):
+def test_an_orange_ring_on_its_edge_lit_yellow_is_loose_where_it_stands(image, truth):
     """
     Read b2 (orange) standing on its edge 6 cm before or behind p2, its face to the camera.
 
@@ -695,7 +693,36 @@ def test_an_orange_ring_on_its_edge_with_its_lit_face_yellow_is_loose_where_it_s
     assert out.state.stacks() == {'p1': ['b5', 'b4', 'b3'], 'p2': [], 'p3': []}
     pose = out.state.poses['b2']
     assert math.hypot(pose.x - truth[0], pose.y - truth[1]) < 0.01, (pose, truth)
-    assert not pose.upright
+    assert not pose.upright and math.degrees(pose.tilt) >= 70.0, pose
+
+
+@pytest.mark.parametrize('image, truth', [
+    ('ring_on_its_edge_side_on_behind_p2_turned_46_deg.png', (0.4398, -0.0002)),
+    ('ring_on_its_edge_side_on_behind_p2_turned_138_deg.png', (0.4407, -0.0007)),
+])
+def test_a_ring_tilted_with_nothing_to_lean_on_is_read_standing_on_its_edge(image, truth):
+    """
+    Read b2 on its edge 6 cm behind p2, tipped up about a line at heading 46 or 138 degrees.
+
+    Rendered as the frames above (5 blocks, seed 20068; b2 set on its edge, left to settle:
+    true tilt 90 degrees). Seen from above, its silhouette is much like a nearly flat ring's:
+    the leaning fit's best was tilted 11-12 degrees, 15 mm off, with nothing near to lean on.
+    Tilted so it would fall; it is read on its edge (70 degrees or more, what the executor
+    pushes over), within the issue's 1 cm.
+    """
+    from PIL import Image
+    spec = load_scene('scene_default.yaml')
+    path = os.path.join(os.path.dirname(__file__), '..', 'data', image)
+    p = ClassicPerceiver(spec, 5)
+    p.hand_empty = True
+    out = p.perceive(np.asarray(Image.open(path).convert('RGB')))
+    assert out.kind == KNOWN, out.state.reason
+    assert out.state.loose == {'b1': TABLE, 'b2': TABLE}
+    pose = out.state.poses['b2']
+    assert math.degrees(pose.tilt) >= 70.0, pose
+    assert math.hypot(pose.x - truth[0], pose.y - truth[1]) < 0.01, (pose, truth)
+    assert p.last_fits['b2']['unsupported_lean_deg'] < 70.0
+
 
 def test_a_ring_whose_lit_face_reads_in_the_colour_of_the_stack_it_leans_on_is_loose(spec):
     """
