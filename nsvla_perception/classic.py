@@ -104,12 +104,14 @@ LEAN_AREA = (0.88, 1.12)      # blob area over the leaning outline's
 # leaning 66 degrees on p3's tip, fitted 4 mm from the truth, reached 4.5 mm into the peg)
 LEAN_CLEARANCE = 0.006
 LEAN_CLEAR_MARGIN = 0.03      # a leaning fit clear of the rest this much worse than the best
-# A ring with one edge on the table stands by itself only on its edge (its side face is the
-# foot: about 18 degrees of the 22 mm band on a 30 mm apothem) or lies flat; tilted between,
-# its high side rests on something. A leaning fit under LEAN_UNSUPPORTED_TILT_DEG whose solid
-# keeps farther than LEAN_SUPPORT_GAP from everything it could rest on gives way to the best
-# fit on its edge (LEAN_STANDING_TILTS_DEG) when that one fits no more than
-# LEAN_STANDING_MARGIN worse.
+# A ring with one edge on the table stands by itself only near its edge (its side face is the
+# foot: the 20 mm band on an 18-34 mm apothem stands within 29-16 degrees of upright, b1 to
+# b5) or lies flat; tilted between, its high side rests on something. Under 70 degrees (the
+# executor's tip_over_tilt_deg) only the small rings stand by themselves (b1 from 61, b2
+# from 66 degrees), and are then read at 75-90 instead. A leaning fit under
+# LEAN_UNSUPPORTED_TILT_DEG whose solid keeps farther than LEAN_SUPPORT_GAP from everything
+# it could rest on gives way to the best fit on its edge (LEAN_STANDING_TILTS_DEG) when that
+# one fits no more than LEAN_STANDING_MARGIN worse.
 LEAN_UNSUPPORTED_TILT_DEG = 70.0
 LEAN_SUPPORT_GAP = 0.01
 LEAN_STANDING_TILTS_DEG = (75.0, 80.0, 85.0, 90.0)
