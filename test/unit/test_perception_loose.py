@@ -665,7 +665,7 @@ def test_rings_against_a_peg_or_stack_or_on_a_larger_ring_are_loose_where_they_a
     ('orange_ring_on_its_edge_lit_yellow_before_p2.png', (0.560, -0.050, 0.022)),
     ('orange_ring_on_its_edge_lit_yellow_behind_p2.png', (0.440, 0.050, 0.022)),
 ])
-def test_an_orange_ring_on_its_edge_lit_yellow_is_loose_where_it_stands(image, truth):
+def test_an_orange_ring_on_its_edge_lit_yellow_is_loose_where_it_stands(spec, image, truth):
     """
     Read b2 (orange) standing on its edge 6 cm before or behind p2, its face to the camera.
 
@@ -679,7 +679,6 @@ def test_an_orange_ring_on_its_edge_lit_yellow_is_loose_where_it_stands(image, t
     not placed (a ring in the fingers looks the same).
     """
     from PIL import Image
-    spec = load_scene('scene_default.yaml')
     path = os.path.join(os.path.dirname(__file__), '..', 'data', image)
     img = np.asarray(Image.open(path).convert('RGB'))
     p = ClassicPerceiver(spec, 5)
@@ -700,7 +699,7 @@ def test_an_orange_ring_on_its_edge_lit_yellow_is_loose_where_it_stands(image, t
     ('ring_on_its_edge_side_on_behind_p2_turned_46_deg.png', (0.4398, -0.0002)),
     ('ring_on_its_edge_side_on_behind_p2_turned_138_deg.png', (0.4407, -0.0007)),
 ])
-def test_a_ring_tilted_with_nothing_to_lean_on_is_read_standing_on_its_edge(image, truth):
+def test_a_ring_tilted_with_nothing_to_lean_on_is_read_on_its_edge(spec, image, truth):
     """
     Read b2 on its edge 6 cm behind p2, tipped up about a line at heading 46 or 138 degrees.
 
@@ -711,7 +710,6 @@ def test_a_ring_tilted_with_nothing_to_lean_on_is_read_standing_on_its_edge(imag
     pushes over), within the issue's 1 cm.
     """
     from PIL import Image
-    spec = load_scene('scene_default.yaml')
     path = os.path.join(os.path.dirname(__file__), '..', 'data', image)
     p = ClassicPerceiver(spec, 5)
     p.hand_empty = True
