@@ -1595,14 +1595,26 @@ class ClassicPerceiver(Perceiver):
                     and r.peg not in self.tips_seen and not self._on_tip(r.peg, out):
                 return 'hidden: the tip of p%d is not seen above it' % r.peg
             other, share = self._covered_by(r, rank)
-            above = any(q.name == 'b%d' % other and q.loose and q.lifted_from == r.peg
-                        for q in out)
-            if share > PLACE_COVERED and not above:
+            cover = next((q for q in out if q.name == 'b%d' % other and q.loose), None)
+            above = cover is not None and cover.lifted_from == r.peg
+            if share > PLACE_COVERED and not above and not self._in_front(cover, r.peg):
                 # (a ring resting across this peg's tip lies on it, as one on the peg would:
-                # 5 blocks with slips, b3 flat on b1 on p2, b1 read behind the stack)
+                # 5 blocks with slips, b3 flat on b1 on p2, b1 read behind the stack; one
+                # loose on the table nearer the camera than the peg hides the ring there:
+                # 5 blocks with slips, b3 leaning 47 degrees on b5 alone on p3 covered a
+                # third of b5's place, and b5 was refused until the episode was lost)
                 return 'hidden: b%d shows where it would be on p%d (%.0f%%)' % (
                     other, r.peg, 100 * share)
         return odd
+
+    def _in_front(self, q: Optional[BlockReading], peg: int) -> bool:
+        """Tell whether ``q`` is a ring loose on the table nearer the camera than ``peg``."""
+        if (q is None or not q.loose or q.rests_on != TABLE or q.pose is None
+                or self.last_fit is None):
+            return False
+        eye = np.asarray(self.last_fit.camera.position, float)[:2]
+        x, y = self.spec.peg_xy(peg)
+        return bool(np.hypot(*(eye - (q.pose.x, q.pose.y))) < np.hypot(*(eye - (x, y))))
 
     def _visible_along(self, r: BlockReading, out: Sequence[BlockReading], a: np.ndarray,
                        d: np.ndarray, length: float, levels: int) -> Optional[float]:

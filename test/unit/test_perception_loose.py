@@ -633,6 +633,12 @@ def test_a_ring_on_its_edge_against_an_empty_peg_is_not_read_on_the_peg(spec):
     ('small_ring_tilted_on_stack_beside_p2_tip.png', 5, {'p1': ['b5', 'b2'],
                                                          'p2': ['b4', 'b3'], 'p3': []},
      'b1', 'b3', (0.501, 0.018, 0.052)),
+    # 5 blocks, seed 20025 (this machine, 2026-12-04): b3 leaning 47 degrees from the table
+    # onto b5 alone on p3, in front of it; b3 was read, but b5 refused for b3's pixels over
+    # a third of its place ("hidden: b3 shows where it would be on p3") until the end
+    ('large_ring_behind_a_ring_leaning_on_it_on_p3.png', 5, {'p1': ['b4'], 'p2': ['b2', 'b1'],
+                                                             'p3': ['b5']},
+     'b3', TABLE, (0.5115, 0.1299, 0.0259)),
 ])
 def test_rings_against_a_peg_or_stack_or_on_a_larger_ring_are_loose_where_they_are(
         spec, image, blocks, stacks, block, support, truth):
