@@ -981,6 +981,54 @@ class ClassicPerceiver(Perceiver):
         for r in out:
             if r.loose and r.lifted_from > 0 and r.rests_on != TABLE:
                 r.rests_on = _top_on(r, r.lifted_from, out, {})
+        self._seen_past_loose(out, fit.camera)
+
+    def _seen_past_loose(self, out: List[BlockReading], camera: PinholeCamera) -> None:
+        """
+        Judge how much of a ring on a peg shows by what a loose ring in front of it leaves.
+
+        A ring's confidence falls with the share of its outline seen (``min_visible`` to
+        ``full_visible``); behind a ring loose on the table nearer the camera than its peg
+        (:meth:`_in_front`), found there, the part that ring covers cannot show (5 blocks with
+        slips, seed 20076: b2 alone on p2, 17 % of it seen past b1 leaning against it, 0.28;
+        the view was cleared, nothing changed, the episode was lost). The share is then that
+        of the outline it does not cover.
+        """
+        s = self.settings
+        if self._peg_mask is None:
+            return
+        levels = self.columns.shape[1]
+        for r in out:
+            if not (r.peg > 0 and r.visible and not r.loose and r.pixel is not None
+                    and r.note.startswith('partly hidden')):
+                continue
+            fronts = [self._blobs[q.name] for q in out if q.name != r.name
+                      and q.name in self._blobs and self._in_front(q, r.peg)]
+            own = self._blobs.get(r.name)
+            if not fronts or own is None:
+                continue
+            i = int(r.name[1:]) - 1
+            lev = int(min(max(round(r.height), 0), levels - 1))
+            expected = float(self.silhouette[i, r.peg - 1, lev])
+            place = np.zeros(self._peg_mask.shape, np.uint8)
+            cv2.fillConvexPoly(place, np.round(16 * self._place_outline(r, out, camera)).astype(
+                np.int32), 1, shift=4)
+            covered = np.zeros(self._peg_mask.shape, bool)
+            for b in fronts:
+                covered[b.box[1]:b.box[3], b.box[0]:b.box[2]] |= b.filled()
+            covered[own.box[1]:own.box[3], own.box[0]:own.box[2]] &= ~own.mask
+            hidden = float(np.count_nonzero(covered & place.astype(bool)))
+            before = r.area / max(expected, 1.0)
+            after = r.area / max(expected - hidden, 1.0)
+            span = s.full_visible - s.min_visible
+            was = min(1.0, (before - s.min_visible) / span)
+            now = min(1.0, (after - s.min_visible) / span)
+            if was <= 0.0 or now <= was:
+                continue
+            r.confidence = round(min(1.0, r.confidence / was * now), 4)
+            r.note = r.note.replace('partly hidden (%.0f%% visible)' % (100 * before),
+                                    'partly hidden (%.0f%% visible; %.0f%% of what a loose '
+                                    'ring in front leaves)' % (100 * before, 100 * after), 1)
 
     def _back_on_place(self, out: List[BlockReading], suspects: Dict[str, str],
                        seen_on: Dict[str, BlockReading]) -> None:
@@ -994,15 +1042,20 @@ class ClassicPerceiver(Perceiver):
         was then seen a level low and read tilted on b3 beside the tip, 31 mm off the axis,
         while it lay centred on p3; five placings of it there were "not seen where planned".
         A ring now read loose on its own peg's stack whose first reading fits its place in
-        that stack as it is now is on the peg.
+        that stack as it is now is on the peg; so is one read nowhere else (5 blocks with
+        slips, seed 20076: b2 alone on p2, seen a level low over b1 leaning in front of it;
+        b1, checked after it, was found loose on the table, but b2 stayed refused), its
+        place's shape fitting it or not.
         """
         for name, first in seen_on.items():
             r = next(q for q in out if q.name == name)
             column = [q.name for q in out if q.visible and q.peg == first.peg and not q.loose]
-            if not (r.loose and r.rests_on in column):
+            if r.loose and r.rests_on not in column:
                 continue
             trial = [first if q.name == name else q for q in out]
-            if self._off_place(first, trial) == '':
+            off = self._off_place(first, trial)
+            # (of its shape alone a ring is on its peg unless read off it: see _doubted)
+            if off == '' or (not r.loose and off.startswith('shape')):
                 r.__dict__.update(replace(first).__dict__)
                 r.note = '; '.join(n for n in (r.note, 'on p%d: its level fits once the rings '
                                                'read off that peg are not counted'
@@ -1534,11 +1587,17 @@ class ClassicPerceiver(Perceiver):
         Return how well ``r``'s place on its peg fits ``blob``: intersection over union.
 
         The peg's pixels inside the place's outline count as the ring's (the peg out of its
-        hole hides the ring's back). The answer is kept for the frame (``_place_fits``).
+        hole hides the ring's back), and so do those of a ring loose on the table in front of
+        the peg (:meth:`_in_front`). The answer is kept for the frame (``_place_fits``).
         """
         outline = self._place_outline(r, out, camera)
-        if self._peg_mask is not None:
-            blob = _with_hidden(blob, self._peg_mask, outline)
+        hidden = None if self._peg_mask is None else self._peg_mask.copy()
+        for q in out if hidden is not None else ():
+            b = self._blobs.get(q.name)
+            if q.name != r.name and b is not None and self._in_front(q, r.peg):
+                hidden[b.box[1]:b.box[3], b.box[0]:b.box[2]] |= b.filled()
+        if hidden is not None:
+            blob = _with_hidden(blob, hidden, outline)
         iou = overlap(blob.filled(), blob.box, outline)[0]
         self._place_fits[r.name] = iou
         return iou
@@ -1569,7 +1628,16 @@ class ClassicPerceiver(Perceiver):
         if across > self.settings.column_ok:
             return '%.0f mm off the p%d column' % (1000 * across, r.peg)
         odd = ''
-        if all(q.height <= r.height for q in out if q.visible and q.peg == r.peg):
+        higher = [q for q in out if q.visible and q.peg == r.peg and q.height > r.height]
+        top = not higher
+        # under a larger ring: a ring leaning on the table in front of a peg falls in its
+        # column below the ring on it (5 blocks with slips, seed 20076: b1 leaning 44 degrees
+        # against b2 alone on p2 read under it at level -0.8, and b2, seen a level low, was
+        # refused until the episode was lost); one truly under a larger ring lies inside its
+        # place, the larger one hiding some of it
+        under_larger = bool(higher) and (int(min(higher, key=lambda q: q.height).name[1:])
+                                         > int(r.name[1:]))
+        if top or under_larger:
             blob = self._blobs.get(r.name)
             # its place threaded on the peg: a ring there is nearly centred (one above the tip
             # lies on the ring below wherever it was let go: its place says little of it)
@@ -1587,9 +1655,11 @@ class ClassicPerceiver(Perceiver):
                 # nearly all inside but of another shape: a ring on its edge in front of the
                 # peg, facing the camera, fits there at 0.67 (4 blocks with slips: b2 read on
                 # p1 for 12 frames); rings on their peg, 0.95 (median; 5 % under 0.88)
-                shape = self._place_shape(r, out, blob, self.last_fit.camera)
+                shape = self._place_shape(r, out, blob, self.last_fit.camera) if top else 1.0
                 if shape < PLACE_SHAPE:      # the weakest reason: the others first
                     odd = 'shape: its place fits it at overlap %.2f' % shape
+            if not top:
+                return odd
             spec = self.spec
             if spec.block_bottom_z(rank + 1) <= spec.peg_height - PEG_TIP_SHOWS \
                     and r.peg not in self.tips_seen and not self._on_tip(r.peg, out):
