@@ -156,6 +156,14 @@ PLACE_COVERED = 0.25        # share of a top block's place showing another block
 PEG_TIP_SHOWS = 0.015       # m of peg above a top block from which its tip must be seen
 PLACE_SHAPE = 0.85          # a lone block's blob fitting its place worse may be off the peg
 PLACE_SHAPE_MARGIN = 0.15   # ... when a ring on the table fits it this much better
+# Pixels much greyer than the table (the arm, the fingers: saturation 0 against the default
+# table's 24 of 255) are something in front of a ring lying on the table: with the hand empty
+# they count as the ring's inside its outline, as a peg's do (3 blocks with slips, seed 20076:
+# b1 lying flat, a finger over a tenth of it just after the release, fitted flat 3 mm from
+# the truth at 0.80, refused as flat, then read on its edge 20 mm off). A table this grey or
+# greyer (saturation under NEUTRAL_TABLE_MIN) cannot be told from the arm: nothing is added.
+NEUTRAL_SHARE = 0.4         # of the table's saturation: a pixel greyer than this is the arm's
+NEUTRAL_TABLE_MIN = 15.0    # table saturation (0..255) under which the arm is not looked for
 PLACE_INSIDE = 0.9          # least share of a doubtful block's blob inside its place's outline
 # A fit that puts the camera further than this many prior sigmas (the randomisation's range)
 # from the nominal pose on some axis does not replace a last fit within it: 3 blocks, seed
@@ -620,6 +628,7 @@ class ClassicPerceiver(Perceiver):
         # this frame's rings read flat across the image border: name -> share in the frame
         self._edge_cut: Dict[str, float] = {}
         self._peg_mask: Optional[np.ndarray] = None  # this frame's peg-coloured pixels
+        self._arm_mask: Optional[np.ndarray] = None  # this frame's arm pixels, hand empty
         self.last_labels: Optional[np.ndarray] = None
         self.last_fits: Dict[str, Dict[str, float]] = {}
         self._blobs: Dict[str, Blob] = {}    # each block's blob of the last frame read
@@ -711,6 +720,7 @@ class ClassicPerceiver(Perceiver):
         self._lean_poses = {}
         self._edge_cut = {}
         self._peg_mask = None
+        self._arm_mask = None
         x0, y0 = self.roi[0], self.roi[1]
         out: List[BlockReading] = []
         seen = []
@@ -904,6 +914,10 @@ class ClassicPerceiver(Perceiver):
         spec = self.spec
         hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
         labels = self._labels(hsv)
+        table_sat = rgb_to_hs(spec.table_colour)[1]
+        self._arm_mask = (hsv[:, :, 1] < NEUTRAL_SHARE * table_sat
+                          if table_sat >= NEUTRAL_TABLE_MIN and self.hand_empty is True
+                          else None)
         # what may stand in front of a ring: each peg's pixels inside its silhouette
         peg_colour = self._peg_mask
         pegs = []
@@ -1102,7 +1116,9 @@ class ClassicPerceiver(Perceiver):
         # what may stand in front of it: the pegs, and with the hand empty the blocks on them
         # (4 blocks with slips: b2 pushed off b3 on p3 came to lie behind that stack, half
         # of it hidden; with the hand not known a ring in it would be read on the table)
-        front = list(pegs)
+        front: List[Tuple[Optional[np.ndarray], np.ndarray]] = list(pegs)
+        if self._arm_mask is not None:
+            front.append((None, self._arm_mask))    # the arm: in front wherever it shows
         for q in (out if self.hand_empty is True else ()):
             if (q.visible and q.peg > 0 and q.name != r.name and not q.loose
                     and not _doubted(q.name, suspects)):
@@ -1844,15 +1860,17 @@ class ClassicPerceiver(Perceiver):
                        neighbours: Optional[np.ndarray], fit: CameraFit,
                        keep_off: Sequence[Obstacle],
                        image_size: Tuple[int, int],
-                       hidden: Sequence[Tuple[np.ndarray, np.ndarray]] = ()) -> bool:
+                       hidden: Sequence[Tuple[Optional[np.ndarray], np.ndarray]] = ()
+                       ) -> bool:
         """
         Make ``r`` loose on the table when its blob is a whole flat ring clear of the rest.
 
         With the hand empty a ring leaning on its edge is tried too. ``hidden``: what may stand
         in front of the ring, ``(world point, its pixels: bool over the image)`` of each peg;
         the pixels inside the ring's outline of one at least the ring's apothem nearer the
-        camera than the ring's centre are the ring's. Returns whether ``r`` was made loose as
-        such a leaning ring (the weakest of the table readings).
+        camera than the ring's centre, or with no point (the arm), are the ring's. Returns
+        whether ``r`` was made loose as such a leaning ring (the weakest of the table
+        readings).
         """
         spec = self.spec
         camera = fit.camera
@@ -1876,7 +1894,7 @@ class ClassicPerceiver(Perceiver):
                 # the peg across it; overlap 0.61, refused until the episode ended)
                 depth = camera.to_camera([centre])[0, 2]
                 for at, pixels in hidden:
-                    if camera.to_camera([at])[0, 2] <= depth - apothem:
+                    if at is None or camera.to_camera([at])[0, 2] <= depth - apothem:
                         blob = _with_hidden(blob, pixels, polygon)
             filled = blob.filled()
             target = _centroid(filled, blob.box)
