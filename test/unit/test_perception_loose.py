@@ -728,6 +728,31 @@ def test_a_ring_leaning_in_front_of_a_larger_one_is_not_under_it_and_the_larger_
     assert not (out.state.known and 'b1' in out.state.stacks()['p2']), out.state
 
 
+def test_a_small_ring_on_its_edge_on_a_stack_against_the_tip_is_loose_on_that_stack(spec):
+    """
+    Read b1 standing tilted on b2, alone on p2, leaning on p2's tip, as loose on b2.
+
+    5 blocks with slips, seed 20014 (this machine, 2026-12-04), the last frame: truth b1 at
+    (0.5007, -0.0095, 0.0403), tilted 59 degrees. Its fit on b2 (overlap 0.96) is 2 mm from
+    the truth, but reaches 6.5 mm into the peg it leans on, and was refused until the episode
+    was lost. The truth itself reaches 3.6 mm or more into the peg in the ring's solid model.
+    """
+    from PIL import Image
+    path = os.path.join(os.path.dirname(__file__), '..', 'data',
+                        'small_ring_on_its_edge_on_b2_against_the_tip_of_p2.png')
+    img = np.asarray(Image.open(path).convert('RGB'))
+    p = ClassicPerceiver(spec, 5)
+    p.hand_empty = True
+    out = p.perceive(img)
+    assert out.kind == KNOWN, out.state.reason
+    assert out.state.stacks() == {'p1': [], 'p2': ['b2'], 'p3': ['b5', 'b4', 'b3']}
+    assert out.state.loose == {'b1': 'b2'}
+    pose = out.state.poses['b1']
+    assert not pose.upright, pose
+    assert math.hypot(pose.x - 0.5007, pose.y + 0.0095) < 0.005, pose
+    assert abs(pose.z - 0.0403) < 0.005, pose
+
+
 @pytest.mark.parametrize('image, truth', [
     ('orange_ring_on_its_edge_lit_yellow_before_p2.png', (0.560, -0.050, 0.022)),
     ('orange_ring_on_its_edge_lit_yellow_behind_p2.png', (0.440, 0.050, 0.022)),
