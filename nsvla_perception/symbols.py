@@ -223,16 +223,20 @@ def flag_lifted(readings: Sequence[BlockReading], tolerance: float,
     """
     Mark blocks seen clearly above the level their stack gives them as not on a peg (lifted).
 
-    On a legal stack a block's level is the number of larger blocks on its peg. A block whose
-    ``level`` exceeds that by more than ``tolerance`` is hanging above the stack (in the
-    gripper): its ``peg`` becomes 0. With ``common_offset`` the median difference over all
-    placed blocks is removed first (a backend whose levels share a camera-pose bias).
+    A block's level is the number of blocks seen below it on its peg: on a legal stack, the
+    larger ones; a larger ring resting on a smaller one at the top counts those below it too
+    (:func:`rest_larger_on_smaller` reads it loose on that ring; 5 blocks with slips, seed
+    20045: b4 flat on b1 atop a stack of four, judged against the one ring larger than it,
+    was read 4.6 levels above it, in the hand). A block whose ``level`` exceeds that by more
+    than ``tolerance`` is hanging above the stack (in the gripper): its ``peg`` becomes 0.
+    With ``common_offset`` the median difference over all placed blocks is removed first (a
+    backend whose levels share a camera-pose bias).
     """
     placed = [r for r in readings if r.visible and r.peg > 0 and r.level is not None]
     if not placed:
         return
-    implied = {r.name: sum(1 for q in placed if q.peg == r.peg
-                           and block_index(q.name) > block_index(r.name)) for r in placed}
+    implied = {r.name: sum(1 for q in placed if q.peg == r.peg and q.level < r.level)
+               for r in placed}
     offset = 0.0
     if common_offset:
         offset = sorted(r.level - implied[r.name] for r in placed)[len(placed) // 2]

@@ -753,6 +753,31 @@ def test_a_small_ring_on_its_edge_on_a_stack_against_the_tip_is_loose_on_that_st
     assert abs(pose.z - 0.0403) < 0.005, pose
 
 
+def test_a_larger_ring_flat_on_a_smaller_one_atop_a_tall_stack_is_loose_on_it(spec):
+    """
+    Read b4 lying flat on b1, atop b5, b3, b2 and b1 on p2 (above the tip), as loose on b1.
+
+    5 blocks with slips, seed 20045 (this machine, 2026-12-04), the last frame: truth b4 at
+    (0.5010, 0.0082, 0.0900), flat. Its level was judged against the rings larger than it
+    and read 4.6 levels too high, in the hand; b1, which b4 hides, was then read on the table
+    behind the stack, and the episode was lost.
+    """
+    from PIL import Image
+    path = os.path.join(os.path.dirname(__file__), '..', 'data',
+                        'larger_ring_flat_on_a_smaller_one_atop_a_stack_of_four_on_p2.png')
+    img = np.asarray(Image.open(path).convert('RGB'))
+    p = ClassicPerceiver(spec, 5)
+    p.hand_empty = True
+    out = p.perceive(img)
+    assert out.kind == KNOWN, out.state.reason
+    assert out.state.stacks() == {'p1': [], 'p2': ['b5', 'b3', 'b2', 'b1'], 'p3': []}
+    assert out.state.loose == {'b4': 'b1'}
+    pose = out.state.poses['b4']
+    assert pose.upright, pose
+    assert math.hypot(pose.x - 0.5010, pose.y - 0.0082) < 0.01, pose
+    assert abs(pose.z - 0.0900) < 0.005, pose
+
+
 @pytest.mark.parametrize('image, truth', [
     ('orange_ring_on_its_edge_lit_yellow_before_p2.png', (0.560, -0.050, 0.022)),
     ('orange_ring_on_its_edge_lit_yellow_behind_p2.png', (0.440, 0.050, 0.022)),

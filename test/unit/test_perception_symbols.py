@@ -129,6 +129,33 @@ def test_flag_lifted_removes_a_common_offset():
     assert all(r.peg > 0 for r in readings)
 
 
+def test_flag_lifted_counts_the_rings_below_a_larger_one_resting_at_a_columns_top():
+    """
+    A ring's level is judged against the rings seen below it, not against the larger ones.
+
+    5 blocks with slips, seed 20045: b4 let go over p2 came to rest flat on b1, atop b5, b3,
+    b2, b1. Counted against the rings larger than it (b5) it was 4.6 levels too high, read in
+    the hand, and the episode was lost; it is at its column's top, loose on b1.
+    """
+    stack = {'p1': [], 'p2': ['b5', 'b3', 'b2', 'b1', 'b4'], 'p3': []}
+    readings = ground_truth_readings(stack, 5)
+    for r in readings:
+        r.confidence = 1.0
+        r.level = r.height = r.level - 0.5          # covered rings read low
+    flag_lifted(readings, 1.5, common_offset=True)
+    assert all(r.peg == 2 for r in readings), [(r.name, r.peg, r.note) for r in readings]
+    rest_larger_on_smaller(readings, lambda k, level: (0.1 * k, 0.0, 0.02 * level + 0.01))
+    out = decide(readings, 5, 3, 'classic')
+    assert out.kind == KNOWN, out.state.reason
+    assert out.state.loose == {'b4': 'b1'}
+    # the same ring held two levels above that column's top is in the hand
+    readings = ground_truth_readings(stack, 5)
+    by = {r.name: r for r in readings}
+    by['b4'].level = by['b4'].height = 6.0
+    flag_lifted(readings, 1.5, common_offset=True)
+    assert by['b4'].peg == 0 and 'lifted' in by['b4'].note
+
+
 def test_state_with_confidence_raises_on_illegal_stacks():
     with pytest.raises(IllegalStateError):
         state_with_confidence({'p1': ['b1', 'b2']}, 2, 3, {'b1': 1.0, 'b2': 1.0})
