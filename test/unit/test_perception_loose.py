@@ -679,22 +679,15 @@ def test_a_flat_ring_under_a_finger_just_after_its_release_is_read_flat_where_it
     outline are taken as the ring's, as a peg's are: flat, within 2 mm. With a block perhaps
     in the hand the arm is not taken for anything.
     """
-    from PIL import Image
-    path = os.path.join(os.path.dirname(__file__), '..', 'data',
-                        'flat_ring_under_a_finger_just_after_its_release.png')
-    img = np.asarray(Image.open(path).convert('RGB'))
-    p = ClassicPerceiver(spec, 3)
-    p.hand_empty = True
-    out = p.perceive(img)
+    name = 'flat_ring_under_a_finger_just_after_its_release.png'
+    p, out = _read_frame(spec, name, 3)
     assert out.kind == KNOWN, out.state.reason
     assert out.state.stacks() == {'p1': ['b3', 'b2'], 'p2': [], 'p3': []}
     assert out.state.loose == {'b1': TABLE}
     pose = out.state.poses['b1']
     assert pose.upright and pose.tilt == 0.0, pose
     assert math.hypot(pose.x - 0.5047, pose.y - 0.1366) < 0.002, pose
-    p = ClassicPerceiver(spec, 3)
-    p.hand_empty = False
-    out = p.perceive(img)
+    p, out = _read_frame(spec, name, 3, hand_empty=False)
     assert out.state.known and not out.state.poses['b1'].upright, out.state
 
 
@@ -708,13 +701,8 @@ def test_a_ring_leaning_in_front_of_a_larger_one_is_not_under_it_and_the_larger_
     must lie inside its place; b1 does not, and is read leaning on the table where it is. b2's
     share seen is judged by what b1 leaves of it.
     """
-    from PIL import Image
-    path = os.path.join(os.path.dirname(__file__), '..', 'data',
-                        'small_ring_leaning_in_front_of_a_ring_alone_on_p2.png')
-    img = np.asarray(Image.open(path).convert('RGB'))
-    p = ClassicPerceiver(spec, 5)
-    p.hand_empty = True
-    out = p.perceive(img)
+    name = 'small_ring_leaning_in_front_of_a_ring_alone_on_p2.png'
+    p, out = _read_frame(spec, name, 5)
     assert out.kind == KNOWN, out.state.reason
     assert out.state.stacks() == {'p1': ['b5', 'b4', 'b3'], 'p2': ['b2'], 'p3': []}
     assert out.state.loose == {'b1': TABLE}
@@ -723,8 +711,7 @@ def test_a_ring_leaning_in_front_of_a_larger_one_is_not_under_it_and_the_larger_
     b2 = next(r for r in out.readings if r.name == 'b2')
     assert 0.5 <= b2.confidence < 1.0 and 'in front leaves' in b2.note, b2
     # with the hand not known b1 is not put under b2 either
-    p = ClassicPerceiver(spec, 5)
-    out = p.perceive(img)
+    p, out = _read_frame(spec, name, 5, hand_empty=None)
     assert not (out.state.known and 'b1' in out.state.stacks()['p2']), out.state
 
 
@@ -737,13 +724,8 @@ def test_a_small_ring_on_its_edge_on_a_stack_against_the_tip_is_loose_on_that_st
     the truth, but reaches 6.5 mm into the peg it leans on, and was refused until the episode
     was lost. The truth itself reaches 3.6 mm or more into the peg in the ring's solid model.
     """
-    from PIL import Image
-    path = os.path.join(os.path.dirname(__file__), '..', 'data',
-                        'small_ring_on_its_edge_on_b2_against_the_tip_of_p2.png')
-    img = np.asarray(Image.open(path).convert('RGB'))
-    p = ClassicPerceiver(spec, 5)
-    p.hand_empty = True
-    out = p.perceive(img)
+    name = 'small_ring_on_its_edge_on_b2_against_the_tip_of_p2.png'
+    p, out = _read_frame(spec, name, 5)
     assert out.kind == KNOWN, out.state.reason
     assert out.state.stacks() == {'p1': [], 'p2': ['b2'], 'p3': ['b5', 'b4', 'b3']}
     assert out.state.loose == {'b1': 'b2'}
@@ -762,13 +744,8 @@ def test_a_larger_ring_flat_on_a_smaller_one_atop_a_tall_stack_is_loose_on_it(sp
     and read 4.6 levels too high, in the hand; b1, which b4 hides, was then read on the table
     behind the stack, and the episode was lost.
     """
-    from PIL import Image
-    path = os.path.join(os.path.dirname(__file__), '..', 'data',
-                        'larger_ring_flat_on_a_smaller_one_atop_a_stack_of_four_on_p2.png')
-    img = np.asarray(Image.open(path).convert('RGB'))
-    p = ClassicPerceiver(spec, 5)
-    p.hand_empty = True
-    out = p.perceive(img)
+    name = 'larger_ring_flat_on_a_smaller_one_atop_a_stack_of_four_on_p2.png'
+    p, out = _read_frame(spec, name, 5)
     assert out.kind == KNOWN, out.state.reason
     assert out.state.stacks() == {'p1': [], 'p2': ['b5', 'b3', 'b2', 'b1'], 'p3': []}
     assert out.state.loose == {'b4': 'b1'}
