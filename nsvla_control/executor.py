@@ -30,7 +30,7 @@ from nsvla_common.params import load_yaml, Param, resolve
 from nsvla_common.paths import params_path
 from nsvla_control.episode import EpisodeConfig, EpisodeResult, PlanFn, run_episode, StatusFn
 from nsvla_control.motion import ArmSegment, GRIPPER_OPEN, GripperSegment, MotionError, Segment
-from nsvla_control.skills import LOOSE_PEG, move_of, Skills
+from nsvla_control.skills import LOOSE_PEG, move_of, Skills, Waypoint
 from nsvla_control.timing import TIME_PARAMETERIZATIONS
 from nsvla_planner.planning import PlanResult
 from nsvla_planner.state import block_index, Goal, SymbolicState, TABLE
@@ -220,6 +220,7 @@ class Executor:
         # where each loose block was set down this episode, with the finger line it was gripped
         # by and whether the fingers carried it there (:meth:`_stood_where_set_down`)
         self._set_downs: Dict[str, List[Tuple[float, float, float, bool]]] = {}
+        self._stopped_at: Optional[str] = None   # label of the arm segment last sent
 
     def episode_config(self) -> EpisodeConfig:
         """Return the episode bounds of the parameters."""
@@ -280,13 +281,20 @@ class Executor:
         except NsvlaError as exc:
             return False, str(exc)
         self._grasp_apothem = apothem
+        self._stopped_at = None
         ok, why = self.follow(segments)
+        opened = False
         if not ok and why != 'cancelled' and first:
             # stopped on the way: whatever the fingers hold is let go where it is
-            self.follow([GripperSegment(GRIPPER_OPEN, getattr(
+            opened, _ = self.follow([GripperSegment(GRIPPER_OPEN, getattr(
                 self.motion, 'gripper_seconds', 0.8), 'open: the %s stopped' % first)])
         elif not ok and why != 'cancelled':
-            self.release_empty_fingers()
+            opened = self.release_empty_fingers()
+        if opened:
+            yaw = next((w.yaw for w in waypoints if w.label == self._stopped_at), None)
+            backed, back_why = self.back_off(yaw, state.num_blocks)
+            if not backed:
+                why = '%s; %s' % (why, back_why)
         if ok and first:
             # the move itself is not done: the plan goes on from where the ring is seen to lie
             self._first_step = (first, block)
@@ -455,6 +463,34 @@ class Executor:
             self.motion, 'gripper_seconds', 0.8), 'open: nothing between the fingers')])
         return ok
 
+    def back_off(self, yaw: Optional[float], num_blocks: int) -> Tuple[bool, str]:
+        """
+        Lift the open hand straight up to the travel height, at ``yaw`` (the stopped move's).
+
+        A move that stopped low (the arm blocked lowering a ring onto its place, the ring
+        slipped up between the fingers) and opened the fingers leaves them beside the ring:
+        one finger props it up, tilted, and perception reads it where it is not yet resting
+        (4 blocks with slips, seeds 20063, 20080, 20098: b1 on its peg, tilted 15-22 degrees
+        against a finger, read stacked in 3 frames each; it fell flat once the arm left).
+        Lifted clear, the ring settles before the next look, and the hand hides less of it.
+        Without the stopped move's yaw, or with the hand already up there, it stays.
+        """
+        if yaw is None:
+            return False, 'the hand stayed where the move stopped: no yaw to lift it at'
+        try:
+            q = self.arm.joint_positions()
+            x, y, z = (float(c) for c in self.motion.tcp_position(q))
+            top = self.skills.travel_z(num_blocks)
+            if z >= top - 0.005:
+                return True, ''
+            segments, _ = self.motion.plan_move(q, [Waypoint(
+                (x, y, top), yaw, None, straight=True,
+                label='back off: the open hand straight up, clear of the rings')], 0.0)
+        except NsvlaError as exc:
+            return False, 'the open hand stayed where the move stopped: %s' % exc
+        ok, why = self.follow(segments)
+        return ok, '' if ok else 'backing off: %s' % why
+
     def observe(self) -> SymbolicState:
         """
         Wait ``settle_s`` for the blocks to come to rest, then the next fresh look.
@@ -521,6 +557,8 @@ class Executor:
             if self._cancelled():
                 self.arm.hold()
                 return False, 'cancelled'
+            if isinstance(seg, ArmSegment):
+                self._stopped_at = seg.label
             try:
                 self.arm.send(seg)
             except NsvlaError as exc:     # a controller that refuses it (limits, bad input)
