@@ -735,6 +735,34 @@ def test_a_small_ring_on_its_edge_on_a_stack_against_the_tip_is_loose_on_that_st
     assert abs(pose.z - 0.0403) < 0.005, pose
 
 
+@pytest.mark.parametrize('name, stacks, truth', [
+    # seed 20056: b1 tilted 12 degrees, centre 12.9 mm off p1's axis (the hole's 12 mm)
+    ('small_ring_on_b2_13mm_off_the_axis_above_the_tip_of_p1.png',
+     {'p1': ['b5', 'b2'], 'p2': ['b4', 'b3'], 'p3': []}, (0.5129, -0.1701, 0.0526, 0.003)),
+    # seed 20099: b1 tilted 17 degrees across p1's tip, 15.3 mm off its axis
+    ('small_ring_tilted_on_b2_across_the_tip_of_p1.png',
+     {'p1': ['b3', 'b2'], 'p2': ['b5'], 'p3': ['b4']}, (0.5022, -0.1548, 0.0518, 0.007)),
+])
+def test_a_top_ring_above_the_tip_with_its_hole_clear_of_the_peg_is_loose_on_the_stack(
+        spec, name, stacks, truth):
+    """
+    Read b1 on b2 at level 2 (above p1's tip), off the axis by more than its hole, as loose.
+
+    5 blocks with slips (this machine, 2026-12-04): the truth has it loose on b2, its hole
+    clear of the peg's axis; both were read stacked on b2, on the column's 15 mm band. Fitted
+    lying or tilted on b2 it is within ``tol`` of the truth and beyond the hole's apothem.
+    """
+    x, y, z, tol = truth
+    p, out = _read_frame(spec, name, 5)
+    assert out.kind == KNOWN, out.state.reason
+    assert out.state.stacks() == stacks
+    assert out.state.loose == {'b1': 'b2'}
+    pose = out.state.poses['b1']
+    assert math.hypot(pose.x - x, pose.y - y) < tol, pose
+    assert abs(pose.z - z) < 0.005, pose
+    assert math.hypot(pose.x - 0.5, pose.y + 0.17) > spec.hole_apothem
+
+
 def test_a_larger_ring_flat_on_a_smaller_one_atop_a_tall_stack_is_loose_on_it(spec):
     """
     Read b4 lying flat on b1, atop b5, b3, b2 and b1 on p2 (above the tip), as loose on b1.
