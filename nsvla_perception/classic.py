@@ -134,6 +134,8 @@ PERCHED_AREA = (0.8, 1.3)     # blob area over an upright outline's at that cent
 SHIFTED_CONFIDENCE = 0.55     # a ring lying on a stack beside the peg's tip, hand empty
 SHIFTED_TIP = 0.5             # block heights of peg it may have under its bottom (threaded below)
 BESIDE_TILTS_DEG = (0.0, 5.0, 10.0, 15.0, 20.0, 25.0)   # a top ring above the tip, off its axis
+OVER_SHARE = 0.15             # of a ring read on the table inside a nearer stacked ring's place
+OVER_MARGIN_PX = 3            # ... that place shrunk by this for its error
 BESIDE_UPRIGHT_DEG = 15.0     # ... fitted this tilt or more: not upright (the ground truth's)
 LOOSE_EDGE_PX = 2           # a blob this close to the image border may be cut off
 LOOSE_EDGE_IN_FRAME = 0.5   # least share of a ring across the border in the frame to read it
@@ -635,6 +637,8 @@ class ClassicPerceiver(Perceiver):
         self._beside: Dict[Tuple[str, int], str] = {}   # this frame's :meth:`_beside_the_tip`
         # ... and the fits behind its answers: (overlap, centre, tilt, towards) per block
         self._beside_fits: Dict[str, Tuple[float, np.ndarray, float, float]] = {}
+        # the rings on pegs a ring read on the table may be behind: (name, place centre, apothem)
+        self._stacked_places: List[Tuple[str, np.ndarray, float]] = []
         # this frame's rings read leaning on the table: name -> (centre, tilt, low side)
         self._lean_poses: Dict[str, Tuple[np.ndarray, float, float]] = {}
         # this frame's rings read flat across the image border: name -> share in the frame
@@ -1133,12 +1137,14 @@ class ClassicPerceiver(Perceiver):
         front: List[Tuple[Optional[np.ndarray], np.ndarray]] = list(pegs)
         if self._arm_mask is not None:
             front.append((None, self._arm_mask))    # the arm: in front wherever it shows
+        self._stacked_places = []
         for q in (out if self.hand_empty is True else ()):
             if (q.visible and q.peg > 0 and q.name != r.name and not q.loose
                     and not _doubted(q.name, suspects)):
                 x, y = spec.peg_xy(q.peg)
-                front.append((np.array([x, y, spec.block_centre_z(_rank(q, out))]),
-                              labels == int(q.name[1:])))
+                at = np.array([x, y, spec.block_centre_z(_rank(q, out))])
+                front.append((at, labels == int(q.name[1:])))
+                self._stacked_places.append((q.name, at, self.apothems[int(q.name[1:]) - 1]))
         trial = replace(r)
         leaning = self._table_reading(trial, i, own, neighbours, fit, keep_off,
                                       (width, height), front)
@@ -1197,18 +1203,22 @@ class ClassicPerceiver(Perceiver):
               and suspects[r.name].endswith('column')):
             self._shifted_reading(r, r.peg, i, own, fit, out, suspects)
             if not r.loose:
-                self._tilted_on_stack_reading(r, r.peg, i, own, fit, out, suspects, table_seen)
+                self._tilted_on_stack_either(r, r.peg, i, own, neighbours, fit, out, suspects,
+                                             table_seen)
         elif not trial.loose and r.peg == 0 and blocked.startswith('p'):
             # a ring that would lie on the table inside a stack's footprint may lie on
             # that stack's top block, off the peg
             self._shifted_reading(r, int(blocked[1:]), i, own, fit, out, suspects)
-        if not r.loose and r.peg > 0 and suspects[r.name].startswith(('shape', 'level')):
+        if not r.loose and r.peg > 0 and suspects[r.name].startswith(('shape', 'level',
+                                                                      'hidden: b')):
             # the top of a stack, not of its place's shape, or above it and not across the
             # tip: standing or leaning on the top block beside the tip, where it fits better
             # than on the table (4 blocks with slips, seed 20098: b2 on its edge on b3 on p3,
-            # behind the tip, seen at level 3.2 of 2)
+            # behind the tip, seen at level 3.2 of 2; 5 blocks with slips, seed 20051: b1
+            # tilted 57 degrees on b5 beside p2's tip, its place showing b5)
             edge = replace(r)
-            self._tilted_on_stack_reading(edge, r.peg, i, own, fit, out, suspects, table_seen)
+            self._tilted_on_stack_either(edge, r.peg, i, own, neighbours, fit, out, suspects,
+                                         table_seen)
             if edge.loose:
                 r.__dict__.update(edge.__dict__)
         if not r.loose and (trial.loose or r.peg == 0):
@@ -1489,6 +1499,27 @@ class ClassicPerceiver(Perceiver):
         r.note = 'lying on %s beside the tip of p%d, %.0f mm off its axis (%s, hand empty)' % (
             below[-1].name, k, 1000 * off_axis, why)
 
+    def _tilted_on_stack_either(self, r: BlockReading, k: int, i: int, own: Blob,
+                                neighbours: Optional[np.ndarray], fit: CameraFit,
+                                out: Sequence[BlockReading], suspects: Dict[str, str],
+                                on_table: float) -> None:
+        """
+        :meth:`_tilted_on_stack_reading` of ``own``, then of it with the touching pixels of a
+        close colour (:meth:`_with_neighbours`: a lit face of an orange ring reads yellow; 5
+        blocks with slips, seed 20033: b2 on its edge on b3 on p1, a third of it yellow,
+        fitted at 0.57 alone).
+        """
+        self._tilted_on_stack_reading(r, k, i, own, fit, out, suspects, on_table)
+        if r.loose or neighbours is None:
+            return
+        mixed, _share = self._with_neighbours(own, neighbours, None)
+        if mixed.area <= own.area:
+            return
+        again = replace(r)
+        self._tilted_on_stack_reading(again, k, i, mixed, fit, out, suspects, on_table)
+        if again.loose:
+            r.__dict__.update(again.__dict__)
+
     def _tilted_on_stack_reading(self, r: BlockReading, k: int, i: int, own: Blob,
                                  fit: CameraFit, out: Sequence[BlockReading],
                                  suspects: Dict[str, str], on_table: float) -> None:
@@ -1716,6 +1747,38 @@ class ClassicPerceiver(Perceiver):
                 return 'hidden: b%d shows where it would be on p%d (%.0f%%)' % (
                     other, r.peg, 100 * share)
         return odd
+
+    def _over_a_nearer_ring(self, own: Blob, centre: np.ndarray,
+                            camera: PinholeCamera) -> Tuple[float, str]:
+        """
+        Return the largest share of ``own`` inside a nearer stacked ring's place, and its name.
+
+        A ring read on the table at ``centre`` behind a ring on a peg nearer the camera is
+        hidden by it wherever the two overlap in the image: none of its own pixels can show
+        inside that ring's silhouette. Where they do, it is in front of that ring there:
+        above it, resting on its stack, not on the table behind (the two are one silhouette
+        from one camera: 5 blocks with slips, b1 tilted 57 degrees on b5 beside p2's tip,
+        seed 20051, and b2 on its edge on b3 on p1, seed 20033, were read on the table 43-55
+        mm behind, in 6 frames). The places (:attr:`_stacked_places`, this frame's) are
+        shrunk by ``OVER_MARGIN_PX`` for their error.
+        """
+        depth = camera.to_camera([centre])[0, 2]
+        x0, y0, x1, y1 = own.box
+        kernel = np.ones((2 * OVER_MARGIN_PX + 1, 2 * OVER_MARGIN_PX + 1), np.uint8)
+        total = max(int(own.mask.sum()), 1)
+        best = (0.0, '')
+        for name, at, apothem in self._stacked_places:
+            if camera.to_camera([at])[0, 2] > depth - apothem:
+                continue
+            place = np.zeros(own.mask.shape, np.uint8)
+            outline = ring_outline(camera, at, apothem, self.spec.block_height,
+                                   self.spec.segments) - (x0, y0)
+            cv2.fillConvexPoly(place, np.round(16 * outline).astype(np.int32), 1, shift=4)
+            inside = cv2.erode(place, kernel).astype(bool)
+            share = float(np.count_nonzero(own.mask & inside)) / total
+            if share > best[0]:
+                best = (share, name)
+        return best
 
     def _beside_the_tip(self, r: BlockReading, rank: int) -> str:
         """
@@ -2132,6 +2195,11 @@ class ClassicPerceiver(Perceiver):
                           'partly hidden, lifted or tilted?)' % (where, iou, ratio, lean_note))
         if gap < -(LEAN_CLEARANCE if leaned else LOOSE_CLEARANCE):
             return refuse('off the pegs %s, on %s?' % (where, what))
+        over, nearer = self._over_a_nearer_ring(own, centre, camera)
+        if over > OVER_SHARE:
+            return refuse('off the pegs %s, not on the table behind %s: %.0f%% of it shows '
+                          'inside where %s is, nearer the camera (on its stack?)'
+                          % (where, nearer, 100 * over, nearer))
         if flat:
             shape = 0.6 + 0.4 * min(1.0, (iou - LOOSE_MIN_OVERLAP)
                                     / (LOOSE_FULL_OVERLAP - LOOSE_MIN_OVERLAP))

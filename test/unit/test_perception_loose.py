@@ -763,6 +763,37 @@ def test_a_top_ring_above_the_tip_with_its_hole_clear_of_the_peg_is_loose_on_the
     assert math.hypot(pose.x - 0.5, pose.y + 0.17) > spec.hole_apothem
 
 
+@pytest.mark.parametrize('name, ring, stacks, support, truth', [
+    # seed 20051: b1 tilted 57 degrees on b5, alone on p2, leaning on its tip; was read on the
+    # table 43 mm behind p2, b5 hiding its low half
+    ('small_ring_tilted_on_b5_beside_the_tip_of_p2.png', 'b1',
+     {'p1': ['b3', 'b2'], 'p2': ['b5'], 'p3': ['b4']}, 'b5', (0.5009, -0.0101, 0.0410)),
+    # seed 20033: b2 on its edge on b3 on p1, a lit third of it yellow; was read on the table
+    # 55 mm behind p1
+    ('orange_ring_on_its_edge_on_b3_on_p1_lit_yellow.png', 'b2',
+     {'p1': ['b4', 'b3'], 'p2': ['b5'], 'p3': ['b1']}, 'b3', (0.5017, -0.1418, 0.0618)),
+])
+def test_a_ring_seen_over_a_nearer_stacked_ring_rests_on_its_stack_not_behind_it(
+        spec, name, ring, stacks, support, truth):
+    """
+    Read a ring tilted on a stack's top ring as loose on that ring, not on the table behind.
+
+    5 blocks with slips (this machine, 2026-12-04). From one camera a ring tilted on a stack
+    and one lying on the table behind it, the stack hiding its low part, have one
+    silhouette; but a ring behind cannot show inside the nearer ring's silhouette, and these
+    do (over the top ring's face).
+    """
+    x, y, z = truth
+    p, out = _read_frame(spec, name, 5)
+    assert out.kind == KNOWN, out.state.reason
+    assert out.state.stacks() == stacks
+    assert out.state.loose == {ring: support}
+    pose = out.state.poses[ring]
+    assert not pose.upright, pose
+    assert math.hypot(pose.x - x, pose.y - y) < 0.007, pose
+    assert abs(pose.z - z) < 0.006, pose
+
+
 def test_a_larger_ring_flat_on_a_smaller_one_atop_a_tall_stack_is_loose_on_it(spec):
     """
     Read b4 lying flat on b1, atop b5, b3, b2 and b1 on p2 (above the tip), as loose on b1.
