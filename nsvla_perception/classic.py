@@ -1504,6 +1504,8 @@ class ClassicPerceiver(Perceiver):
                                 out: Sequence[BlockReading], suspects: Dict[str, str],
                                 on_table: float) -> None:
         """
+        Read ``r`` tilted on peg ``k``'s stack from ``own``, else from it with a close colour.
+
         :meth:`_tilted_on_stack_reading` of ``own``, then of it with the touching pixels of a
         close colour (:meth:`_with_neighbours`: a lit face of an orange ring reads yellow; 5
         blocks with slips, seed 20033: b2 on its edge on b3 on p1, a third of it yellow,
