@@ -796,8 +796,10 @@ def test_a_ring_seen_over_a_nearer_stacked_ring_rests_on_its_stack_not_behind_it
 
 def test_a_camera_fit_is_kept_when_half_of_what_the_arm_leaves_lies_on_it(spec):
     """
-    Read three frames of one 4-block episode without faults (seed 20048, in-process): the
-    whole view, then the arm over p2 hiding a third of the table's edges, then b3 on b4.
+    Keep the whole view's camera fit through a frame where the arm hides some of the table.
+
+    Three frames of one 4-block episode without faults (seed 20048, in-process): the whole
+    view, then the arm over p2 hiding a third of the table's edges, then b3 on b4.
 
     In the second frame 44 of 61 edge points lie within 0.1 px of the first frame's fit, the
     rest on the arm; a new fit through all of them was 1.1 px off them and 13 mm lower, and
