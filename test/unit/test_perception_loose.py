@@ -826,6 +826,21 @@ def test_a_camera_fit_is_kept_when_half_of_what_the_arm_leaves_lies_on_it(spec):
     assert p._place_fits['b3'] > 0.9
 
 
+def test_an_orange_ring_on_its_peg_lit_yellow_stays_on_its_peg(spec):
+    """
+    Read b2 on b3 on p3, its lit face yellow, as stacked: not tilted on b3.
+
+    5 blocks with slips, seed 20006 (this machine, 2026-12-04). In its own colour alone b2
+    fits its place at 0.57; with its lit face (the close colour touching it) a ring tilted 11
+    degrees on b3 fitted it at 0.91, and it was read so in 20 frames until the episode gave
+    up. Judged on the same pixels its place fits it better.
+    """
+    p, out = _read_frame(spec, 'orange_ring_on_b3_lit_yellow_stacked.png', 5)
+    assert out.kind == KNOWN, out.state.reason
+    assert out.state.stacks() == {'p1': ['b5', 'b4', 'b1'], 'p2': [], 'p3': ['b3', 'b2']}
+    assert not out.state.loose
+
+
 def test_a_larger_ring_flat_on_a_smaller_one_atop_a_tall_stack_is_loose_on_it(spec):
     """
     Read b4 lying flat on b1, atop b5, b3, b2 and b1 on p2 (above the tip), as loose on b1.
