@@ -639,6 +639,8 @@ class ClassicPerceiver(Perceiver):
         self._beside_fits: Dict[str, Tuple[float, np.ndarray, float, float]] = {}
         # the rings on pegs a ring read on the table may be behind: (name, place centre, apothem)
         self._stacked_places: List[Tuple[str, np.ndarray, float]] = []
+        # this frame's rings read loose on a peg's stack beside the tip: {name: that peg}
+        self._on_stack_of: Dict[str, int] = {}
         # this frame's rings read leaning on the table: name -> (centre, tilt, low side)
         self._lean_poses: Dict[str, Tuple[np.ndarray, float, float]] = {}
         # this frame's rings read flat across the image border: name -> share in the frame
@@ -735,6 +737,7 @@ class ClassicPerceiver(Perceiver):
         self._place_fits = {}
         self._beside = {}
         self._beside_fits = {}
+        self._on_stack_of = {}
         self._lean_poses = {}
         self._edge_cut = {}
         self._peg_mask = None
@@ -1017,6 +1020,13 @@ class ClassicPerceiver(Perceiver):
         for r in out:
             if r.loose and r.lifted_from > 0 and r.rests_on != TABLE:
                 r.rests_on = _top_on(r, r.lifted_from, out, {})
+            elif r.loose and r.name in self._on_stack_of and r.rests_on != TABLE:
+                # so does one beside the tip: read while the ring under it was doubted (it
+                # hides some of that ring) it was put on the one below that (5 blocks with
+                # slips, seed 20042: b3 on b4 on p3, 26 mm off the axis, read on b5, 4 frames)
+                top = _top_on(r, self._on_stack_of[r.name], out, {})
+                r.note = r.note.replace(' on %s beside' % r.rests_on, ' on %s beside' % top, 1)
+                r.rests_on = top
         self._seen_past_loose(out, fit.camera)
 
     def _seen_past_loose(self, out: List[BlockReading], camera: PinholeCamera) -> None:
@@ -1496,6 +1506,7 @@ class ClassicPerceiver(Perceiver):
         why = suspects[r.name] or 'off the pegs beside its stack'
         r.peg, r.visible, r.confidence = 0, True, SHIFTED_CONFIDENCE
         r.rests_on = below[-1].name
+        self._on_stack_of[r.name] = k
         r.pose = LoosePose(float(centre[0]), float(centre[1]), float(z), upright=flat,
                            tilt=0.0 if flat else math.nan)
         r.pixel, r.area = own.centre, own.area
@@ -1596,6 +1607,7 @@ class ClassicPerceiver(Perceiver):
         why = suspects[r.name] or 'off its place on the stack'
         r.peg, r.visible, r.confidence = 0, True, PERCHED_CONFIDENCE
         r.rests_on = below[-1].name
+        self._on_stack_of[r.name] = k
         yaw = math.remainder(towards + math.pi / 2, math.pi)
         r.pose = LoosePose(float(centre[0]), float(centre[1]), float(centre[2]), yaw, False,
                            float(tilt))
@@ -1875,6 +1887,7 @@ class ClassicPerceiver(Perceiver):
                                            suspects[r.name])) if n)
         r.peg, r.visible, r.confidence = 0, True, SHIFTED_CONFIDENCE
         r.rests_on = below[-1].name
+        self._on_stack_of[r.name] = k
         r.pose = LoosePose(float(centre[0]), float(centre[1]), float(centre[2]), yaw, upright,
                            float(tilt))
         r.pixel, r.area = own.centre, own.area

@@ -841,6 +841,24 @@ def test_an_orange_ring_on_its_peg_lit_yellow_stays_on_its_peg(spec):
     assert not out.state.loose
 
 
+def test_a_ring_beside_the_tip_rests_on_the_top_of_what_stays_on_that_peg(spec):
+    """
+    Read b3 lying on b4 beside p3's tip as loose on b4, though b4 was doubted first.
+
+    5 blocks with slips, seed 20042 (this machine, 2026-12-04): b3 tilted 13 degrees on b4
+    on b5 on p3, 24 mm off the axis (truth at (0.5109, 0.1513)). b3 hides some of b4, which
+    is read 16 mm off the column and checked before b3: b3 was put on b5, under it. b4 stays
+    on p3 in the end, and b3 rests on it.
+    """
+    p, out = _read_frame(spec, 'ring_on_b4_beside_the_tip_of_p3_b4_doubted.png', 5)
+    assert out.kind == KNOWN, out.state.reason
+    assert out.state.stacks() == {'p1': ['b1'], 'p2': ['b2'], 'p3': ['b5', 'b4']}
+    assert out.state.loose == {'b3': 'b4'}
+    pose = out.state.poses['b3']
+    assert math.hypot(pose.x - 0.5109, pose.y - 0.1513) < 0.007, pose
+    assert 'on b4 beside the tip of p3' in next(r.note for r in out.readings if r.name == 'b3')
+
+
 def test_a_larger_ring_flat_on_a_smaller_one_atop_a_tall_stack_is_loose_on_it(spec):
     """
     Read b4 lying flat on b1, atop b5, b3, b2 and b1 on p2 (above the tip), as loose on b1.
