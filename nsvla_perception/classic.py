@@ -637,8 +637,6 @@ class ClassicPerceiver(Perceiver):
         self._beside: Dict[Tuple[str, int], str] = {}   # this frame's :meth:`_beside_the_tip`
         # ... and the fits behind its answers: (overlap, centre, tilt, towards) per block
         self._beside_fits: Dict[str, Tuple[float, np.ndarray, float, float]] = {}
-        # the rings on pegs a ring read on the table may be behind: (name, place centre, apothem)
-        self._stacked_places: List[Tuple[str, np.ndarray, float]] = []
         # this frame's rings read loose on a peg's stack beside the tip: {name: that peg}
         self._on_stack_of: Dict[str, int] = {}
         # this frame's rings read leaning on the table: name -> (centre, tilt, low side)
@@ -1151,17 +1149,17 @@ class ClassicPerceiver(Perceiver):
         front: List[Tuple[Optional[np.ndarray], np.ndarray]] = list(pegs)
         if self._arm_mask is not None:
             front.append((None, self._arm_mask))    # the arm: in front wherever it shows
-        self._stacked_places = []
+        stacked: List[Tuple[str, np.ndarray, float]] = []   # (name, place centre, apothem)
         for q in (out if self.hand_empty is True else ()):
             if (q.visible and q.peg > 0 and q.name != r.name and not q.loose
                     and not _doubted(q.name, suspects)):
                 x, y = spec.peg_xy(q.peg)
                 at = np.array([x, y, spec.block_centre_z(_rank(q, out))])
                 front.append((at, labels == int(q.name[1:])))
-                self._stacked_places.append((q.name, at, self.apothems[int(q.name[1:]) - 1]))
+                stacked.append((q.name, at, self.apothems[int(q.name[1:]) - 1]))
         trial = replace(r)
         leaning = self._table_reading(trial, i, own, neighbours, fit, keep_off,
-                                      (width, height), front)
+                                      (width, height), front, stacked)
         fits = self.last_fits.get(r.name, {})
         on_table = fits.get('lean_overlap', 0.0) if leaning else fits.get('overlap', 0.0)
         table_seen = on_table if trial.loose else 0.0
@@ -1536,21 +1534,23 @@ class ClassicPerceiver(Perceiver):
         # badly in its own colour alone, well with its lit face (5 blocks with slips, seed
         # 20006: b2 on b3 on p3, 0.57 alone, read tilted 11 degrees on b3 in 20 frames)
         before = self._place_fits.get(r.name)
+        place = before or 0.0
         if r.peg > 0:
-            placed = self._place_shape(r, out, mixed, fit.camera)
-            self._place_fits[r.name] = max(placed, before or 0.0)
+            place = max(self._place_shape(r, out, mixed, fit.camera), place)
+            # (_place_shape keeps what it fits for the frame: this frame's is the own blob's)
+            if before is None:
+                self._place_fits.pop(r.name, None)
+            else:
+                self._place_fits[r.name] = before
         again = replace(r)
-        self._tilted_on_stack_reading(again, k, i, mixed, fit, out, suspects, on_table)
-        if before is None:
-            self._place_fits.pop(r.name, None)
-        else:
-            self._place_fits[r.name] = before
+        self._tilted_on_stack_reading(again, k, i, mixed, fit, out, suspects, on_table, place)
         if again.loose:
             r.__dict__.update(again.__dict__)
 
     def _tilted_on_stack_reading(self, r: BlockReading, k: int, i: int, own: Blob,
                                  fit: CameraFit, out: Sequence[BlockReading],
-                                 suspects: Dict[str, str], on_table: float) -> None:
+                                 suspects: Dict[str, str], on_table: float,
+                                 place: Optional[float] = None) -> None:
         """
         Make ``r`` loose on the top of peg ``k``'s stack when it stands or leans on it there.
 
@@ -1559,9 +1559,10 @@ class ClassicPerceiver(Perceiver):
         the block below, beside the tip: the leaning fit with its low edge on
         that block's top (:meth:`_leaning_fit`, ``floor``). It is taken where that fit is one
         a leaning ring on the table must reach (``LEAN_OVERLAP``, ``LEAN_AREA``), fits
-        ``PLACE_SHAPE_MARGIN`` better than its place and at least as well as the table
-        (``on_table``), its centre over the block below (within its corners) or its low edge
-        within a block's height of them, and its solid clear of the peg
+        ``PLACE_SHAPE_MARGIN`` better than its place (``place``, by default this frame's fit
+        of it) and at least as well as the table (``on_table``), its centre over the block
+        below (within its corners) or its low edge within a block's height of them, and its
+        solid clear of the peg
         (``STACK_LEAN_CLEARANCE``: it leans on that peg).
         Then it is ``loose(b, block below)``, not upright, with its tilt and the line across
         its low side as yaw, confidence ``PERCHED_CONFIDENCE`` (5 blocks with slips, seed
@@ -1592,7 +1593,8 @@ class ClassicPerceiver(Perceiver):
         # the axis, b2's corners at 24 mm, its low edge fitted 34 mm off)
         low = solid[solid[:, 2] <= solid[:, 2].min() + 0.001]
         low_edge = float(np.hypot(*(low[:, :2].mean(axis=0) - (px, py))))
-        place = self._place_fits.get(r.name, 0.0)     # none: not near its place
+        if place is None:     # how its place fits it: this frame's, none when not near it
+            place = self._place_fits.get(r.name, 0.0)
         self.last_fits.setdefault(r.name, {})['stack_lean_overlap'] = iou
         if (iou < LEAN_OVERLAP or not LEAN_AREA[0] <= ratio <= LEAN_AREA[1]
                 or iou < max(place + PLACE_SHAPE_MARGIN, on_table)
@@ -1777,8 +1779,9 @@ class ClassicPerceiver(Perceiver):
                     other, r.peg, 100 * share)
         return odd
 
-    def _over_a_nearer_ring(self, own: Blob, centre: np.ndarray,
-                            camera: PinholeCamera) -> Tuple[float, str]:
+    def _over_a_nearer_ring(self, own: Blob, centre: np.ndarray, camera: PinholeCamera,
+                            stacked: Sequence[Tuple[str, np.ndarray, float]]
+                            ) -> Tuple[float, str]:
         """
         Return the largest share of ``own`` inside a nearer stacked ring's place, and its name.
 
@@ -1788,15 +1791,15 @@ class ClassicPerceiver(Perceiver):
         above it, resting on its stack, not on the table behind (the two are one silhouette
         from one camera: 5 blocks with slips, b1 tilted 57 degrees on b5 beside p2's tip,
         seed 20051, and b2 on its edge on b3 on p1, seed 20033, were read on the table 43-55
-        mm behind, in 6 frames). The places (:attr:`_stacked_places`, this frame's) are
-        shrunk by ``OVER_MARGIN_PX`` for their error.
+        mm behind, in 6 frames). ``stacked``: ``(name, place centre, apothem)`` of each ring
+        on a peg; their places are shrunk by ``OVER_MARGIN_PX`` for their error.
         """
         depth = camera.to_camera([centre])[0, 2]
         x0, y0, x1, y1 = own.box
         kernel = np.ones((2 * OVER_MARGIN_PX + 1, 2 * OVER_MARGIN_PX + 1), np.uint8)
         total = max(int(own.mask.sum()), 1)
         best = (0.0, '')
-        for name, at, apothem in self._stacked_places:
+        for name, at, apothem in stacked:
             if camera.to_camera([at])[0, 2] > depth - apothem:
                 continue
             place = np.zeros(own.mask.shape, np.uint8)
@@ -2061,7 +2064,8 @@ class ClassicPerceiver(Perceiver):
                        neighbours: Optional[np.ndarray], fit: CameraFit,
                        keep_off: Sequence[Obstacle],
                        image_size: Tuple[int, int],
-                       hidden: Sequence[Tuple[Optional[np.ndarray], np.ndarray]] = ()
+                       hidden: Sequence[Tuple[Optional[np.ndarray], np.ndarray]] = (),
+                       stacked: Sequence[Tuple[str, np.ndarray, float]] = ()
                        ) -> bool:
         """
         Make ``r`` loose on the table when its blob is a whole flat ring clear of the rest.
@@ -2069,7 +2073,8 @@ class ClassicPerceiver(Perceiver):
         With the hand empty a ring leaning on its edge is tried too. ``hidden``: what may stand
         in front of the ring, ``(world point, its pixels: bool over the image)`` of each peg;
         the pixels inside the ring's outline of one at least the ring's apothem nearer the
-        camera than the ring's centre, or with no point (the arm), are the ring's. Returns
+        camera than the ring's centre, or with no point (the arm), are the ring's.
+        ``stacked``: the rings on pegs it may lie behind (:meth:`_over_a_nearer_ring`). Returns
         whether ``r`` was made loose as such a leaning ring (the weakest of the table
         readings).
         """
@@ -2225,7 +2230,7 @@ class ClassicPerceiver(Perceiver):
                           'partly hidden, lifted or tilted?)' % (where, iou, ratio, lean_note))
         if gap < -(LEAN_CLEARANCE if leaned else LOOSE_CLEARANCE):
             return refuse('off the pegs %s, on %s?' % (where, what))
-        over, nearer = self._over_a_nearer_ring(own, centre, camera)
+        over, nearer = self._over_a_nearer_ring(own, centre, camera, stacked)
         if over > OVER_SHARE:
             return refuse('off the pegs %s, not on the table behind %s: %.0f%% of it shows '
                           'inside where %s is, nearer the camera (on its stack?)'
